@@ -1,0 +1,3 @@
+export * from './cluster.ts'
+export * from './migrate.ts'
+export * from './split.ts'

@@ -1,0 +1,43 @@
+create table tollgate_private.webhook_events (
+  id bigint generated always as identity primary key,
+  provider text not null check (provider in ('stripe', 'razorpay')),
+  event_id text not null check (length(event_id) between 1 and 255),
+  type text not null,
+  api_version text,
+  event_created_at timestamptz,
+  payload jsonb not null,
+  received_at timestamptz not null default now(),
+  processed_at timestamptz,
+  outcome text check (outcome in ('applied', 'stale', 'ignored')),
+  error text,
+  attempts integer not null default 1 check (attempts >= 1),
+  -- A provider event is recorded and applied once, however often it is delivered.
+  constraint webhook_events_provider_event_id_key unique (provider, event_id)
+);
+
+create index webhook_events_type_idx on tollgate_private.webhook_events (provider, type);
+create index webhook_events_unprocessed_idx on tollgate_private.webhook_events (received_at) where processed_at is null;
+
+comment on table tollgate_private.webhook_events is
+  E'Every verified webhook event received, once per provider event id, with its raw payload and what was done with it.';
+comment on column tollgate_private.webhook_events.id is E'Ledger row id.';
+comment on column tollgate_private.webhook_events.provider is E'stripe or razorpay.';
+comment on column tollgate_private.webhook_events.event_id is E'The provider''s event id (evt_... for Stripe, x-razorpay-event-id for Razorpay).';
+comment on column tollgate_private.webhook_events.type is E'Event type, e.g. invoice.paid.';
+comment on column tollgate_private.webhook_events.api_version is E'Provider API version the payload was rendered in.';
+comment on column tollgate_private.webhook_events.event_created_at is E'When the provider created the event.';
+comment on column tollgate_private.webhook_events.payload is E'The verified event body.';
+comment on column tollgate_private.webhook_events.received_at is E'When Tollgate first received it.';
+comment on column tollgate_private.webhook_events.processed_at is E'When it was applied (or deliberately not applied).';
+comment on column tollgate_private.webhook_events.outcome is E'applied, stale (older than what was already applied) or ignored (type Tollgate does not act on).';
+comment on column tollgate_private.webhook_events.error is E'The last error applying it, if any; the provider retries.';
+comment on column tollgate_private.webhook_events.attempts is E'How many deliveries of this event arrived.';
+
+alter table tollgate_private.webhook_events enable row level security;
+
+-- Only Tollgate's own functions (running as the owner) read or write it.
+create policy "Clients never read or write webhook events" on tollgate_private.webhook_events
+  as restrictive
+  for all to anon, authenticated
+  using (false)
+  with check (false);

@@ -1,0 +1,56 @@
+create function tollgate_private.entitlement(
+  user_id uuid,
+  as_of timestamptz,
+  out plan_id text,
+  out subscription_id uuid,
+  out anchor timestamptz,
+  out valid_until timestamptz
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_sub tollgate.subscriptions;
+  v_grace interval;
+begin
+  plan_id := 'free';
+
+  select s.* into v_sub
+  from tollgate.subscriptions s
+  where s.user_id = entitlement.user_id
+    and s.status not in ('canceled', 'incomplete_expired');
+
+  if v_sub.id is null or v_sub.status not in ('trialing', 'active', 'past_due') then
+    return;
+  end if;
+
+  select st.past_due_grace into v_grace from tollgate_private.settings st;
+  v_grace := coalesce(v_grace, interval '3 days');
+
+  -- Stripe renews by itself and tells us; a past_due one, or one paid once per interval
+  -- (razorpay, internal), keeps its plan until the period it paid for ends, plus the grace.
+  if v_sub.status = 'past_due' or v_sub.provider <> 'stripe' then
+    valid_until := v_sub.current_period_end + v_grace;
+  end if;
+  if v_sub.cancel_at_period_end then
+    valid_until := least(valid_until, v_sub.current_period_end);
+  end if;
+  if v_sub.status = 'trialing' and v_sub.provider <> 'stripe' then
+    valid_until := least(valid_until, v_sub.trial_end);
+  end if;
+
+  if valid_until <= entitlement.as_of then
+    valid_until := null;
+    return;
+  end if;
+
+  plan_id := v_sub.plan_id;
+  subscription_id := v_sub.id;
+  anchor := coalesce(v_sub.billing_cycle_anchor, v_sub.current_period_start, v_sub.created_at);
+end;
+$$;
+
+comment on function tollgate_private.entitlement(uuid, timestamptz) is
+  E'The plan a user is entitled to at as_of: their live subscription''s plan (past_due until period end plus grace), else free; with the month anchor for usage periods and the moment this must be checked again.';

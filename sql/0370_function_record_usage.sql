@@ -1,0 +1,76 @@
+create function tollgate_private.record_usage(
+  user_id uuid,
+  metric text,
+  delta bigint,
+  idempotency_key text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_result jsonb;
+  v_event tollgate_private.usage_events;
+  v_constraint text;
+begin
+  if record_usage.user_id is null then
+    raise exception 'No user given' using errcode = 'NOUSR', hint = 'Sign in, or pass a user id.';
+  end if;
+  if record_usage.metric is null or record_usage.metric !~ '^[a-z][a-z0-9_]{0,62}$' then
+    raise exception 'Unknown metric %', coalesce(record_usage.metric, '(null)')
+      using errcode = 'NOMET', hint = 'Metrics are the ones named in tollgate.plan_limits.';
+  end if;
+  if record_usage.idempotency_key is not null and length(record_usage.idempotency_key) not between 1 and 255 then
+    raise exception 'The idempotency key must be 1 to 255 characters'
+      using errcode = 'BADKY';
+  end if;
+
+  if record_usage.idempotency_key is null then
+    v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
+    if (v_result ->> 'allowed')::boolean then
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, true);
+    end if;
+    return v_result;
+  end if;
+
+  -- A key seen before answers from the ledger and counts nothing.
+  select e.* into v_event
+  from tollgate_private.usage_events e
+  where e.user_id = record_usage.user_id and e.idempotency_key = record_usage.idempotency_key;
+
+  if v_event.id is null then
+    begin
+      v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
+      -- The unique key makes a concurrent call with the same key wait here for us, then fail.
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
+        record_usage.idempotency_key, v_result);
+      return v_result;
+    exception when unique_violation then
+      get stacked diagnostics v_constraint = constraint_name;
+      if v_constraint is distinct from 'usage_events_user_id_idempotency_key_key' then
+        raise;
+      end if;
+      -- Another call with this key committed first; leaving this block undid our count.
+      select e.* into v_event
+      from tollgate_private.usage_events e
+      where e.user_id = record_usage.user_id and e.idempotency_key = record_usage.idempotency_key;
+    end;
+  end if;
+
+  if v_event.metric <> record_usage.metric or v_event.amount <> record_usage.delta then
+    raise exception 'This idempotency key was used for a different request'
+      using errcode = 'IDKEY',
+            detail = format('first used for %s %s', v_event.metric, v_event.amount),
+            hint = 'Use a new key for a new request.';
+  end if;
+  return v_event.result;
+end;
+$$;
+
+comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
+  E'Counts a usage change and writes its ledger row in the same transaction; the same idempotency key from the same user counts once, at any concurrency, and returns the first answer.';

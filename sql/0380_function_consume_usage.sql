@@ -1,0 +1,28 @@
+create function tollgate_private.consume_usage(
+  user_id uuid,
+  metric text,
+  amount bigint,
+  idempotency_key text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if consume_usage.amount is null or consume_usage.amount <= 0 then
+    raise exception 'amount must be a whole number greater than 0'
+      using errcode = 'INAMT', detail = format('got %s', coalesce(consume_usage.amount::text, 'null'));
+  end if;
+  return tollgate_private.record_usage(
+    consume_usage.user_id, consume_usage.metric, consume_usage.amount, consume_usage.idempotency_key,
+    consume_usage.as_of);
+end;
+$$;
+
+comment on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) is
+  E'Consumes amount of a metric for a user at as_of: {allowed, metric, used, quota, remaining, period_end}. Refused calls count nothing; a repeated idempotency key counts once. For the service role, tests and triggers; clients call tollgate.consume_usage.';
+
+grant execute on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) to service_role;

@@ -1,0 +1,24 @@
+create function tollgate_private.consume_usage_of_caller(metric text, amount bigint, idempotency_key text)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := auth.uid();
+begin
+  if v_user_id is null then
+    raise exception 'Sign in to consume usage' using errcode = 'NOJWT';
+  end if;
+  -- The caller never chooses the time: a client must not move its own period.
+  return tollgate_private.consume_usage(
+    v_user_id, consume_usage_of_caller.metric, consume_usage_of_caller.amount,
+    consume_usage_of_caller.idempotency_key, now());
+end;
+$$;
+
+comment on function tollgate_private.consume_usage_of_caller(text, bigint, text) is
+  E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs.';
+
+grant execute on function tollgate_private.consume_usage_of_caller(text, bigint, text) to authenticated;

@@ -1,0 +1,32 @@
+create function tollgate_private.usage_rows(for_user_id uuid, as_of timestamptz)
+returns table (
+  user_id uuid,
+  metric text,
+  period text,
+  period_start timestamptz,
+  period_end timestamptz,
+  used bigint,
+  quota bigint,
+  remaining bigint
+)
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  -- Computed with the same rule the writers use, so a read shows a lazy reset or a plan change
+  -- before any write has happened.
+  select usage_rows.for_user_id, l.metric, n.period, n.period_start, n.period_end, n.used, n.quota,
+    case when n.quota = -1 then null else greatest(n.quota - n.used, 0) end
+  from tollgate_private.entitlement(usage_rows.for_user_id, usage_rows.as_of) e
+  join tollgate.plan_limits l on l.plan_id = e.plan_id
+  left join tollgate_private.usage_counters c
+    on c.user_id = usage_rows.for_user_id and c.metric = l.metric
+  cross join lateral tollgate_private.next_counter_state(
+    c, usage_rows.for_user_id, l.metric, e.plan_id, l.quota, l.period, l.carry_over, e.anchor,
+    e.valid_until, usage_rows.as_of) n
+  order by l.metric
+$$;
+
+comment on function tollgate_private.usage_rows(uuid, timestamptz) is
+  E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited) and remaining (null when unlimited).';

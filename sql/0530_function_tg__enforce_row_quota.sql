@@ -1,0 +1,57 @@
+create function tollgate_private.tg__enforce_row_quota()
+returns trigger
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_metric text := tg_argv[0];
+  v_owner_column text := coalesce(tg_argv[1], 'user_id');
+  v_new_owner uuid;
+  v_old_owner uuid;
+  v_result jsonb;
+begin
+  if v_metric is null then
+    raise exception 'tg__enforce_row_quota needs the metric as its first argument'
+      using errcode = 'TGCFG',
+            hint = 'create trigger ... execute function tollgate_private.tg__enforce_row_quota(''projects'', ''user_id'')';
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    v_new_owner := (to_jsonb(new) ->> v_owner_column)::uuid;
+  end if;
+  if tg_op in ('UPDATE', 'DELETE') then
+    v_old_owner := (to_jsonb(old) ->> v_owner_column)::uuid;
+  end if;
+  if tg_op = 'UPDATE' and v_new_owner is not distinct from v_old_owner then
+    return null;
+  end if;
+  if tg_op <> 'DELETE' and v_new_owner is null then
+    raise exception 'A row counted against metric % needs an owner in column %', v_metric, v_owner_column
+      using errcode = 'NOOWN';
+  end if;
+
+  -- Give back first (an owner change moves one unit from the old owner to the new one). Only
+  -- gauges give back: a metric that resets counts creations, not rows that exist.
+  if v_old_owner is not null and exists (
+    select from tollgate_private.usage_counters c
+    where c.user_id = v_old_owner and c.metric = v_metric and c.period = 'never'
+  ) then
+    perform tollgate_private.release_usage(v_old_owner, v_metric, 1, null, now());
+  end if;
+
+  if v_new_owner is not null then
+    v_result := tollgate_private.consume_usage(v_new_owner, v_metric, 1, null, now());
+    if not (v_result ->> 'allowed')::boolean then
+      raise exception 'Quota for % is used up (% of %)', v_metric, v_result ->> 'used', v_result ->> 'quota'
+        using errcode = 'QUOTA',
+              detail = v_result::text,
+              hint = 'Upgrade the plan or remove something first.';
+    end if;
+  end if;
+  return null;
+end;
+$$;
+
+comment on function tollgate_private.tg__enforce_row_quota() is
+  E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW.';

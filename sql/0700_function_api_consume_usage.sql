@@ -1,0 +1,14 @@
+create function tollgate.consume_usage(metric text, amount bigint default 1, idempotency_key text default null)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select tollgate_private.consume_usage_of_caller(consume_usage.metric, consume_usage.amount, consume_usage.idempotency_key)
+$$;
+
+comment on function tollgate.consume_usage(text, bigint, text) is
+  E'Counts amount (> 0) of a metric against the signed-in user''s quota: returns {allowed, metric, used, quota, remaining, period_end}. Atomic (no overdraw at any concurrency); a refused call counts nothing; the same idempotency_key twice counts once and returns the first answer.';
+
+grant execute on function tollgate.consume_usage(text, bigint, text) to authenticated;

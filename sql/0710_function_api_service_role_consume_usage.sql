@@ -1,0 +1,21 @@
+create function tollgate.service_role_consume_usage(
+  user_id uuid,
+  metric text,
+  amount bigint default 1,
+  idempotency_key text default null
+)
+returns jsonb
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  select tollgate_private.consume_usage(
+    service_role_consume_usage.user_id, service_role_consume_usage.metric, service_role_consume_usage.amount,
+    service_role_consume_usage.idempotency_key, now())
+$$;
+
+comment on function tollgate.service_role_consume_usage(uuid, text, bigint, text) is
+  E'consume_usage for any user, for trusted servers holding the service role key.';
+
+grant execute on function tollgate.service_role_consume_usage(uuid, text, bigint, text) to service_role;

@@ -1,0 +1,30 @@
+-- Tollgate seed: the plans, limits and coupons of CONTRACT.md. Safe to run again: existing rows
+-- (and any edits an admin made to them) are left alone.
+insert into tollgate.plans (id, name, description, amount, currency, "interval", trial_days, features, active, sort_order, stripe_price_id)
+values
+  ('free', 'Free', 'For trying things out.', 0, 'usd', 'month', 0,
+    array['1,000 API calls a month', '3 projects', '1 GB storage'], true, 0, null),
+  ('pro', 'Pro', 'For growing apps.', 2900, 'usd', 'month', 0,
+    array['100,000 API calls a month, unused calls carry over on upgrade', '100 projects', '50 GB storage'], true, 10, 'price_pro_monthly'),
+  ('enterprise', 'Enterprise', 'For apps at scale.', 9900, 'usd', 'month', 0,
+    array['1,000,000 API calls a month, unused calls carry over on upgrade', 'Unlimited projects', '500 GB storage'], true, 20, 'price_enterprise_monthly')
+on conflict (id) do nothing;
+
+insert into tollgate.plan_limits (plan_id, metric, quota, period, carry_over)
+values
+  ('free', 'api_calls', 1000, 'month', false),
+  ('free', 'projects', 3, 'never', false),
+  ('free', 'storage_gb', 1, 'never', false),
+  ('pro', 'api_calls', 100000, 'month', true),
+  ('pro', 'projects', 100, 'never', false),
+  ('pro', 'storage_gb', 50, 'never', false),
+  ('enterprise', 'api_calls', 1000000, 'month', true),
+  ('enterprise', 'projects', -1, 'never', false),
+  ('enterprise', 'storage_gb', 500, 'never', false)
+on conflict (plan_id, metric) do nothing;
+
+insert into tollgate_private.coupons (code, percent_off, max_uses, plan_ids)
+values
+  ('WELCOME20', 20, 1000, array['pro', 'enterprise']),
+  ('STUDENT50', 50, 500, array['pro'])
+on conflict (code) do nothing;
