@@ -7,11 +7,10 @@ comment on schema tollgate is
 comment on schema tollgate_private is
   E'Tollgate internals, never exposed over the API: provider ids, usage counters and ledger, coupons, webhook events, audit log, and the security-definer functions behind the API.';
 
--- Start from nothing and grant object by object (the public role gets no default access).
+-- Start from nothing and grant object by object. (A per-schema default privilege cannot take
+-- away PUBLIC's built-in execute on functions, so every function file revokes it itself.)
 revoke all on schema tollgate from public;
 revoke all on schema tollgate_private from public;
-alter default privileges in schema tollgate revoke execute on functions from public;
-alter default privileges in schema tollgate_private revoke execute on functions from public;
 
 grant usage on schema tollgate to anon, authenticated, service_role;
 -- Only so that API roles can execute the few private functions granted to them by name.

@@ -12,4 +12,6 @@ $$;
 comment on function tollgate_private.is_admin() is
   E'True when the caller''s JWT carries app_metadata.role = admin. Admins read every Tollgate row.';
 
+revoke all on function tollgate_private.is_admin() from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.is_admin() to authenticated, service_role;

@@ -12,3 +12,5 @@ $$;
 
 comment on function tollgate_private.tg__set_updated_at() is
   E'Trigger: stamps updated_at with the time of the change.';
+
+revoke all on function tollgate_private.tg__set_updated_at() from public, anon, authenticated, service_role;

@@ -45,3 +45,5 @@ $$;
 
 comment on function tollgate_private.period_window(text, timestamptz, timestamptz) is
   E'The usage period (start inclusive, end exclusive) containing as_of: UTC hours and days, months counted from anchor (calendar months when anchor is null), or an open-ended never period.';
+
+revoke all on function tollgate_private.period_window(text, timestamptz, timestamptz) from public, anon, authenticated, service_role;

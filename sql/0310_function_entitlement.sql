@@ -54,3 +54,5 @@ $$;
 
 comment on function tollgate_private.entitlement(uuid, timestamptz) is
   E'The plan a user is entitled to at as_of: their live subscription''s plan (past_due until period end plus grace), else free; with the month anchor for usage periods and the moment this must be checked again.';
+
+revoke all on function tollgate_private.entitlement(uuid, timestamptz) from public, anon, authenticated, service_role;

@@ -12,7 +12,7 @@ create function tollgate_private.next_counter_state(
 )
 returns tollgate_private.usage_counters
 language plpgsql
-immutable
+stable
 security invoker
 set search_path = ''
 as $$
@@ -109,3 +109,5 @@ $$;
 
 comment on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz) is
   E'Pure rule: the state a usage counter must have at as_of for the plan the user is on: rolls an ended period, and on a plan change carries unused quota over (upgrade of a carry_over metric) or keeps usage counted (downgrade). Used by writers and by the usage view alike.';
+
+revoke all on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz) from public, anon, authenticated, service_role;

@@ -91,3 +91,5 @@ $$;
 
 comment on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) is
   E'Locks one usage counter (creating it if missing) and brings it to the state next_counter_state gives for the plan passed in. Callers pass the entitlement; baseline_plan_id is the plan a missing counter would have been on.';
+
+revoke all on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) from public, anon, authenticated, service_role;

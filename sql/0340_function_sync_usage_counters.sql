@@ -34,3 +34,5 @@ $$;
 
 comment on function tollgate_private.sync_usage_counters(uuid, timestamptz) is
   E'Makes every usage counter of a user follow the plan they are entitled to at as_of (called when their subscription changes), creating counters for the plan''s metrics.';
+
+revoke all on function tollgate_private.sync_usage_counters(uuid, timestamptz) from public, anon, authenticated, service_role;

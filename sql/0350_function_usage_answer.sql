@@ -20,3 +20,5 @@ $$;
 
 comment on function tollgate_private.usage_answer(boolean, text, tollgate_private.usage_counters) is
   E'The answer consume_usage and release_usage return: {allowed, metric, used, quota, remaining, period_end}; remaining is null when unlimited.';
+
+revoke all on function tollgate_private.usage_answer(boolean, text, tollgate_private.usage_counters) from public, anon, authenticated, service_role;

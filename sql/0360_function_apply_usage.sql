@@ -108,3 +108,5 @@ $$;
 
 comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
   E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Writes no ledger row: record_usage does.';
+
+revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;

@@ -31,8 +31,10 @@ begin
   if record_usage.idempotency_key is null then
     v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
     if (v_result ->> 'allowed')::boolean then
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed)
-      values (record_usage.user_id, record_usage.metric, record_usage.delta, true);
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, true, (
+        select c.period_start from tollgate_private.usage_counters c
+        where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
     end if;
     return v_result;
   end if;
@@ -46,9 +48,11 @@ begin
     begin
       v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
       -- The unique key makes a concurrent call with the same key wait here for us, then fail.
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
-        record_usage.idempotency_key, v_result);
+        record_usage.idempotency_key, v_result, (
+          select c.period_start from tollgate_private.usage_counters c
+          where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
       return v_result;
     exception when unique_violation then
       get stacked diagnostics v_constraint = constraint_name;
@@ -74,3 +78,5 @@ $$;
 
 comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
   E'Counts a usage change and writes its ledger row in the same transaction; the same idempotency key from the same user counts once, at any concurrency, and returns the first answer.';
+
+revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;

@@ -25,4 +25,6 @@ $$;
 comment on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) is
   E'Consumes amount of a metric for a user at as_of: {allowed, metric, used, quota, remaining, period_end}. Refused calls count nothing; a repeated idempotency key counts once. For the service role, tests and triggers; clients call tollgate.consume_usage.';
 
+revoke all on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) to service_role;

@@ -25,4 +25,6 @@ $$;
 comment on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) is
   E'Gives back amount of a never-resetting metric (a gauge such as projects or storage) when the thing counted is gone; never goes below zero. Service role and triggers only.';
 
+revoke all on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) to service_role;

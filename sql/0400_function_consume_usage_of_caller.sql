@@ -21,4 +21,6 @@ $$;
 comment on function tollgate_private.consume_usage_of_caller(text, bigint, text) is
   E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs.';
 
+revoke all on function tollgate_private.consume_usage_of_caller(text, bigint, text) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.consume_usage_of_caller(text, bigint, text) to authenticated;

@@ -30,3 +30,5 @@ $$;
 
 comment on function tollgate_private.usage_rows(uuid, timestamptz) is
   E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited) and remaining (null when unlimited).';
+
+revoke all on function tollgate_private.usage_rows(uuid, timestamptz) from public, anon, authenticated, service_role;

@@ -31,4 +31,6 @@ $$;
 comment on function tollgate_private.usage_of_caller() is
   E'Rows of the tollgate.usage view: the caller''s own usage now; every user''s for admins and the service role.';
 
+revoke all on function tollgate_private.usage_of_caller() from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.usage_of_caller() to authenticated, service_role;

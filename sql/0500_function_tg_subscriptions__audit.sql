@@ -30,6 +30,8 @@ $$;
 comment on function tollgate_private.tg_subscriptions__audit() is
   E'Trigger: writes an audit_log row for every new, deleted, or re-planned or re-statused subscription (who, old, new, when).';
 
+revoke all on function tollgate_private.tg_subscriptions__audit() from public, anon, authenticated, service_role;
+
 create trigger _200_audit
   after insert or update or delete on tollgate.subscriptions
   for each row execute function tollgate_private.tg_subscriptions__audit();

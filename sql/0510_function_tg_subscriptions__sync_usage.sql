@@ -15,7 +15,8 @@ begin
     return null;
   end if;
   -- Quotas follow the plan at once, in the same transaction as the subscription change.
-  if tg_op in ('UPDATE', 'DELETE') then
+  -- A user being deleted (the cascade from auth.users) has nothing left to sync.
+  if tg_op in ('UPDATE', 'DELETE') and exists (select from auth.users u where u.id = old.user_id) then
     perform tollgate_private.sync_usage_counters(old.user_id, now());
   end if;
   if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id <> old.user_id) then
@@ -27,6 +28,8 @@ $$;
 
 comment on function tollgate_private.tg_subscriptions__sync_usage() is
   E'Trigger: when a subscription''s plan, status or period changes, moves the user''s usage counters to the plan they are now entitled to (carry-over on upgrade, usage kept on downgrade).';
+
+revoke all on function tollgate_private.tg_subscriptions__sync_usage() from public, anon, authenticated, service_role;
 
 create trigger _500_sync_usage
   after insert or update or delete on tollgate.subscriptions

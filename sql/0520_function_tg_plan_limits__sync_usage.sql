@@ -18,6 +18,8 @@ $$;
 comment on function tollgate_private.tg_plan_limits__sync_usage() is
   E'Trigger: when an admin edits or removes a plan limit, makes the counters on it pick up the change at their next use.';
 
+revoke all on function tollgate_private.tg_plan_limits__sync_usage() from public, anon, authenticated, service_role;
+
 create trigger _500_sync_usage
   after update or delete on tollgate.plan_limits
   for each row execute function tollgate_private.tg_plan_limits__sync_usage();

@@ -12,6 +12,7 @@ declare
   v_counters integer := 0;
   v_counter record;
   v_entitlement record;
+  v_caller_reason text := current_setting('tollgate.audit_reason', true);
 begin
   perform set_config('tollgate.audit_reason', 'maintenance', true);
 
@@ -69,6 +70,7 @@ begin
     v_counters := v_counters + 1;
   end loop;
 
+  perform set_config('tollgate.audit_reason', coalesce(v_caller_reason, ''), true);
   return jsonb_build_object(
     'as_of', run_maintenance.as_of,
     'subscriptions_ended', v_ended,
@@ -81,3 +83,5 @@ $$;
 
 comment on function tollgate_private.run_maintenance(timestamptz) is
   E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, and rolls ended usage periods. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
+
+revoke all on function tollgate_private.run_maintenance(timestamptz) from public, anon, authenticated, service_role;

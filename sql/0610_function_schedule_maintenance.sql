@@ -18,3 +18,5 @@ $$;
 
 comment on function tollgate_private.schedule_maintenance() is
   E'Schedules run_maintenance every 5 minutes with pg_cron (same job name, so running it again only updates the job). Run it after enabling pg_cron.';
+
+revoke all on function tollgate_private.schedule_maintenance() from public, anon, authenticated, service_role;

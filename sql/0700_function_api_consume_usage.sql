@@ -11,4 +11,6 @@ $$;
 comment on function tollgate.consume_usage(text, bigint, text) is
   E'Counts amount (> 0) of a metric against the signed-in user''s quota: returns {allowed, metric, used, quota, remaining, period_end}. Atomic (no overdraw at any concurrency); a refused call counts nothing; the same idempotency_key twice counts once and returns the first answer.';
 
+revoke all on function tollgate.consume_usage(text, bigint, text) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate.consume_usage(text, bigint, text) to authenticated;

@@ -18,4 +18,6 @@ $$;
 comment on function tollgate.service_role_consume_usage(uuid, text, bigint, text) is
   E'consume_usage for any user, for trusted servers holding the service role key.';
 
+revoke all on function tollgate.service_role_consume_usage(uuid, text, bigint, text) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate.service_role_consume_usage(uuid, text, bigint, text) to service_role;

@@ -18,4 +18,6 @@ $$;
 comment on function tollgate.service_role_release_usage(uuid, text, bigint, text) is
   E'Gives back amount of a never-resetting metric (projects, storage) for a user when what was counted is gone; never below zero; errors with GAUGE for metrics that reset. Service role only.';
 
+revoke all on function tollgate.service_role_release_usage(uuid, text, bigint, text) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate.service_role_release_usage(uuid, text, bigint, text) to service_role;

@@ -11,11 +11,10 @@ comment on schema tollgate is
 comment on schema tollgate_private is
   E'Tollgate internals, never exposed over the API: provider ids, usage counters and ledger, coupons, webhook events, audit log, and the security-definer functions behind the API.';
 
--- Start from nothing and grant object by object (the public role gets no default access).
+-- Start from nothing and grant object by object. (A per-schema default privilege cannot take
+-- away PUBLIC's built-in execute on functions, so every function file revokes it itself.)
 revoke all on schema tollgate from public;
 revoke all on schema tollgate_private from public;
-alter default privileges in schema tollgate revoke execute on functions from public;
-alter default privileges in schema tollgate_private revoke execute on functions from public;
 
 grant usage on schema tollgate to anon, authenticated, service_role;
 -- Only so that API roles can execute the few private functions granted to them by name.
@@ -36,6 +35,8 @@ $$;
 comment on function tollgate_private.is_admin() is
   E'True when the caller''s JWT carries app_metadata.role = admin. Admins read every Tollgate row.';
 
+revoke all on function tollgate_private.is_admin() from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.is_admin() to authenticated, service_role;
 
 -- ==== sql/0040_function_set_updated_at.sql
@@ -53,6 +54,8 @@ $$;
 
 comment on function tollgate_private.tg__set_updated_at() is
   E'Trigger: stamps updated_at with the time of the change.';
+
+revoke all on function tollgate_private.tg__set_updated_at() from public, anon, authenticated, service_role;
 
 -- ==== sql/0050_table_settings.sql
 -- One row of knobs the rules read; edited by admins in Studio.
@@ -683,6 +686,8 @@ $$;
 comment on function tollgate_private.period_window(text, timestamptz, timestamptz) is
   E'The usage period (start inclusive, end exclusive) containing as_of: UTC hours and days, months counted from anchor (calendar months when anchor is null), or an open-ended never period.';
 
+revoke all on function tollgate_private.period_window(text, timestamptz, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0310_function_entitlement.sql
 create function tollgate_private.entitlement(
   user_id uuid,
@@ -741,6 +746,8 @@ $$;
 comment on function tollgate_private.entitlement(uuid, timestamptz) is
   E'The plan a user is entitled to at as_of: their live subscription''s plan (past_due until period end plus grace), else free; with the month anchor for usage periods and the moment this must be checked again.';
 
+revoke all on function tollgate_private.entitlement(uuid, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0320_function_next_counter_state.sql
 create function tollgate_private.next_counter_state(
   cur tollgate_private.usage_counters,
@@ -756,7 +763,7 @@ create function tollgate_private.next_counter_state(
 )
 returns tollgate_private.usage_counters
 language plpgsql
-immutable
+stable
 security invoker
 set search_path = ''
 as $$
@@ -854,6 +861,8 @@ $$;
 comment on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz) is
   E'Pure rule: the state a usage counter must have at as_of for the plan the user is on: rolls an ended period, and on a plan change carries unused quota over (upgrade of a carry_over metric) or keeps usage counted (downgrade). Used by writers and by the usage view alike.';
 
+revoke all on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0330_function_refresh_usage_counter.sql
 create function tollgate_private.refresh_usage_counter(
   user_id uuid,
@@ -949,6 +958,8 @@ $$;
 comment on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) is
   E'Locks one usage counter (creating it if missing) and brings it to the state next_counter_state gives for the plan passed in. Callers pass the entitlement; baseline_plan_id is the plan a missing counter would have been on.';
 
+revoke all on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) from public, anon, authenticated, service_role;
+
 -- ==== sql/0340_function_sync_usage_counters.sql
 create function tollgate_private.sync_usage_counters(user_id uuid, as_of timestamptz)
 returns void
@@ -987,6 +998,8 @@ $$;
 comment on function tollgate_private.sync_usage_counters(uuid, timestamptz) is
   E'Makes every usage counter of a user follow the plan they are entitled to at as_of (called when their subscription changes), creating counters for the plan''s metrics.';
 
+revoke all on function tollgate_private.sync_usage_counters(uuid, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0350_function_usage_answer.sql
 create function tollgate_private.usage_answer(allowed boolean, metric text, counter tollgate_private.usage_counters)
 returns jsonb
@@ -1010,6 +1023,8 @@ $$;
 
 comment on function tollgate_private.usage_answer(boolean, text, tollgate_private.usage_counters) is
   E'The answer consume_usage and release_usage return: {allowed, metric, used, quota, remaining, period_end}; remaining is null when unlimited.';
+
+revoke all on function tollgate_private.usage_answer(boolean, text, tollgate_private.usage_counters) from public, anon, authenticated, service_role;
 
 -- ==== sql/0360_function_apply_usage.sql
 create function tollgate_private.apply_usage(user_id uuid, metric text, delta bigint, as_of timestamptz)
@@ -1123,6 +1138,8 @@ $$;
 comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
   E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Writes no ledger row: record_usage does.';
 
+revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0370_function_record_usage.sql
 create function tollgate_private.record_usage(
   user_id uuid,
@@ -1157,8 +1174,10 @@ begin
   if record_usage.idempotency_key is null then
     v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
     if (v_result ->> 'allowed')::boolean then
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed)
-      values (record_usage.user_id, record_usage.metric, record_usage.delta, true);
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, true, (
+        select c.period_start from tollgate_private.usage_counters c
+        where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
     end if;
     return v_result;
   end if;
@@ -1172,9 +1191,11 @@ begin
     begin
       v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
       -- The unique key makes a concurrent call with the same key wait here for us, then fail.
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
-        record_usage.idempotency_key, v_result);
+        record_usage.idempotency_key, v_result, (
+          select c.period_start from tollgate_private.usage_counters c
+          where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
       return v_result;
     exception when unique_violation then
       get stacked diagnostics v_constraint = constraint_name;
@@ -1200,6 +1221,8 @@ $$;
 
 comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
   E'Counts a usage change and writes its ledger row in the same transaction; the same idempotency key from the same user counts once, at any concurrency, and returns the first answer.';
+
+revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
 
 -- ==== sql/0380_function_consume_usage.sql
 create function tollgate_private.consume_usage(
@@ -1228,6 +1251,8 @@ $$;
 
 comment on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) is
   E'Consumes amount of a metric for a user at as_of: {allowed, metric, used, quota, remaining, period_end}. Refused calls count nothing; a repeated idempotency key counts once. For the service role, tests and triggers; clients call tollgate.consume_usage.';
+
+revoke all on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
 
 grant execute on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) to service_role;
 
@@ -1259,6 +1284,8 @@ $$;
 comment on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) is
   E'Gives back amount of a never-resetting metric (a gauge such as projects or storage) when the thing counted is gone; never goes below zero. Service role and triggers only.';
 
+revoke all on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate_private.release_usage(uuid, text, bigint, text, timestamptz) to service_role;
 
 -- ==== sql/0400_function_consume_usage_of_caller.sql
@@ -1284,6 +1311,8 @@ $$;
 
 comment on function tollgate_private.consume_usage_of_caller(text, bigint, text) is
   E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs.';
+
+revoke all on function tollgate_private.consume_usage_of_caller(text, bigint, text) from public, anon, authenticated, service_role;
 
 grant execute on function tollgate_private.consume_usage_of_caller(text, bigint, text) to authenticated;
 
@@ -1321,6 +1350,8 @@ $$;
 comment on function tollgate_private.usage_rows(uuid, timestamptz) is
   E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited) and remaining (null when unlimited).';
 
+revoke all on function tollgate_private.usage_rows(uuid, timestamptz) from public, anon, authenticated, service_role;
+
 -- ==== sql/0420_function_usage_of_caller.sql
 create function tollgate_private.usage_of_caller()
 returns table (
@@ -1354,6 +1385,8 @@ $$;
 
 comment on function tollgate_private.usage_of_caller() is
   E'Rows of the tollgate.usage view: the caller''s own usage now; every user''s for admins and the service role.';
+
+revoke all on function tollgate_private.usage_of_caller() from public, anon, authenticated, service_role;
 
 grant execute on function tollgate_private.usage_of_caller() to authenticated, service_role;
 
@@ -1410,6 +1443,8 @@ $$;
 comment on function tollgate_private.tg_subscriptions__audit() is
   E'Trigger: writes an audit_log row for every new, deleted, or re-planned or re-statused subscription (who, old, new, when).';
 
+revoke all on function tollgate_private.tg_subscriptions__audit() from public, anon, authenticated, service_role;
+
 create trigger _200_audit
   after insert or update or delete on tollgate.subscriptions
   for each row execute function tollgate_private.tg_subscriptions__audit();
@@ -1432,7 +1467,8 @@ begin
     return null;
   end if;
   -- Quotas follow the plan at once, in the same transaction as the subscription change.
-  if tg_op in ('UPDATE', 'DELETE') then
+  -- A user being deleted (the cascade from auth.users) has nothing left to sync.
+  if tg_op in ('UPDATE', 'DELETE') and exists (select from auth.users u where u.id = old.user_id) then
     perform tollgate_private.sync_usage_counters(old.user_id, now());
   end if;
   if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id <> old.user_id) then
@@ -1444,6 +1480,8 @@ $$;
 
 comment on function tollgate_private.tg_subscriptions__sync_usage() is
   E'Trigger: when a subscription''s plan, status or period changes, moves the user''s usage counters to the plan they are now entitled to (carry-over on upgrade, usage kept on downgrade).';
+
+revoke all on function tollgate_private.tg_subscriptions__sync_usage() from public, anon, authenticated, service_role;
 
 create trigger _500_sync_usage
   after insert or update or delete on tollgate.subscriptions
@@ -1469,6 +1507,8 @@ $$;
 
 comment on function tollgate_private.tg_plan_limits__sync_usage() is
   E'Trigger: when an admin edits or removes a plan limit, makes the counters on it pick up the change at their next use.';
+
+revoke all on function tollgate_private.tg_plan_limits__sync_usage() from public, anon, authenticated, service_role;
 
 create trigger _500_sync_usage
   after update or delete on tollgate.plan_limits
@@ -1533,6 +1573,8 @@ $$;
 comment on function tollgate_private.tg__enforce_row_quota() is
   E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW.';
 
+revoke all on function tollgate_private.tg__enforce_row_quota() from public, anon, authenticated, service_role;
+
 -- ==== sql/0600_function_run_maintenance.sql
 create function tollgate_private.run_maintenance(as_of timestamptz default now())
 returns jsonb
@@ -1548,6 +1590,7 @@ declare
   v_counters integer := 0;
   v_counter record;
   v_entitlement record;
+  v_caller_reason text := current_setting('tollgate.audit_reason', true);
 begin
   perform set_config('tollgate.audit_reason', 'maintenance', true);
 
@@ -1605,6 +1648,7 @@ begin
     v_counters := v_counters + 1;
   end loop;
 
+  perform set_config('tollgate.audit_reason', coalesce(v_caller_reason, ''), true);
   return jsonb_build_object(
     'as_of', run_maintenance.as_of,
     'subscriptions_ended', v_ended,
@@ -1617,6 +1661,8 @@ $$;
 
 comment on function tollgate_private.run_maintenance(timestamptz) is
   E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, and rolls ended usage periods. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
+
+revoke all on function tollgate_private.run_maintenance(timestamptz) from public, anon, authenticated, service_role;
 
 -- ==== sql/0610_function_schedule_maintenance.sql
 create function tollgate_private.schedule_maintenance()
@@ -1640,6 +1686,8 @@ $$;
 comment on function tollgate_private.schedule_maintenance() is
   E'Schedules run_maintenance every 5 minutes with pg_cron (same job name, so running it again only updates the job). Run it after enabling pg_cron.';
 
+revoke all on function tollgate_private.schedule_maintenance() from public, anon, authenticated, service_role;
+
 -- ==== sql/0700_function_api_consume_usage.sql
 create function tollgate.consume_usage(metric text, amount bigint default 1, idempotency_key text default null)
 returns jsonb
@@ -1653,6 +1701,8 @@ $$;
 
 comment on function tollgate.consume_usage(text, bigint, text) is
   E'Counts amount (> 0) of a metric against the signed-in user''s quota: returns {allowed, metric, used, quota, remaining, period_end}. Atomic (no overdraw at any concurrency); a refused call counts nothing; the same idempotency_key twice counts once and returns the first answer.';
+
+revoke all on function tollgate.consume_usage(text, bigint, text) from public, anon, authenticated, service_role;
 
 grant execute on function tollgate.consume_usage(text, bigint, text) to authenticated;
 
@@ -1677,6 +1727,8 @@ $$;
 comment on function tollgate.service_role_consume_usage(uuid, text, bigint, text) is
   E'consume_usage for any user, for trusted servers holding the service role key.';
 
+revoke all on function tollgate.service_role_consume_usage(uuid, text, bigint, text) from public, anon, authenticated, service_role;
+
 grant execute on function tollgate.service_role_consume_usage(uuid, text, bigint, text) to service_role;
 
 -- ==== sql/0720_function_api_service_role_release_usage.sql
@@ -1699,6 +1751,8 @@ $$;
 
 comment on function tollgate.service_role_release_usage(uuid, text, bigint, text) is
   E'Gives back amount of a never-resetting metric (projects, storage) for a user when what was counted is gone; never below zero; errors with GAUGE for metrics that reset. Service role only.';
+
+revoke all on function tollgate.service_role_release_usage(uuid, text, bigint, text) from public, anon, authenticated, service_role;
 
 grant execute on function tollgate.service_role_release_usage(uuid, text, bigint, text) to service_role;
 

@@ -165,6 +165,7 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<Cluste
     const settings = [
       '-c listen_addresses=127.0.0.1',
       '-c max_connections=200',
+      '-c TimeZone=UTC',
       ...(options.durable
         ? []
         : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),

@@ -1,0 +1,65 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql } from '../helpers/db.ts'
+
+const sql = ownerSql()
+afterAll(() => sql.end())
+
+// Who may call what. A new entry is a deliberate change: every function an API role can execute
+// is an entry point a client (or a leaked service key) can reach.
+const PRIVATE_ALLOWLIST = [
+  'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text)',
+  'authenticated tollgate_private.is_admin()',
+  'authenticated tollgate_private.usage_of_caller()',
+  'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
+  'service_role tollgate_private.is_admin()',
+  'service_role tollgate_private.release_usage(uuid,text,bigint,text,timestamp with time zone)',
+  'service_role tollgate_private.usage_of_caller()',
+]
+
+const API_ALLOWLIST = [
+  'authenticated tollgate.consume_usage(text,bigint,text)',
+  'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text)',
+  'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',
+]
+
+// has_function_privilege counts grants to PUBLIC too, which every role inherits.
+const executable = (schema: string) =>
+  sql<{ entry: string }[]>`
+    select r.role || ' ' || p.oid::pg_catalog.regprocedure::text as entry
+    from pg_catalog.pg_proc p
+    join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+    cross join unnest(array['anon', 'authenticated', 'service_role']) as r(role)
+    where n.nspname = ${schema}
+      and pg_catalog.has_function_privilege(r.role, p.oid, 'execute')
+    order by 1`
+
+describe('function privileges', () => {
+  it('let API roles execute only the allowlisted functions of tollgate_private', async () => {
+    const entries = (await executable('tollgate_private')).map((e) => e.entry)
+    expect(entries).toEqual(PRIVATE_ALLOWLIST)
+  })
+
+  it('let each API function be executed only by the role it is for', async () => {
+    const entries = (await executable('tollgate')).map((e) => e.entry)
+    expect(entries).toEqual(API_ALLOWLIST)
+  })
+
+  it('give no API role a function that takes a time argument', async () => {
+    // A client that picks the time could move its own period and reset its quota.
+    const timed = await sql<{ entry: string }[]>`
+      select r.role || ' ' || p.oid::pg_catalog.regprocedure::text as entry
+      from pg_catalog.pg_proc p
+      join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+      cross join unnest(array['anon', 'authenticated']) as r(role)
+      where n.nspname in ('tollgate', 'tollgate_private')
+        and pg_catalog.has_function_privilege(r.role, p.oid, 'execute')
+        and pg_catalog.has_schema_privilege(r.role, n.oid, 'usage')
+        and exists (
+          select from unnest(p.proargtypes::oid[]) as t(oid)
+          where t.oid in ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,
+            'interval'::regtype, 'time'::regtype, 'timetz'::regtype)
+        )
+      order by 1`
+    expect(timed.map((t) => t.entry)).toEqual([])
+  })
+})

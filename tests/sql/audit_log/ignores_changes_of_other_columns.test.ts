@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { auditOf } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('the audit log on an update that keeps plan and status', () => {
+  it('writes nothing for cancel_at_period_end, canceled_at or a renewed period', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
+      await tx`
+        update tollgate.subscriptions set cancel_at_period_end = true, canceled_at = now()
+        where id = ${sub.id}::uuid`
+      await tx`
+        update tollgate.subscriptions
+        set current_period_start = current_period_end,
+            current_period_end = current_period_end + interval '1 month'
+        where id = ${sub.id}::uuid`
+      await tx`
+        update tollgate.subscriptions set plan_id = 'pro', status = 'active'
+        where id = ${sub.id}::uuid`
+      const rows = await auditOf(tx, sub.id)
+      expect(rows.map((r) => r.action)).toEqual(['insert'])
+    })
+  })
+})

@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { auditOf, ownerRole } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('the audit log on insert', () => {
+  it('records the new plan and status, and the role that wrote it', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'trialing' })
+      expect(await auditOf(tx, sub.id)).toEqual([
+        {
+          table_name: 'subscriptions',
+          record_id: sub.id,
+          user_id: user.id,
+          action: 'insert',
+          old_values: null,
+          new_values: { plan_id: 'pro', status: 'trialing' },
+          actor_user_id: null,
+          actor_role: await ownerRole(tx),
+          reason: null,
+        },
+      ])
+    })
+  })
+})

@@ -1,0 +1,76 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { asServiceRole, ownerSql, withRollback } from '../../helpers/db.ts'
+import { countersOf, insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { serviceConsume, serviceRelease } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('service_role_release_usage on a gauge', () => {
+  it('gives storage_gb back, so it can be consumed again', async () => {
+    const user = await users.create()
+    await asServiceRole(sql, async (tx) => {
+      expect(await serviceConsume(tx, user.id, 'storage_gb', 1)).toMatchObject({
+        allowed: true,
+        used: 1,
+        quota: 1,
+        remaining: 0,
+      })
+      expect(await serviceConsume(tx, user.id, 'storage_gb', 1)).toMatchObject({
+        allowed: false,
+        used: 1,
+      })
+      expect(await serviceRelease(tx, user.id, 'storage_gb', 1)).toEqual({
+        allowed: true,
+        metric: 'storage_gb',
+        used: 0,
+        quota: 1,
+        remaining: 1,
+        period_end: null,
+      })
+      expect(await serviceConsume(tx, user.id, 'storage_gb', 1)).toMatchObject({
+        allowed: true,
+        used: 1,
+      })
+    })
+  })
+
+  it('never goes below zero when more is released than was used', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      await insertSubscription(tx, user.id, { planId: 'pro' })
+      await tx`select pg_catalog.set_config('role', 'service_role', true)`
+      expect(await serviceConsume(tx, user.id, 'storage_gb', 20)).toMatchObject({ used: 20 })
+      expect(await serviceRelease(tx, user.id, 'storage_gb', 25)).toEqual({
+        allowed: true,
+        metric: 'storage_gb',
+        used: 0,
+        quota: 50,
+        remaining: 50,
+        period_end: null,
+      })
+      await tx`select pg_catalog.set_config('role', 'none', true)`
+      expect(await countersOf(tx, user.id)).toMatchObject({
+        storage_gb: { plan_id: 'pro', used: '0', quota: '50' },
+      })
+    })
+  })
+
+  it('answers used 0 for a user who never consumed the metric', async () => {
+    const user = await users.create()
+    await asServiceRole(sql, async (tx) => {
+      expect(await serviceRelease(tx, user.id, 'projects', 2)).toEqual({
+        allowed: true,
+        metric: 'projects',
+        used: 0,
+        quota: 3,
+        remaining: 3,
+        period_end: null,
+      })
+    })
+  })
+})

@@ -1,0 +1,39 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { asAnon, asUser, ownerSql } from '../../helpers/db.ts'
+import { testUsers } from '../subscriptions/support.ts'
+import { serviceRelease } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('who may release usage', () => {
+  it('refuses a signed-in user calling service_role_release_usage (42501)', async () => {
+    const user = await users.create()
+    await expect(
+      asUser(sql, user, (tx) => serviceRelease(tx, user.id, 'projects', 1)),
+    ).rejects.toHaveProperty('code', '42501')
+  })
+
+  it('refuses a signed-in user calling the private release_usage (42501)', async () => {
+    const user = await users.create()
+    await expect(
+      asUser(
+        sql,
+        user,
+        (tx) => tx`
+          select tollgate_private.release_usage(${user.id}::uuid, 'projects', 1, null, now())`,
+      ),
+    ).rejects.toHaveProperty('code', '42501')
+  })
+
+  it('refuses anon (42501)', async () => {
+    const user = await users.create()
+    await expect(
+      asAnon(sql, (tx) => serviceRelease(tx, user.id, 'projects', 1)),
+    ).rejects.toHaveProperty('code', '42501')
+  })
+})

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ownerSql, pgError, type Tx } from '../../helpers/db.ts'
+import {
+  asCallerAfter,
+  claimsOf,
+  createRlsFixture,
+  dropRlsFixture,
+  type RlsFixture,
+  type Role,
+} from './fixture.ts'
+
+const sql = ownerSql()
+let fixture: RlsFixture
+beforeAll(async () => {
+  fixture = await createRlsFixture(sql)
+})
+afterAll(async () => {
+  await dropRlsFixture(sql, fixture)
+  await sql.end()
+})
+
+type UsageRow = {
+  user_id: string
+  metric: string
+  period: string
+  period_start: Date
+  period_end: Date | null
+  used: string
+  quota: string
+  remaining: string | null
+}
+
+// What the usage rule computes for these users at the transaction's now(), read by the DB owner.
+const computedUsage = (tx: Tx, userIds: string[]): Promise<UsageRow[]> =>
+  tx<UsageRow[]>`
+    select r.*
+    from unnest(${userIds}::uuid[]) as who(id)
+    cross join lateral tollgate_private.usage_rows(who.id, now()) r
+    order by r.user_id, r.metric`
+
+const viewAs = async (
+  role: Role,
+  userIds: string[],
+): Promise<{ computed: UsageRow[]; seen: UsageRow[]; now: Date }> => {
+  let computed: UsageRow[] = []
+  let now = new Date(0)
+  const seen = await asCallerAfter(
+    sql,
+    claimsOf(fixture, role),
+    async (tx) => {
+      computed = await computedUsage(tx, userIds)
+      const [row] = await tx<{ now: Date }[]>`select now() as now`
+      now = row?.now ?? now
+    },
+    (tx) => tx<UsageRow[]>`
+      select user_id, metric, period, period_start, period_end, used, quota, remaining
+      from tollgate.usage
+      where user_id = any(${userIds}::uuid[])
+      order by user_id, metric`,
+  )
+  return { computed, seen, now }
+}
+
+const byUserThenMetric = (a: UsageRow, b: UsageRow): number =>
+  a.user_id === b.user_id ? a.metric.localeCompare(b.metric) : a.user_id.localeCompare(b.user_id)
+
+describe('the usage view', () => {
+  it('shows a user on free their own three metrics of plan free', async () => {
+    const { seen, now } = await viewAs('owner', [fixture.owner.id])
+    // A gauge's period starts when its counter was made (or now, when there is none yet).
+    const counters = await sql<{ metric: string; period_start: Date }[]>`
+      select metric, period_start from tollgate_private.usage_counters
+      where user_id = ${fixture.owner.id} and period = 'never'`
+    const neverStart = (metric: string): Date =>
+      counters.find((c) => c.metric === metric)?.period_start ?? now
+    // Free users count calendar months (UTC).
+    const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
+    const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))
+    expect(seen).toEqual([
+      {
+        user_id: fixture.owner.id,
+        metric: 'api_calls',
+        period: 'month',
+        period_start: monthStart,
+        period_end: monthEnd,
+        used: '0',
+        quota: '1000',
+        remaining: '1000',
+      },
+      {
+        user_id: fixture.owner.id,
+        metric: 'projects',
+        period: 'never',
+        period_start: neverStart('projects'),
+        period_end: null,
+        used: '0',
+        quota: '3',
+        remaining: '3',
+      },
+      {
+        user_id: fixture.owner.id,
+        metric: 'storage_gb',
+        period: 'never',
+        period_start: neverStart('storage_gb'),
+        period_end: null,
+        used: '0',
+        quota: '1',
+        remaining: '1',
+      },
+    ])
+  })
+
+  it("shows a user none of another user's rows, only their own", async () => {
+    const { seen, computed } = await viewAs('other', [fixture.owner.id, fixture.other.id])
+    const own = computed.filter((r) => r.user_id === fixture.other.id)
+    expect(own.map((r) => r.metric)).toEqual(['api_calls', 'projects', 'storage_gb'])
+    expect(seen).toEqual(own)
+  })
+
+  it.each(['admin', 'service_role'] as const)(
+    'shows %s the rows of every user, the owner included',
+    async (role) => {
+      const users = [fixture.owner.id, fixture.other.id]
+      const { seen, computed } = await viewAs(role, users)
+      expect(new Set(seen.map((r) => r.user_id))).toEqual(new Set(users))
+      expect(seen.length).toBe(6)
+      expect([...seen].sort(byUserThenMetric)).toEqual([...computed].sort(byUserThenMetric))
+    },
+  )
+
+  it('is not readable by anon (42501)', async () => {
+    const error = await pgError(viewAs('anon', [fixture.owner.id]))
+    expect(error.code).toBe('42501')
+  })
+})

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { asUser, ownerSql, pgError } from '../../helpers/db.ts'
+import { testUsers } from '../subscriptions/support.ts'
+import {
+  countProjects,
+  createAppTable,
+  insertProjects,
+  projectsUsage,
+  type AppTable,
+} from './app_table.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+let table: AppTable
+beforeAll(async () => {
+  table = await createAppTable(sql)
+})
+afterAll(async () => {
+  await table?.drop()
+  await users.drop()
+  await sql.end()
+})
+
+describe('a row quota on an app table', () => {
+  it('lets a free user insert 3 projects and refuses the 4th (QUOTA)', async () => {
+    const user = await users.create()
+    await asUser(sql, user, async (tx) => {
+      for (const name of ['one', 'two', 'three']) {
+        expect(await insertProjects(tx, table, user.id, [name])).toBe(1)
+      }
+      expect(await projectsUsage(tx)).toEqual({ used: '3', quota: '3', remaining: '0' })
+
+      const error = await pgError(
+        tx.savepoint((sp) => insertProjects(sp, table, user.id, ['four'])),
+      )
+      expect(error.code).toBe('QUOTA')
+      expect(await countProjects(tx, table, user.id)).toBe(3)
+      expect(await projectsUsage(tx)).toEqual({ used: '3', quota: '3', remaining: '0' })
+    })
+  })
+})

@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, describe, expect, it } from 'vitest'
+import { asAnon, asUser, ownerSql } from '../../helpers/db.ts'
+
+const sql = ownerSql()
+afterAll(() => sql.end())
+
+describe('tollgate_private.run_maintenance', () => {
+  // The as_of is far in the past so that, should the call get through, the rolled-back run
+  // touches nothing another test file uses.
+  it('cannot be executed by a signed-in user (42501)', async () => {
+    await expect(
+      asUser(sql, randomUUID(), (tx) => tx`select tollgate_private.run_maintenance('1990-01-01Z')`),
+    ).rejects.toHaveProperty('code', '42501')
+    const [row] = await sql<{ allowed: boolean }[]>`
+      select has_function_privilege('authenticated',
+        'tollgate_private.run_maintenance(timestamptz)', 'execute') as allowed`
+    expect(row).toEqual({ allowed: false })
+  })
+
+  it('cannot be executed by anon (42501)', async () => {
+    await expect(
+      asAnon(sql, (tx) => tx`select tollgate_private.run_maintenance('1990-01-01Z')`),
+    ).rejects.toHaveProperty('code', '42501')
+  })
+})

@@ -1,0 +1,79 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import {
+  countersOf,
+  insertSubscription,
+  readSubscription,
+  setStatus,
+  testUsers,
+} from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('subscriptions_one_live_per_user', () => {
+  it.each(['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'paused'])(
+    'refuses a second live subscription (%s) beside an active one (23505)',
+    async (status) => {
+      const user = await users.create()
+      await withRollback(sql, async (tx) => {
+        const first = await insertSubscription(tx, user.id, { planId: 'pro' })
+        const error = await pgError(
+          tx.savepoint((sp) => insertSubscription(sp, user.id, { planId: 'enterprise', status })),
+        )
+        expect(error.code).toBe('23505')
+        expect(error.constraint_name).toBe('subscriptions_one_live_per_user')
+        const [row] = await tx<{ n: number }[]>`
+          select count(*)::int as n from tollgate.subscriptions where user_id = ${user.id}::uuid`
+        expect(row?.n).toBe(1)
+        expect(await readSubscription(tx, first.id)).toMatchObject({
+          plan_id: 'pro',
+          status: 'active',
+        })
+      })
+    },
+  )
+
+  it('accepts a new subscription once the first is canceled, and follows the new one', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const first = await insertSubscription(tx, user.id, { planId: 'pro' })
+      await setStatus(tx, first.id, 'canceled')
+      const second = await insertSubscription(tx, user.id, { planId: 'enterprise' })
+      expect(await readSubscription(tx, second.id)).toMatchObject({
+        plan_id: 'enterprise',
+        status: 'active',
+      })
+      expect(await countersOf(tx, user.id)).toMatchObject({
+        projects: { plan_id: 'enterprise', quota: '-1' },
+      })
+    })
+  })
+
+  it('accepts incomplete_expired subscriptions beside the live one', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      await insertSubscription(tx, user.id, { planId: 'pro' })
+      await insertSubscription(tx, user.id, { planId: 'enterprise', status: 'incomplete_expired' })
+      expect(await countersOf(tx, user.id)).toMatchObject({
+        projects: { plan_id: 'pro', quota: '100' },
+      })
+    })
+  })
+
+  it('refuses reviving a canceled subscription while another is live (23505)', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const first = await insertSubscription(tx, user.id, { planId: 'pro' })
+      await setStatus(tx, first.id, 'canceled')
+      await insertSubscription(tx, user.id, { planId: 'enterprise' })
+      const error = await pgError(tx.savepoint((sp) => setStatus(sp, first.id, 'active')))
+      expect(error.code).toBe('23505')
+      expect(await readSubscription(tx, first.id)).toMatchObject({ status: 'canceled' })
+    })
+  })
+})

@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { clock, consume, countersOf, insertSubscription, testUsers, usageAs } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('an upgrade of a carry_over metric', () => {
+  it('gives free -> pro the new base plus what free had left, and starts used at 0', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      expect(await consume(tx, user.id, 'api_calls', 200)).toMatchObject({
+        allowed: true,
+        used: 200,
+        quota: 1000,
+        remaining: 800,
+      })
+      await insertSubscription(tx, user.id, { planId: 'pro' })
+      const t = await clock(tx)
+      const [apiCalls] = await usageAs(tx, user)
+      expect(apiCalls).toEqual({
+        metric: 'api_calls',
+        period: 'month',
+        period_start: t.now,
+        period_end: t.nowPlusMonth,
+        used: '0',
+        quota: '100800',
+        remaining: '100800',
+      })
+      expect(await countersOf(tx, user.id)).toMatchObject({
+        api_calls: { plan_id: 'pro', used: '0', quota: '100800', base_quota: '100000' },
+      })
+    })
+  })
+
+  it('gives pro -> enterprise the enterprise base plus what pro had left', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      await consume(tx, user.id, 'api_calls', 200)
+      const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
+      expect(await consume(tx, user.id, 'api_calls', 300)).toMatchObject({
+        allowed: true,
+        used: 300,
+        quota: 100800,
+        remaining: 100500,
+      })
+      await tx`update tollgate.subscriptions set plan_id = 'enterprise' where id = ${sub.id}::uuid`
+      const t = await clock(tx)
+      const [apiCalls] = await usageAs(tx, user)
+      expect(apiCalls).toEqual({
+        metric: 'api_calls',
+        period: 'month',
+        period_start: t.now,
+        period_end: t.nowPlusMonth,
+        used: '0',
+        quota: '1100500',
+        remaining: '1100500',
+      })
+      expect(await countersOf(tx, user.id)).toMatchObject({
+        api_calls: {
+          plan_id: 'enterprise',
+          used: '0',
+          quota: '1100500',
+          base_quota: '1000000',
+        },
+      })
+    })
+  })
+
+  it('gives a user who never consumed the new base plus the whole old quota', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      await insertSubscription(tx, user.id, { planId: 'pro' })
+      const t = await clock(tx)
+      const [apiCalls] = await usageAs(tx, user)
+      expect(apiCalls).toEqual({
+        metric: 'api_calls',
+        period: 'month',
+        period_start: t.now,
+        period_end: t.nowPlusMonth,
+        used: '0',
+        quota: '101000',
+        remaining: '101000',
+      })
+      expect(await consume(tx, user.id, 'api_calls', 101000)).toMatchObject({
+        allowed: true,
+        used: 101000,
+        quota: 101000,
+        remaining: 0,
+      })
+    })
+  })
+})

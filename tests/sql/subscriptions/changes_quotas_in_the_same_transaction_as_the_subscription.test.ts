@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { clock, countersOf, insertSubscription, testUsers, usageAs } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('inserting an active pro subscription', () => {
+  it('moves the usage view and the counters to pro in the same transaction', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'active' })
+      const t = await clock(tx)
+      expect(sub.current_period_start).toEqual(t.now)
+      expect(sub.current_period_end).toEqual(t.nowPlusMonth)
+
+      // A user who never consumed carries free's whole 1000 api_calls over: 100000 + 1000.
+      expect(await usageAs(tx, user)).toEqual([
+        {
+          metric: 'api_calls',
+          period: 'month',
+          period_start: t.now,
+          period_end: t.nowPlusMonth,
+          used: '0',
+          quota: '101000',
+          remaining: '101000',
+        },
+        {
+          metric: 'projects',
+          period: 'never',
+          period_start: t.now,
+          period_end: null,
+          used: '0',
+          quota: '100',
+          remaining: '100',
+        },
+        {
+          metric: 'storage_gb',
+          period: 'never',
+          period_start: t.now,
+          period_end: null,
+          used: '0',
+          quota: '50',
+          remaining: '50',
+        },
+      ])
+
+      expect(await countersOf(tx, user.id)).toEqual({
+        api_calls: {
+          metric: 'api_calls',
+          plan_id: 'pro',
+          period: 'month',
+          period_start: t.now,
+          period_end: t.nowPlusMonth,
+          used: '0',
+          quota: '101000',
+          base_quota: '100000',
+          valid_until: null,
+        },
+        projects: {
+          metric: 'projects',
+          plan_id: 'pro',
+          period: 'never',
+          period_start: t.now,
+          period_end: null,
+          used: '0',
+          quota: '100',
+          base_quota: '100',
+          valid_until: null,
+        },
+        storage_gb: {
+          metric: 'storage_gb',
+          plan_id: 'pro',
+          period: 'never',
+          period_start: t.now,
+          period_end: null,
+          used: '0',
+          quota: '50',
+          base_quota: '50',
+          valid_until: null,
+        },
+      })
+    })
+  })
+})
