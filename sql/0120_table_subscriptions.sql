@@ -21,14 +21,14 @@ create table tollgate.subscriptions (
 -- At most one live subscription per user: the plan a user is on must never be ambiguous.
 create unique index subscriptions_one_live_per_user
   on tollgate.subscriptions (user_id)
-  where status not in ('canceled', 'incomplete_expired');
+  where status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
 create index subscriptions_user_id_idx on tollgate.subscriptions (user_id);
 create index subscriptions_plan_id_idx on tollgate.subscriptions (plan_id);
 
 comment on table tollgate.subscriptions is
-  E'Each user''s subscriptions, written only by Tollgate (checkout, payment webhooks, maintenance). The live one (any status but canceled or incomplete_expired; at most one per user) decides the user''s plan.';
+  E'Each user''s subscriptions, written only by Tollgate (checkout, payment webhooks, maintenance). The live one (trialing, active, past_due, unpaid or paused; at most one per user) decides the user''s plan.';
 comment on index tollgate.subscriptions_one_live_per_user is
-  E'Enforces at most one live (not canceled, not incomplete_expired) subscription per user.';
+  E'Enforces at most one live (trialing, active, past_due, unpaid or paused) subscription per user. incomplete ones (first payment not made yet) may exist beside it.';
 comment on column tollgate.subscriptions.id is E'Subscription id.';
 comment on column tollgate.subscriptions.user_id is E'The subscriber (auth.users).';
 comment on column tollgate.subscriptions.plan_id is E'The plan subscribed to.';

@@ -4,6 +4,8 @@ create table tollgate_private.provider_refs (
   provider_id text not null check (length(provider_id) between 1 and 255),
   local_id uuid,
   user_id uuid references auth.users (id) on delete cascade,
+  parent_id text,
+  details jsonb not null default '{}'::jsonb,
   last_event_at timestamptz,
   last_event_id text,
   created_at timestamptz not null default now(),
@@ -13,6 +15,7 @@ create table tollgate_private.provider_refs (
 
 create index provider_refs_local_id_idx on tollgate_private.provider_refs (local_id);
 create index provider_refs_user_id_idx on tollgate_private.provider_refs (user_id);
+create index provider_refs_parent_id_idx on tollgate_private.provider_refs (provider, parent_id);
 
 comment on table tollgate_private.provider_refs is
   E'Provider object ids (sub_..., in_..., order_...) and the Tollgate row each maps to, with the newest event applied to it so late events never overwrite newer state.';
@@ -21,6 +24,8 @@ comment on column tollgate_private.provider_refs.object_type is E'subscription, 
 comment on column tollgate_private.provider_refs.provider_id is E'The provider''s id of the object.';
 comment on column tollgate_private.provider_refs.local_id is E'The matching Tollgate row (subscriptions.id or invoices.id), when there is one.';
 comment on column tollgate_private.provider_refs.user_id is E'The user the object belongs to.';
+comment on column tollgate_private.provider_refs.parent_id is E'The provider id of the object this one belongs to, e.g. the subscription of an invoice.';
+comment on column tollgate_private.provider_refs.details is E'What Tollgate must remember about the object, e.g. the plan, amount and checkout id of a Razorpay order.';
 comment on column tollgate_private.provider_refs.last_event_at is E'Creation time of the newest provider event applied to this object (the watermark).';
 comment on column tollgate_private.provider_refs.last_event_id is E'Id of that event; breaks ties between events created in the same second.';
 comment on column tollgate_private.provider_refs.created_at is E'When the object was first seen.';

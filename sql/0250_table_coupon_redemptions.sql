@@ -14,6 +14,7 @@ create table tollgate_private.coupon_redemptions (
 
 create index coupon_redemptions_user_id_idx on tollgate_private.coupon_redemptions (user_id);
 create index coupon_redemptions_plan_id_idx on tollgate_private.coupon_redemptions (plan_id);
+create index coupon_redemptions_checkout_ref_idx on tollgate_private.coupon_redemptions (checkout_ref);
 
 comment on table tollgate_private.coupon_redemptions is
   E'Who used which coupon: reserved at checkout, redeemed when paid, released when the checkout expires or fails.';

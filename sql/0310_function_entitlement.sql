@@ -20,7 +20,7 @@ begin
   select s.* into v_sub
   from tollgate.subscriptions s
   where s.user_id = entitlement.user_id
-    and s.status not in ('canceled', 'incomplete_expired');
+    and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
 
   if v_sub.id is null or v_sub.status not in ('trialing', 'active', 'past_due') then
     return;

@@ -10,6 +10,8 @@ declare
   v_lapsed integer;
   v_expired integer;
   v_counters integer := 0;
+  v_released integer := 0;
+  v_reservation record;
   v_counter record;
   v_entitlement record;
   v_caller_reason text := current_setting('tollgate.audit_reason', true);
@@ -70,18 +72,30 @@ begin
     v_counters := v_counters + 1;
   end loop;
 
+  -- Coupon uses held by checkouts abandoned for two days go back (Stripe sessions expire in one).
+  for v_reservation in
+    select r.checkout_ref
+    from tollgate_private.coupon_redemptions r
+    where r.status = 'reserved' and r.updated_at <= run_maintenance.as_of - interval '2 days'
+    for update skip locked
+  loop
+    perform tollgate_private.settle_coupon(v_reservation.checkout_ref, false);
+    v_released := v_released + 1;
+  end loop;
+
   perform set_config('tollgate.audit_reason', coalesce(v_caller_reason, ''), true);
   return jsonb_build_object(
     'as_of', run_maintenance.as_of,
     'subscriptions_ended', v_ended,
     'subscriptions_lapsed', v_lapsed,
     'subscriptions_expired', v_expired,
-    'counters_refreshed', v_counters
+    'counters_refreshed', v_counters,
+    'coupon_reservations_released', v_released
   );
 end;
 $$;
 
 comment on function tollgate_private.run_maintenance(timestamptz) is
-  E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, and rolls ended usage periods. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
+  E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, rolls ended usage periods, and gives back coupon uses held by abandoned checkouts. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
 
 revoke all on function tollgate_private.run_maintenance(timestamptz) from public, anon, authenticated, service_role;

@@ -202,14 +202,14 @@ create table tollgate.subscriptions (
 -- At most one live subscription per user: the plan a user is on must never be ambiguous.
 create unique index subscriptions_one_live_per_user
   on tollgate.subscriptions (user_id)
-  where status not in ('canceled', 'incomplete_expired');
+  where status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
 create index subscriptions_user_id_idx on tollgate.subscriptions (user_id);
 create index subscriptions_plan_id_idx on tollgate.subscriptions (plan_id);
 
 comment on table tollgate.subscriptions is
-  E'Each user''s subscriptions, written only by Tollgate (checkout, payment webhooks, maintenance). The live one (any status but canceled or incomplete_expired; at most one per user) decides the user''s plan.';
+  E'Each user''s subscriptions, written only by Tollgate (checkout, payment webhooks, maintenance). The live one (trialing, active, past_due, unpaid or paused; at most one per user) decides the user''s plan.';
 comment on index tollgate.subscriptions_one_live_per_user is
-  E'Enforces at most one live (not canceled, not incomplete_expired) subscription per user.';
+  E'Enforces at most one live (trialing, active, past_due, unpaid or paused) subscription per user. incomplete ones (first payment not made yet) may exist beside it.';
 comment on column tollgate.subscriptions.id is E'Subscription id.';
 comment on column tollgate.subscriptions.user_id is E'The subscriber (auth.users).';
 comment on column tollgate.subscriptions.plan_id is E'The plan subscribed to.';
@@ -332,6 +332,8 @@ create table tollgate_private.provider_refs (
   provider_id text not null check (length(provider_id) between 1 and 255),
   local_id uuid,
   user_id uuid references auth.users (id) on delete cascade,
+  parent_id text,
+  details jsonb not null default '{}'::jsonb,
   last_event_at timestamptz,
   last_event_id text,
   created_at timestamptz not null default now(),
@@ -341,6 +343,7 @@ create table tollgate_private.provider_refs (
 
 create index provider_refs_local_id_idx on tollgate_private.provider_refs (local_id);
 create index provider_refs_user_id_idx on tollgate_private.provider_refs (user_id);
+create index provider_refs_parent_id_idx on tollgate_private.provider_refs (provider, parent_id);
 
 comment on table tollgate_private.provider_refs is
   E'Provider object ids (sub_..., in_..., order_...) and the Tollgate row each maps to, with the newest event applied to it so late events never overwrite newer state.';
@@ -349,6 +352,8 @@ comment on column tollgate_private.provider_refs.object_type is E'subscription, 
 comment on column tollgate_private.provider_refs.provider_id is E'The provider''s id of the object.';
 comment on column tollgate_private.provider_refs.local_id is E'The matching Tollgate row (subscriptions.id or invoices.id), when there is one.';
 comment on column tollgate_private.provider_refs.user_id is E'The user the object belongs to.';
+comment on column tollgate_private.provider_refs.parent_id is E'The provider id of the object this one belongs to, e.g. the subscription of an invoice.';
+comment on column tollgate_private.provider_refs.details is E'What Tollgate must remember about the object, e.g. the plan, amount and checkout id of a Razorpay order.';
 comment on column tollgate_private.provider_refs.last_event_at is E'Creation time of the newest provider event applied to this object (the watermark).';
 comment on column tollgate_private.provider_refs.last_event_id is E'Id of that event; breaks ties between events created in the same second.';
 comment on column tollgate_private.provider_refs.created_at is E'When the object was first seen.';
@@ -525,6 +530,7 @@ create table tollgate_private.coupon_redemptions (
 
 create index coupon_redemptions_user_id_idx on tollgate_private.coupon_redemptions (user_id);
 create index coupon_redemptions_plan_id_idx on tollgate_private.coupon_redemptions (plan_id);
+create index coupon_redemptions_checkout_ref_idx on tollgate_private.coupon_redemptions (checkout_ref);
 
 comment on table tollgate_private.coupon_redemptions is
   E'Who used which coupon: reserved at checkout, redeemed when paid, released when the checkout expires or fails.';
@@ -562,7 +568,7 @@ create table tollgate_private.webhook_events (
   payload jsonb not null,
   received_at timestamptz not null default now(),
   processed_at timestamptz,
-  outcome text check (outcome in ('applied', 'stale', 'ignored')),
+  outcome text check (outcome in ('applied', 'stale', 'ignored', 'unlinked')),
   error text,
   attempts integer not null default 1 check (attempts >= 1),
   -- A provider event is recorded and applied once, however often it is delivered.
@@ -583,7 +589,7 @@ comment on column tollgate_private.webhook_events.event_created_at is E'When the
 comment on column tollgate_private.webhook_events.payload is E'The verified event body.';
 comment on column tollgate_private.webhook_events.received_at is E'When Tollgate first received it.';
 comment on column tollgate_private.webhook_events.processed_at is E'When it was applied (or deliberately not applied).';
-comment on column tollgate_private.webhook_events.outcome is E'applied, stale (older than what was already applied) or ignored (type Tollgate does not act on).';
+comment on column tollgate_private.webhook_events.outcome is E'applied; stale (older than what was already applied to the same object); ignored (a type or state Tollgate does not act on); unlinked (no Tollgate user or plan matches it: see error).';
 comment on column tollgate_private.webhook_events.error is E'The last error applying it, if any; the provider retries.';
 comment on column tollgate_private.webhook_events.attempts is E'How many deliveries of this event arrived.';
 
@@ -711,7 +717,7 @@ begin
   select s.* into v_sub
   from tollgate.subscriptions s
   where s.user_id = entitlement.user_id
-    and s.status not in ('canceled', 'incomplete_expired');
+    and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
 
   if v_sub.id is null or v_sub.status not in ('trialing', 'active', 'past_due') then
     return;
@@ -1588,6 +1594,8 @@ declare
   v_lapsed integer;
   v_expired integer;
   v_counters integer := 0;
+  v_released integer := 0;
+  v_reservation record;
   v_counter record;
   v_entitlement record;
   v_caller_reason text := current_setting('tollgate.audit_reason', true);
@@ -1648,19 +1656,31 @@ begin
     v_counters := v_counters + 1;
   end loop;
 
+  -- Coupon uses held by checkouts abandoned for two days go back (Stripe sessions expire in one).
+  for v_reservation in
+    select r.checkout_ref
+    from tollgate_private.coupon_redemptions r
+    where r.status = 'reserved' and r.updated_at <= run_maintenance.as_of - interval '2 days'
+    for update skip locked
+  loop
+    perform tollgate_private.settle_coupon(v_reservation.checkout_ref, false);
+    v_released := v_released + 1;
+  end loop;
+
   perform set_config('tollgate.audit_reason', coalesce(v_caller_reason, ''), true);
   return jsonb_build_object(
     'as_of', run_maintenance.as_of,
     'subscriptions_ended', v_ended,
     'subscriptions_lapsed', v_lapsed,
     'subscriptions_expired', v_expired,
-    'counters_refreshed', v_counters
+    'counters_refreshed', v_counters,
+    'coupon_reservations_released', v_released
   );
 end;
 $$;
 
 comment on function tollgate_private.run_maintenance(timestamptz) is
-  E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, and rolls ended usage periods. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
+  E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, rolls ended usage periods, and gives back coupon uses held by abandoned checkouts. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
 
 revoke all on function tollgate_private.run_maintenance(timestamptz) from public, anon, authenticated, service_role;
 
@@ -1755,6 +1775,1159 @@ comment on function tollgate.service_role_release_usage(uuid, text, bigint, text
 revoke all on function tollgate.service_role_release_usage(uuid, text, bigint, text) from public, anon, authenticated, service_role;
 
 grant execute on function tollgate.service_role_release_usage(uuid, text, bigint, text) to service_role;
+
+-- ==== sql/0800_function_unix_time.sql
+create function tollgate_private.unix_time(value jsonb)
+returns timestamptz
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select case when jsonb_typeof(unix_time.value) = 'number' then to_timestamp((unix_time.value)::text::double precision) end
+$$;
+
+comment on function tollgate_private.unix_time(jsonb) is
+  E'A provider timestamp (seconds since 1970 as a JSON number) as timestamptz; null for JSON null or anything else.';
+
+revoke all on function tollgate_private.unix_time(jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0801_function_provider_id.sql
+create function tollgate_private.provider_id(value jsonb)
+returns text
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  -- Stripe's expandable fields are either an id string or the expanded object.
+  select case jsonb_typeof(provider_id.value)
+    when 'string' then provider_id.value #>> '{}'
+    when 'object' then provider_id.value ->> 'id'
+  end
+$$;
+
+comment on function tollgate_private.provider_id(jsonb) is
+  E'The id in a provider field that is either an id string or an expanded object with an id.';
+
+revoke all on function tollgate_private.provider_id(jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0802_function_uuid_or_null.sql
+create function tollgate_private.uuid_or_null(value text)
+returns uuid
+language sql
+immutable
+security invoker
+set search_path = ''
+as $$
+  select case
+    when uuid_or_null.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      then uuid_or_null.value::uuid
+  end
+$$;
+
+comment on function tollgate_private.uuid_or_null(text) is
+  E'The text as a uuid, or null when it is not one (provider metadata is untrusted text).';
+
+revoke all on function tollgate_private.uuid_or_null(text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0810_function_reserve_coupon.sql
+create function tollgate_private.reserve_coupon(
+  code text,
+  user_id uuid,
+  plan_id text,
+  provider text,
+  checkout_ref text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_code text := upper(btrim(reserve_coupon.code));
+  v_coupon tollgate_private.coupons;
+  v_redemption tollgate_private.coupon_redemptions;
+begin
+  -- The row lock serialises reservations of one coupon: max_uses can never be overrun.
+  select c.* into v_coupon from tollgate_private.coupons c where c.code = v_code for update;
+
+  if v_coupon.code is null or not v_coupon.active then
+    raise exception 'Coupon % does not exist', coalesce(v_code, '')
+      using errcode = 'CPINV', hint = 'Check the code.';
+  end if;
+  if v_coupon.valid_from > reserve_coupon.as_of or v_coupon.valid_until <= reserve_coupon.as_of then
+    raise exception 'Coupon % is not valid now', v_code
+      using errcode = 'CPEXP',
+            detail = format('valid from %s until %s', coalesce(v_coupon.valid_from::text, '-'), coalesce(v_coupon.valid_until::text, '-'));
+  end if;
+  if v_coupon.plan_ids is not null and not (reserve_coupon.plan_id = any (v_coupon.plan_ids)) then
+    raise exception 'Coupon % does not apply to plan %', v_code, reserve_coupon.plan_id
+      using errcode = 'CPPLN', detail = format('applies to %s', array_to_string(v_coupon.plan_ids, ', '));
+  end if;
+
+  select r.* into v_redemption
+  from tollgate_private.coupon_redemptions r
+  where r.coupon_code = v_code and r.user_id = reserve_coupon.user_id;
+
+  if v_redemption.status = 'redeemed' then
+    raise exception 'Coupon % was already used by this account', v_code using errcode = 'CPUSD';
+  end if;
+
+  if v_redemption.status is distinct from 'reserved' then
+    -- A new use (or a use again after a released reservation) takes one of max_uses.
+    if v_coupon.max_uses is not null and v_coupon.times_redeemed >= v_coupon.max_uses then
+      raise exception 'Coupon % has been used up', v_code
+        using errcode = 'CPMAX', detail = format('%s of %s uses taken', v_coupon.times_redeemed, v_coupon.max_uses);
+    end if;
+    update tollgate_private.coupons c set times_redeemed = c.times_redeemed + 1 where c.code = v_code;
+  end if;
+
+  -- An abandoned checkout's reservation is handed to the new checkout, not counted twice.
+  insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, status)
+  values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref, 'reserved')
+  on conflict on constraint coupon_redemptions_coupon_code_user_id_key do update
+    set plan_id = excluded.plan_id, provider = excluded.provider, checkout_ref = excluded.checkout_ref, status = 'reserved'
+  returning * into v_redemption;
+
+  return jsonb_build_object(
+    'code', v_coupon.code,
+    'percent_off', v_coupon.percent_off,
+    'amount_off', v_coupon.amount_off,
+    'currency', v_coupon.currency,
+    'stripe_coupon_id', v_coupon.stripe_coupon_id,
+    'redemption_id', v_redemption.id
+  );
+end;
+$$;
+
+comment on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) is
+  E'Reserves one use of a coupon for a checkout, atomically: refuses unknown (CPINV), out-of-window (CPEXP), wrong-plan (CPPLN), used-up (CPMAX) and already-used (CPUSD) coupons. Returns the discount.';
+
+revoke all on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;
+
+-- ==== sql/0811_function_settle_coupon.sql
+create function tollgate_private.settle_coupon(checkout_ref text, paid boolean)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_redemption tollgate_private.coupon_redemptions;
+begin
+  select r.* into v_redemption
+  from tollgate_private.coupon_redemptions r
+  where r.checkout_ref = settle_coupon.checkout_ref and r.status = 'reserved'
+  for update;
+  if v_redemption.id is null then
+    return;
+  end if;
+  if settle_coupon.paid then
+    update tollgate_private.coupon_redemptions r set status = 'redeemed' where r.id = v_redemption.id;
+  else
+    -- The checkout failed or expired: give the use back.
+    update tollgate_private.coupon_redemptions r set status = 'released' where r.id = v_redemption.id;
+    update tollgate_private.coupons c
+    set times_redeemed = greatest(c.times_redeemed - 1, 0)
+    where c.code = v_redemption.coupon_code;
+  end if;
+end;
+$$;
+
+comment on function tollgate_private.settle_coupon(text, boolean) is
+  E'Settles the coupon reservation of a checkout: redeemed when paid, released (its use given back) when the checkout failed or expired. Does nothing when there is no open reservation.';
+
+revoke all on function tollgate_private.settle_coupon(text, boolean) from public, anon, authenticated, service_role;
+
+-- ==== sql/0820_function_link_customer.sql
+create function tollgate_private.link_customer(user_id uuid, provider text, provider_customer_id text)
+returns void
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_owner uuid;
+begin
+  if link_customer.provider_customer_id is null then
+    return;
+  end if;
+  select c.user_id into v_owner
+  from tollgate_private.customers c
+  where c.provider = link_customer.provider and c.provider_customer_id = link_customer.provider_customer_id;
+  if v_owner is not null and v_owner <> link_customer.user_id then
+    raise exception 'Customer % belongs to another user', link_customer.provider_customer_id
+      using errcode = 'CUSTM', hint = 'A provider customer is never shared between users.';
+  end if;
+  -- The first customer recorded for a user stays theirs; checkout reuses it.
+  insert into tollgate_private.customers (user_id, provider, provider_customer_id)
+  values (link_customer.user_id, link_customer.provider, link_customer.provider_customer_id)
+  on conflict do nothing;
+end;
+$$;
+
+comment on function tollgate_private.link_customer(uuid, text, text) is
+  E'Records a provider customer as the user''s (the first one stays); refuses (CUSTM) a customer already linked to another user.';
+
+revoke all on function tollgate_private.link_customer(uuid, text, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0821_function_live_subscription_of.sql
+create function tollgate_private.live_subscription_of(user_id uuid)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  select to_jsonb(s) || jsonb_build_object(
+    'provider_subscription_id', (
+      select r.provider_id from tollgate_private.provider_refs r
+      where r.object_type = 'subscription' and r.local_id = s.id
+      limit 1),
+    'provider_customer_id', (
+      select c.provider_customer_id from tollgate_private.customers c
+      where c.user_id = s.user_id and c.provider = s.provider)
+  )
+  from tollgate.subscriptions s
+  where s.user_id = live_subscription_of.user_id
+    and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+$$;
+
+comment on function tollgate_private.live_subscription_of(uuid) is
+  E'The user''s live subscription as JSON with its provider subscription and customer ids; null when they have none.';
+
+revoke all on function tollgate_private.live_subscription_of(uuid) from public, anon, authenticated, service_role;
+
+-- ==== sql/0822_function_prepare_checkout.sql
+create function tollgate_private.prepare_checkout(
+  user_id uuid,
+  plan_id text,
+  provider text,
+  coupon_code text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_plan tollgate.plans;
+  v_live tollgate.subscriptions;
+  v_checkout_id uuid := gen_random_uuid();
+  v_coupon jsonb;
+  v_amount bigint;
+begin
+  if not exists (select from auth.users u where u.id = prepare_checkout.user_id) then
+    raise exception 'Unknown user %', prepare_checkout.user_id using errcode = 'NOUSR';
+  end if;
+  select p.* into v_plan from tollgate.plans p where p.id = prepare_checkout.plan_id;
+  if v_plan.id is null then
+    raise exception 'Unknown plan %', prepare_checkout.plan_id using errcode = 'NOPLN';
+  end if;
+  if not v_plan.active then
+    raise exception 'Plan % cannot be bought any more', v_plan.id using errcode = 'PLINA';
+  end if;
+
+  select s.* into v_live
+  from tollgate.subscriptions s
+  where s.user_id = prepare_checkout.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+
+  if v_plan.amount = 0 then
+    -- A free plan needs no payment: the caller ends the live subscription, if any.
+    return jsonb_build_object(
+      'kind', 'free',
+      'plan', to_jsonb(v_plan),
+      'live', tollgate_private.live_subscription_of(prepare_checkout.user_id));
+  end if;
+
+  if prepare_checkout.provider = 'stripe' and v_plan.stripe_price_id is null then
+    raise exception 'Plan % has no Stripe price', v_plan.id
+      using errcode = 'PLINA', hint = 'Set tollgate.plans.stripe_price_id.';
+  end if;
+
+  if v_live.id is not null and v_live.status in ('trialing', 'active', 'past_due') then
+    if v_live.plan_id = v_plan.id and v_live.provider = 'stripe' then
+      raise exception 'You are already on plan %', v_plan.id using errcode = 'SAMEP';
+    end if;
+    -- Razorpay is paid one interval at a time: paying again renews (same plan) or switches.
+    if not (v_live.provider = 'razorpay' and prepare_checkout.provider = 'razorpay') then
+      raise exception 'You already have a % subscription to plan %', v_live.provider, v_live.plan_id
+        using errcode = 'HASUB',
+              hint = case when v_live.provider = 'stripe'
+                then 'Use /billing/change-plan to switch plans.'
+                else 'Cancel it first, or pay with the same provider.' end;
+    end if;
+  end if;
+
+  v_amount := v_plan.amount;
+  if prepare_checkout.coupon_code is not null then
+    v_coupon := tollgate_private.reserve_coupon(
+      prepare_checkout.coupon_code, prepare_checkout.user_id, v_plan.id, prepare_checkout.provider,
+      v_checkout_id::text, prepare_checkout.as_of);
+    if v_coupon ->> 'amount_off' is not null and v_coupon ->> 'currency' <> v_plan.currency then
+      raise exception 'Coupon % is in %, the plan in %', v_coupon ->> 'code', v_coupon ->> 'currency', v_plan.currency
+        using errcode = 'CPCUR';
+    end if;
+    v_amount := greatest(
+      v_plan.amount
+        - coalesce((v_coupon ->> 'amount_off')::bigint, 0)
+        - coalesce(round(v_plan.amount * (v_coupon ->> 'percent_off')::numeric / 100)::bigint, 0),
+      0);
+  end if;
+
+  return jsonb_build_object(
+    'kind', case when v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then 'renewal' else 'new' end,
+    'checkout_id', v_checkout_id,
+    'plan', to_jsonb(v_plan),
+    'amount', v_amount,
+    'currency', v_plan.currency,
+    'coupon', v_coupon,
+    'customer_id', (
+      select c.provider_customer_id from tollgate_private.customers c
+      where c.user_id = prepare_checkout.user_id and c.provider = prepare_checkout.provider)
+  );
+end;
+$$;
+
+comment on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) is
+  E'First step of a checkout: checks the plan (NOPLN, PLINA) and the user''s live subscription (SAMEP, HASUB), reserves the coupon if one is given, and returns the checkout id, plan, amount after discount and the user''s provider customer. kind = free means no payment is needed.';
+
+revoke all on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;
+
+-- ==== sql/0823_function_record_checkout.sql
+create function tollgate_private.record_checkout(
+  user_id uuid,
+  provider text,
+  provider_checkout_id text,
+  checkout_id uuid,
+  plan_id text,
+  amount bigint,
+  currency text,
+  extra jsonb default '{}'::jsonb
+)
+returns void
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  insert into tollgate_private.provider_refs (provider, object_type, provider_id, user_id, details)
+  values (
+    record_checkout.provider,
+    case record_checkout.provider when 'stripe' then 'checkout_session' else 'order' end,
+    record_checkout.provider_checkout_id,
+    record_checkout.user_id,
+    jsonb_build_object(
+      'checkout_id', record_checkout.checkout_id,
+      'plan_id', record_checkout.plan_id,
+      'amount', record_checkout.amount,
+      'currency', record_checkout.currency))
+  on conflict do nothing;
+
+  select tollgate_private.link_customer(record_checkout.user_id, record_checkout.provider, record_checkout.extra ->> 'customer_id')
+  where record_checkout.extra ->> 'customer_id' is not null;
+
+  -- The Stripe coupon made for a Tollgate coupon on its first use is reused from then on.
+  update tollgate_private.coupons c
+  set stripe_coupon_id = record_checkout.extra ->> 'stripe_coupon_id'
+  where c.code = record_checkout.extra ->> 'coupon_code'
+    and c.stripe_coupon_id is null
+    and record_checkout.extra ->> 'stripe_coupon_id' is not null
+$$;
+
+comment on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) is
+  E'Remembers a checkout created at the provider (Stripe session or Razorpay order): whose it is, the plan and the amount it must be paid with; extra.customer_id links the provider customer used, extra.stripe_coupon_id the Stripe coupon made for extra.coupon_code.';
+
+revoke all on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0824_function_prepare_plan_change.sql
+create function tollgate_private.prepare_plan_change(user_id uuid, plan_id text)
+returns jsonb
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+declare
+  v_plan tollgate.plans;
+  v_live jsonb := tollgate_private.live_subscription_of(prepare_plan_change.user_id);
+begin
+  if v_live is null then
+    raise exception 'You have no live subscription to change' using errcode = 'NOSUB',
+      hint = 'Use /billing/checkout to subscribe.';
+  end if;
+  select p.* into v_plan from tollgate.plans p where p.id = prepare_plan_change.plan_id;
+  if v_plan.id is null then
+    raise exception 'Unknown plan %', prepare_plan_change.plan_id using errcode = 'NOPLN';
+  end if;
+  if not v_plan.active or v_plan.amount = 0 then
+    raise exception 'Plan % cannot be switched to', v_plan.id using errcode = 'PLINA',
+      hint = case when v_plan.amount = 0 then 'Use /billing/checkout with the free plan, or /billing/cancel.' end;
+  end if;
+  if v_live ->> 'plan_id' = v_plan.id then
+    raise exception 'You are already on plan %', v_plan.id using errcode = 'SAMEP';
+  end if;
+  if v_live ->> 'provider' <> 'stripe' then
+    raise exception 'A % subscription cannot change plan in place', v_live ->> 'provider' using errcode = 'NOCHG',
+      hint = 'Check out the new plan instead.';
+  end if;
+  if v_plan.stripe_price_id is null then
+    raise exception 'Plan % has no Stripe price', v_plan.id using errcode = 'PLINA';
+  end if;
+  return jsonb_build_object('plan', to_jsonb(v_plan), 'live', v_live);
+end;
+$$;
+
+comment on function tollgate_private.prepare_plan_change(uuid, text) is
+  E'Checks a plan change of the user''s live Stripe subscription (NOSUB, NOPLN, PLINA, SAMEP, NOCHG) and returns the new plan and the live subscription with its Stripe ids.';
+
+revoke all on function tollgate_private.prepare_plan_change(uuid, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0830_function_advance_watermark.sql
+create function tollgate_private.advance_watermark(
+  provider text,
+  object_type text,
+  provider_id text,
+  event_at timestamptz,
+  event_id text
+)
+returns boolean
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_ref tollgate_private.provider_refs;
+begin
+  insert into tollgate_private.provider_refs (provider, object_type, provider_id)
+  values (advance_watermark.provider, advance_watermark.object_type, advance_watermark.provider_id)
+  on conflict do nothing;
+
+  -- Locked until commit: two deliveries about one object are applied one after the other.
+  select r.* into v_ref
+  from tollgate_private.provider_refs r
+  where r.provider = advance_watermark.provider
+    and r.object_type = advance_watermark.object_type
+    and r.provider_id = advance_watermark.provider_id
+  for update;
+
+  -- Late events never overwrite newer state: order by creation time, then event id.
+  if v_ref.last_event_at is not null
+    and (v_ref.last_event_at, v_ref.last_event_id) >= (advance_watermark.event_at, advance_watermark.event_id) then
+    return false;
+  end if;
+
+  update tollgate_private.provider_refs r
+  set last_event_at = advance_watermark.event_at,
+      last_event_id = advance_watermark.event_id
+  where r.provider = advance_watermark.provider
+    and r.object_type = advance_watermark.object_type
+    and r.provider_id = advance_watermark.provider_id;
+  return true;
+end;
+$$;
+
+comment on function tollgate_private.advance_watermark(text, text, text, timestamptz, text) is
+  E'Locks a provider object''s row and moves its watermark to this event when the event is newer (created time, then event id); false means the event is older than what was applied and must not be.';
+
+revoke all on function tollgate_private.advance_watermark(text, text, text, timestamptz, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0831_function_apply_stripe_subscription.sql
+create function tollgate_private.apply_stripe_subscription(
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text,
+  user_hint uuid
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_stripe_id text := apply_stripe_subscription.subscription ->> 'id';
+  v_customer text := tollgate_private.provider_id(apply_stripe_subscription.subscription -> 'customer');
+  v_item jsonb := apply_stripe_subscription.subscription #> '{items,data,0}';
+  v_user_id uuid;
+  v_plan_id text;
+  v_price text;
+  v_status text := apply_stripe_subscription.subscription ->> 'status';
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_cancel_at timestamptz;
+  v_local_id uuid;
+  v_other uuid;
+begin
+  if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
+    raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
+  end if;
+
+  v_user_id := coalesce(
+    apply_stripe_subscription.user_hint,
+    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'),
+    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
+  end if;
+
+  v_price := tollgate_private.provider_id(v_item -> 'price');
+  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_price;
+  if v_plan_id is null then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_price, '(none)')));
+  end if;
+
+  -- Since API 2025-03-31.basil the period lives on each item; older versions put it on the subscription.
+  v_period_start := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_start'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_start'));
+  v_period_end := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_end'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_end'));
+  if v_period_end <= v_period_start then
+    v_period_end := null;
+  end if;
+  v_cancel_at := tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'cancel_at');
+
+  -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
+  perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
+  if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at, apply_stripe_subscription.event_id) then
+    return jsonb_build_object('outcome', 'stale');
+  end if;
+
+  select r.local_id into v_local_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+
+  if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
+    -- This one is live: it replaces whatever else is live for the user (one live per user).
+    for v_other in
+      select s.id from tollgate.subscriptions s
+      where s.user_id = v_user_id
+        and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+        and s.id is distinct from v_local_id
+    loop
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
+          ended_at = apply_stripe_subscription.event_at
+      where s.id = v_other;
+    end loop;
+  end if;
+
+  if v_local_id is null then
+    insert into tollgate.subscriptions (
+      user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
+      cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
+    values (
+      v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'),
+      coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+        or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
+      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
+    returning id into v_local_id;
+    update tollgate_private.provider_refs r
+    set local_id = v_local_id, user_id = v_user_id
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+    -- Invoices seen before their subscription now get linked to it.
+    update tollgate.invoices i
+    set subscription_id = v_local_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'invoice' and r.parent_id = v_stripe_id
+      and i.id = r.local_id and i.subscription_id is null;
+  else
+    update tollgate.subscriptions s
+    set plan_id = v_plan_id,
+        status = v_status,
+        current_period_start = v_period_start,
+        current_period_end = v_period_end,
+        billing_cycle_anchor = coalesce(
+          tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'), s.billing_cycle_anchor),
+        cancel_at_period_end = coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+          or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+        canceled_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+        ended_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+        trial_end = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end')
+    where s.id = v_local_id;
+  end if;
+
+  return jsonb_build_object('outcome', 'applied', 'subscription_id', v_local_id, 'user_id', v_user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) is
+  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. Outcome applied, stale or unlinked.';
+
+revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) from public, anon, authenticated, service_role;
+
+-- ==== sql/0832_function_apply_stripe_invoice.sql
+create function tollgate_private.apply_stripe_invoice(invoice jsonb, event_at timestamptz, event_id text)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_stripe_id text := apply_stripe_invoice.invoice ->> 'id';
+  v_customer text := tollgate_private.provider_id(apply_stripe_invoice.invoice -> 'customer');
+  -- Since basil an invoice names its subscription under parent; before, at the top level.
+  v_stripe_subscription text := coalesce(
+    tollgate_private.provider_id(apply_stripe_invoice.invoice #> '{parent,subscription_details,subscription}'),
+    tollgate_private.provider_id(apply_stripe_invoice.invoice -> 'subscription'));
+  v_line jsonb := apply_stripe_invoice.invoice #> '{lines,data,0}';
+  v_user_id uuid;
+  v_subscription_id uuid;
+  v_local_id uuid;
+  v_status text := apply_stripe_invoice.invoice ->> 'status';
+begin
+  if v_stripe_id is null or v_stripe_id !~ '^in_' then
+    raise exception 'Not a Stripe invoice object' using errcode = 'BADEV';
+  end if;
+  if v_status is null or v_status not in ('draft', 'open', 'paid', 'void', 'uncollectible') then
+    return jsonb_build_object('outcome', 'ignored', 'error', format('invoice status %s', coalesce(v_status, '(none)')));
+  end if;
+
+  v_user_id := coalesce(
+    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
+    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{parent,subscription_details,metadata,user_id}'),
+    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{subscription_details,metadata,user_id}'),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for invoice %s', v_stripe_id));
+  end if;
+
+  if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at, apply_stripe_invoice.event_id) then
+    return jsonb_build_object('outcome', 'stale');
+  end if;
+
+  select r.local_id into v_subscription_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription;
+
+  select r.local_id into v_local_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+
+  if v_local_id is null then
+    insert into tollgate.invoices (user_id, provider, status, currency, created_at)
+    values (v_user_id, 'stripe', v_status, lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', 'usd')),
+      coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()))
+    returning id into v_local_id;
+    update tollgate_private.provider_refs r
+    set local_id = v_local_id, user_id = v_user_id, parent_id = v_stripe_subscription
+    where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+  end if;
+
+  update tollgate.invoices i
+  set subscription_id = coalesce(v_subscription_id, i.subscription_id),
+      number = apply_stripe_invoice.invoice ->> 'number',
+      status = v_status,
+      currency = lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', i.currency)),
+      amount_due = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_due')::bigint, 0), 0),
+      amount_paid = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_paid')::bigint, 0), 0),
+      -- The service period is on the lines; the invoice's own period_* are when items were added.
+      period_start = coalesce(tollgate_private.unix_time(v_line #> '{period,start}'),
+        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_start')),
+      period_end = coalesce(tollgate_private.unix_time(v_line #> '{period,end}'),
+        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_end')),
+      hosted_invoice_url = apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
+      invoice_pdf = apply_stripe_invoice.invoice ->> 'invoice_pdf',
+      paid_at = tollgate_private.unix_time(apply_stripe_invoice.invoice #> '{status_transitions,paid_at}')
+  where i.id = v_local_id;
+
+  return jsonb_build_object('outcome', 'applied', 'invoice_id', v_local_id, 'user_id', v_user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) is
+  E'Upserts a Stripe invoice (any API version) into tollgate.invoices unless a newer event about it was applied already. Finds the user by customer or subscription metadata. Outcome applied, stale, ignored or unlinked.';
+
+revoke all on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0833_function_apply_stripe_checkout.sql
+create function tollgate_private.apply_stripe_checkout(
+  session jsonb,
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout.session ->> 'id';
+  v_user_id uuid;
+  v_checkout_id text := apply_stripe_checkout.session #>> '{metadata,tollgate_checkout_id}';
+  v_result jsonb;
+begin
+  if v_session_id is null or v_session_id !~ '^cs_' then
+    raise exception 'Not a Stripe Checkout Session object' using errcode = 'BADEV';
+  end if;
+  if apply_stripe_checkout.session ->> 'mode' is distinct from 'subscription' then
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not a subscription checkout');
+  end if;
+
+  v_user_id := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session #>> '{metadata,user_id}'),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
+  end if;
+
+  if apply_stripe_checkout.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    -- Paid later (async methods): checkout.session.async_payment_succeeded applies it.
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not paid yet');
+  end if;
+
+  perform tollgate_private.link_customer(
+    v_user_id, 'stripe', tollgate_private.provider_id(apply_stripe_checkout.session -> 'customer'));
+  if v_checkout_id is not null then
+    perform tollgate_private.settle_coupon(v_checkout_id, true);
+  end if;
+
+  if apply_stripe_checkout.subscription is null then
+    -- The subscription's own events will bring it.
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  if tollgate_private.provider_id(apply_stripe_checkout.session -> 'subscription') is distinct from apply_stripe_checkout.subscription ->> 'id' then
+    raise exception 'The subscription given is not the checkout''s' using errcode = 'BADEV';
+  end if;
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_checkout.subscription, apply_stripe_checkout.event_at, apply_stripe_checkout.event_id, v_user_id);
+  -- A stale snapshot means a newer one is applied already: the checkout itself is done.
+  if v_result ->> 'outcome' = 'stale' then
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  return v_result;
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) is
+  E'Applies a completed, paid subscription-mode Checkout Session: links the customer to the user (client_reference_id), redeems the coupon and applies the subscription snapshot fetched with it. Shared by the webhook and verify-payment.';
+
+revoke all on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0834_function_apply_stripe_event.sql
+create function tollgate_private.apply_stripe_event(event jsonb, related jsonb default null)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_event_id text := apply_stripe_event.event ->> 'id';
+  v_type text := apply_stripe_event.event ->> 'type';
+  v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
+  v_object jsonb := apply_stripe_event.event #> '{data,object}';
+  v_processed timestamptz;
+  v_result jsonb;
+begin
+  if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
+    or jsonb_typeof(v_object) is distinct from 'object' then
+    raise exception 'Not a Stripe event' using errcode = 'BADEV', hint = 'Expected id evt_..., type, created and data.object.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
+  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
+  end if;
+
+  perform set_config('tollgate.audit_reason', 'stripe:' || v_event_id, true);
+
+  case
+    when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
+      v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
+    when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then
+      if v_object #>> '{metadata,tollgate_checkout_id}' is not null then
+        perform tollgate_private.settle_coupon(v_object #>> '{metadata,tollgate_checkout_id}', false);
+      end if;
+      v_result := jsonb_build_object('outcome', 'applied');
+    when v_type like 'customer.subscription.%' then
+      v_result := tollgate_private.apply_stripe_subscription(v_object, v_at, v_event_id, null);
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' then
+      v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+
+  update tollgate_private.webhook_events w
+  set processed_at = now(),
+      outcome = v_result ->> 'outcome',
+      error = v_result ->> 'error'
+  where w.provider = 'stripe' and w.event_id = v_event_id;
+
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
+  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, fetched by the caller.';
+
+revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0835_function_apply_stripe_checkout_for.sql
+create function tollgate_private.apply_stripe_checkout_for(user_id uuid, session jsonb, subscription jsonb)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout_for.session ->> 'id';
+  v_owner uuid := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session #>> '{metadata,user_id}'));
+  v_result jsonb;
+begin
+  if v_owner is distinct from apply_stripe_checkout_for.user_id then
+    raise exception 'This checkout is not yours' using errcode = 'NOTYR';
+  end if;
+  if apply_stripe_checkout_for.session ->> 'mode' is distinct from 'subscription'
+    or apply_stripe_checkout_for.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    raise exception 'The checkout is not paid yet' using errcode = 'NOTPD',
+      detail = format('status %s, payment_status %s', apply_stripe_checkout_for.session ->> 'status',
+        apply_stripe_checkout_for.session ->> 'payment_status');
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
+  -- The snapshot was fetched just now; any event Stripe created in this second or later is newer.
+  v_result := tollgate_private.apply_stripe_checkout(
+    apply_stripe_checkout_for.session, apply_stripe_checkout_for.subscription,
+    date_trunc('second', now()) - interval '1 second', 'verify:' || v_session_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The checkout could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'NOTPD';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_checkout_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) is
+  E'verify-payment for Stripe: checks the session is the caller''s (NOTYR) and paid (NOTPD), then applies it exactly as the webhook would; whichever comes second changes nothing. Returns the caller''s live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0836_function_apply_stripe_subscription_for.sql
+create function tollgate_private.apply_stripe_subscription_for(user_id uuid, subscription jsonb, reason text)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_owner uuid;
+  v_result jsonb;
+begin
+  select r.user_id into v_owner
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = apply_stripe_subscription_for.subscription ->> 'id';
+  if v_owner is distinct from apply_stripe_subscription_for.user_id then
+    raise exception 'This subscription is not yours' using errcode = 'NOTYR';
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_subscription_for.subscription, date_trunc('second', now()) - interval '1 second',
+    'api:' || apply_stripe_subscription_for.reason, apply_stripe_subscription_for.user_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The subscription could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'BADEV';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_subscription_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) is
+  E'Applies the subscription Stripe returned from a change made for the user (change-plan, cancel, resume) the same way its webhook will; refuses (NOTYR) a subscription that is not theirs. Returns their live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0840_function_apply_razorpay_payment.sql
+create function tollgate_private.apply_razorpay_payment(
+  user_id uuid,
+  order_id text,
+  payment_id text,
+  amount bigint,
+  source text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_order tollgate_private.provider_refs;
+  v_plan tollgate.plans;
+  v_live tollgate.subscriptions;
+  v_step interval;
+  v_subscription_id uuid;
+  v_invoice_id uuid;
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_amount bigint;
+begin
+  -- GUARD: the order row is locked until commit; an order pays for one interval, once.
+  select r.* into v_order
+  from tollgate_private.provider_refs r
+  where r.provider = 'razorpay' and r.object_type = 'order' and r.provider_id = apply_razorpay_payment.order_id
+  for update;
+  if v_order.provider_id is null then
+    if apply_razorpay_payment.user_id is not null then
+      raise exception 'Unknown order %', apply_razorpay_payment.order_id using errcode = 'NOORD';
+    end if;
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('order %s was not created by Tollgate', apply_razorpay_payment.order_id));
+  end if;
+  if apply_razorpay_payment.user_id is not null and v_order.user_id is distinct from apply_razorpay_payment.user_id then
+    raise exception 'This order is not yours' using errcode = 'NOTYR';
+  end if;
+  if v_order.local_id is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'subscription_id', v_order.local_id, 'user_id', v_order.user_id);
+  end if;
+
+  v_amount := (v_order.details ->> 'amount')::bigint;
+  if apply_razorpay_payment.amount is not null and apply_razorpay_payment.amount <> v_amount then
+    if apply_razorpay_payment.user_id is not null then
+      raise exception 'The payment does not match the order amount' using errcode = 'PAYMM',
+        detail = format('paid %s, order %s', apply_razorpay_payment.amount, v_amount);
+    end if;
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('paid %s, order %s', apply_razorpay_payment.amount, v_amount));
+  end if;
+
+  select p.* into v_plan from tollgate.plans p where p.id = v_order.details ->> 'plan_id';
+  v_step := case v_plan."interval" when 'year' then interval '1 year' else interval '1 month' end;
+
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_order.user_id::text, 0));
+  perform set_config('tollgate.audit_reason', 'razorpay:' || apply_razorpay_payment.source, true);
+
+  select s.* into v_live
+  from tollgate.subscriptions s
+  where s.user_id = v_order.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+
+  if v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then
+    -- Renewal: one more interval, from the end of the paid one (or now, if it has lapsed).
+    v_period_start := greatest(v_live.current_period_end, apply_razorpay_payment.as_of);
+    v_period_end := v_period_start + v_step;
+    update tollgate.subscriptions s
+    set status = 'active', current_period_end = v_period_end, cancel_at_period_end = false,
+        canceled_at = null
+    where s.id = v_live.id;
+    v_subscription_id := v_live.id;
+  else
+    if v_live.id is not null then
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_razorpay_payment.as_of),
+          ended_at = apply_razorpay_payment.as_of
+      where s.id = v_live.id;
+    end if;
+    v_period_start := apply_razorpay_payment.as_of;
+    v_period_end := v_period_start + v_step;
+    insert into tollgate.subscriptions (
+      user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor)
+    values (v_order.user_id, v_plan.id, 'active', 'razorpay', v_period_start, v_period_end, v_period_start)
+    returning id into v_subscription_id;
+  end if;
+
+  insert into tollgate.invoices (
+    user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
+    period_start, period_end, paid_at)
+  values (
+    v_order.user_id, v_subscription_id, 'razorpay', apply_razorpay_payment.order_id, 'paid',
+    coalesce(v_order.details ->> 'currency', v_plan.currency), v_amount, v_amount, v_period_start, v_period_end,
+    apply_razorpay_payment.as_of)
+  returning id into v_invoice_id;
+
+  update tollgate_private.provider_refs r
+  set local_id = v_subscription_id, last_event_at = apply_razorpay_payment.as_of,
+      last_event_id = apply_razorpay_payment.source
+  where r.provider = 'razorpay' and r.object_type = 'order' and r.provider_id = apply_razorpay_payment.order_id;
+  insert into tollgate_private.provider_refs (provider, object_type, provider_id, local_id, user_id, parent_id)
+  values ('razorpay', 'payment', apply_razorpay_payment.payment_id, v_invoice_id, v_order.user_id, apply_razorpay_payment.order_id)
+  on conflict do nothing;
+  if v_order.details ->> 'checkout_id' is not null then
+    perform tollgate_private.settle_coupon(v_order.details ->> 'checkout_id', true);
+  end if;
+
+  return jsonb_build_object('outcome', 'applied', 'subscription_id', v_subscription_id, 'user_id', v_order.user_id,
+    'invoice_id', v_invoice_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) is
+  E'Applies a captured Razorpay payment of an order Tollgate created: activates the order''s plan for one interval (or renews the same plan from the end of the paid period), records a paid invoice, redeems the coupon. Once per order, whichever of verify-payment and webhook comes first. user_id (verify-payment) must own the order (NOTYR); amount, when given, must match it.';
+
+revoke all on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
+
+-- ==== sql/0841_function_apply_razorpay_event.sql
+create function tollgate_private.apply_razorpay_event(event_id text, event jsonb)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_type text := apply_razorpay_event.event ->> 'event';
+  v_at timestamptz := coalesce(tollgate_private.unix_time(apply_razorpay_event.event -> 'created_at'), now());
+  v_payment jsonb := apply_razorpay_event.event #> '{payload,payment,entity}';
+  v_order jsonb := apply_razorpay_event.event #> '{payload,order,entity}';
+  v_processed timestamptz;
+  v_result jsonb;
+begin
+  if apply_razorpay_event.event_id is null or length(apply_razorpay_event.event_id) not between 1 and 255
+    or v_type is null or jsonb_typeof(apply_razorpay_event.event -> 'payload') is distinct from 'object' then
+    raise exception 'Not a Razorpay event' using errcode = 'BADEV', hint = 'Expected event, payload and an x-razorpay-event-id.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
+  values ('razorpay', apply_razorpay_event.event_id, v_type, v_at, apply_razorpay_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', apply_razorpay_event.event_id, 'type', v_type);
+  end if;
+
+  case v_type
+    when 'payment.captured' then
+      v_result := tollgate_private.apply_razorpay_payment(
+        null, v_payment ->> 'order_id', v_payment ->> 'id', (v_payment ->> 'amount')::bigint,
+        apply_razorpay_event.event_id, v_at);
+    when 'order.paid' then
+      v_result := tollgate_private.apply_razorpay_payment(
+        null, v_order ->> 'id', v_payment ->> 'id', (v_order ->> 'amount_paid')::bigint,
+        apply_razorpay_event.event_id, v_at);
+    when 'payment.failed' then
+      -- The order stays open: the user may pay it with another attempt.
+      v_result := jsonb_build_object('outcome', 'ignored', 'error', v_payment ->> 'error_description');
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+  if v_result ->> 'outcome' = 'duplicate' then
+    -- The order was applied by verify-payment or by the other event of the same payment.
+    v_result := v_result || jsonb_build_object('outcome', 'applied');
+  end if;
+
+  update tollgate_private.webhook_events w
+  set processed_at = now(), outcome = v_result ->> 'outcome', error = v_result ->> 'error'
+  where w.provider = 'razorpay' and w.event_id = apply_razorpay_event.event_id;
+
+  return v_result || jsonb_build_object('event_id', apply_razorpay_event.event_id, 'type', v_type);
+end;
+$$;
+
+comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order; payment.failed and other types are recorded and acknowledged.';
+
+revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0842_function_record_webhook_failure.sql
+create function tollgate_private.record_webhook_failure(
+  provider text,
+  event_id text,
+  type text,
+  payload jsonb,
+  error text
+)
+returns void
+language sql
+volatile
+security invoker
+set search_path = ''
+as $$
+  -- Runs in its own transaction after the apply rolled back: the event stays unprocessed, so
+  -- the provider's retry applies it.
+  insert into tollgate_private.webhook_events (provider, event_id, type, payload, error)
+  values (record_webhook_failure.provider, record_webhook_failure.event_id, coalesce(record_webhook_failure.type, 'unknown'),
+    coalesce(record_webhook_failure.payload, '{}'::jsonb), left(record_webhook_failure.error, 2000))
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set error = excluded.error, attempts = tollgate_private.webhook_events.attempts + 1
+    where tollgate_private.webhook_events.processed_at is null
+$$;
+
+comment on function tollgate_private.record_webhook_failure(text, text, text, jsonb, text) is
+  E'Notes in the webhook ledger why applying an event failed (the apply itself rolled back); the event stays unprocessed for the provider''s retry.';
+
+revoke all on function tollgate_private.record_webhook_failure(text, text, text, jsonb, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0843_function_set_local_subscription.sql
+create function tollgate_private.set_local_subscription(user_id uuid, action text, as_of timestamptz)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_live tollgate.subscriptions;
+begin
+  select s.* into v_live
+  from tollgate.subscriptions s
+  where s.user_id = set_local_subscription.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+  for update;
+  if v_live.id is null then
+    if set_local_subscription.action = 'end' then
+      return null;
+    end if;
+    raise exception 'You have no live subscription' using errcode = 'NOSUB';
+  end if;
+  if v_live.provider = 'stripe' then
+    raise exception 'Stripe subscriptions change through Stripe' using errcode = 'TGCFG';
+  end if;
+  perform set_config('tollgate.audit_reason', 'user:' || set_local_subscription.action, true);
+  case set_local_subscription.action
+    when 'cancel' then
+      update tollgate.subscriptions s
+      set cancel_at_period_end = true, canceled_at = set_local_subscription.as_of
+      where s.id = v_live.id;
+    when 'resume' then
+      update tollgate.subscriptions s
+      set cancel_at_period_end = false, canceled_at = null
+      where s.id = v_live.id;
+    when 'end' then
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, set_local_subscription.as_of),
+          ended_at = set_local_subscription.as_of
+      where s.id = v_live.id;
+    else
+      raise exception 'Unknown action %', set_local_subscription.action using errcode = '22023';
+  end case;
+  return (select to_jsonb(s) from tollgate.subscriptions s where s.id = v_live.id);
+end;
+$$;
+
+comment on function tollgate_private.set_local_subscription(uuid, text, timestamptz) is
+  E'Cancel at period end, resume, or end now the user''s live Razorpay or internal subscription (Stripe ones change through Stripe). NOSUB when there is none to cancel or resume. Returns the subscription.';
+
+revoke all on function tollgate_private.set_local_subscription(uuid, text, timestamptz) from public, anon, authenticated, service_role;
 
 -- ==== sql/0900_schedule.sql
 -- Scheduled maintenance where pg_cron exists; elsewhere the migration still applies and lazy

@@ -1,1 +1,7 @@
+export * from './auth.ts'
+export * from './env.ts'
 export * from './errors.ts'
+export * from './http.ts'
+export * from './log.ts'
+export * from './billing.ts'
+export * from './provider-errors.ts'

@@ -16,7 +16,7 @@ afterAll(async () => {
 })
 
 describe('subscriptions_one_live_per_user', () => {
-  it.each(['trialing', 'active', 'past_due', 'unpaid', 'incomplete', 'paused'])(
+  it.each(['trialing', 'active', 'past_due', 'unpaid', 'paused'])(
     'refuses a second live subscription (%s) beside an active one (23505)',
     async (status) => {
       const user = await users.create()
@@ -54,16 +54,19 @@ describe('subscriptions_one_live_per_user', () => {
     })
   })
 
-  it('accepts incomplete_expired subscriptions beside the live one', async () => {
-    const user = await users.create()
-    await withRollback(sql, async (tx) => {
-      await insertSubscription(tx, user.id, { planId: 'pro' })
-      await insertSubscription(tx, user.id, { planId: 'enterprise', status: 'incomplete_expired' })
-      expect(await countersOf(tx, user.id)).toMatchObject({
-        projects: { plan_id: 'pro', quota: '100' },
+  it.each(['incomplete', 'incomplete_expired'])(
+    'accepts %s subscriptions (never paid) beside the live one',
+    async (status) => {
+      const user = await users.create()
+      await withRollback(sql, async (tx) => {
+        await insertSubscription(tx, user.id, { planId: 'pro' })
+        await insertSubscription(tx, user.id, { planId: 'enterprise', status })
+        expect(await countersOf(tx, user.id)).toMatchObject({
+          projects: { plan_id: 'pro', quota: '100' },
+        })
       })
-    })
-  })
+    },
+  )
 
   it('refuses reviving a canceled subscription while another is live (23505)', async () => {
     const user = await users.create()

@@ -1,0 +1,100 @@
+import * as z from 'zod'
+import { ApiError } from './http.ts'
+import type { Env } from './env.ts'
+
+/** Any JSON object coming back from SQL. */
+export type Json = Record<string, unknown>
+
+const PlanId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'not a plan id')
+const RedirectUrl = z.url({ protocol: /^https?$/ }).max(2048)
+
+/** Body of POST /billing/checkout. */
+export const CheckoutRequest = z.strictObject({
+  plan_id: PlanId,
+  provider: z.enum(['stripe', 'razorpay']).default('stripe'),
+  coupon_code: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'not a coupon code')
+    .optional(),
+  success_url: RedirectUrl.optional(),
+  cancel_url: RedirectUrl.optional(),
+})
+
+/** Body of POST /billing/verify-payment. */
+export const VerifyPaymentRequest = z.discriminatedUnion('provider', [
+  z.strictObject({
+    provider: z.literal('stripe'),
+    session_id: z.string().regex(/^cs_[A-Za-z0-9_]{1,250}$/, 'not a Checkout Session id'),
+  }),
+  z.strictObject({
+    provider: z.literal('razorpay'),
+    razorpay_order_id: z.string().regex(/^order_[A-Za-z0-9]{1,40}$/, 'not an order id'),
+    razorpay_payment_id: z.string().regex(/^pay_[A-Za-z0-9]{1,40}$/, 'not a payment id'),
+    razorpay_signature: z.string().regex(/^[0-9a-f]{64}$/, 'not a signature'),
+  }),
+])
+
+/** Body of POST /billing/change-plan. */
+export const PlanChangeRequest = z.strictObject({ plan_id: PlanId })
+
+/** Body of POST /billing/portal (may be empty). */
+export const PortalRequest = z.strictObject({ return_url: RedirectUrl.optional() })
+
+/** What tollgate_private.prepare_checkout returns. */
+export type PreparedCheckout =
+  | { kind: 'free'; plan: PlanRow; live: Json | null }
+  | {
+      kind: 'new' | 'renewal'
+      checkout_id: string
+      plan: PlanRow
+      amount: number
+      currency: string
+      customer_id: string | null
+      coupon: {
+        code: string
+        percent_off: number | null
+        amount_off: number | null
+        currency: string | null
+        stripe_coupon_id: string | null
+      } | null
+    }
+
+/** A tollgate.plans row as JSON. */
+export type PlanRow = {
+  id: string
+  name: string
+  amount: number
+  currency: string
+  interval: 'month' | 'year'
+  trial_days: number
+  stripe_price_id: string | null
+}
+
+/**
+ * The URL a provider sends the user back to: the one asked for when its origin is in
+ * TOLLGATE_REDIRECT_ORIGINS, else a default on the first allowed origin.
+ */
+export const redirectUrl = (
+  env: Pick<Env, 'TOLLGATE_REDIRECT_ORIGINS'>,
+  asked: string | undefined,
+  purpose: 'success' | 'cancel' | 'return',
+): string => {
+  const origins = env.TOLLGATE_REDIRECT_ORIGINS ?? []
+  if (asked !== undefined) {
+    if (!origins.includes(new URL(asked).origin)) {
+      throw new ApiError('BADRQ', {
+        message: `${purpose} URL must be on an allowed origin`,
+        details: { allowed: origins },
+        hint: 'Add the origin to TOLLGATE_REDIRECT_ORIGINS.',
+      })
+    }
+    return asked
+  }
+  const [first] = origins
+  if (first === undefined) {
+    throw new ApiError('NOCFG', { details: { missing: 'TOLLGATE_REDIRECT_ORIGINS' } })
+  }
+  const query = purpose === 'success' ? '?checkout=success&session_id={CHECKOUT_SESSION_ID}' : `?checkout=${purpose}`
+  return `${first}/${query}`
+}

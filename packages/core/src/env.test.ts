@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { readEnv, requireEnv } from './env.ts'
+import type { ApiError } from './http.ts'
+
+const thrownBy = (fn: () => unknown): ApiError => {
+  try {
+    fn()
+  } catch (error) {
+    return error as ApiError
+  }
+  throw new Error('expected a throw')
+}
+
+describe('readEnv', () => {
+  it('parses the contract variables and drops everything else', () => {
+    const env = readEnv({
+      DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:5432/postgres',
+      SUPABASE_URL: 'https://abc.supabase.co/',
+      SUPABASE_JWT_SECRET: 'secret',
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      PORT: '54321',
+      TOLLGATE_REDIRECT_ORIGINS: 'https://app.example.com, http://localhost:3000/ ,',
+      HOME: '/root',
+    })
+    expect(env).toEqual({
+      DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:5432/postgres',
+      SUPABASE_URL: 'https://abc.supabase.co',
+      SUPABASE_JWT_SECRET: 'secret',
+      STRIPE_API_BASE: 'http://127.0.0.1:12111',
+      PORT: 54321,
+      TOLLGATE_REDIRECT_ORIGINS: ['https://app.example.com', 'http://localhost:3000'],
+    })
+  })
+
+  it('treats empty values as unset', () => {
+    expect(readEnv({ SUPABASE_URL: '', STRIPE_SECRET_KEY: '', PORT: undefined })).toEqual({})
+  })
+
+  it('reads the process environment by default on Node', () => {
+    const previous = process.env.RAZORPAY_KEY_ID
+    process.env.RAZORPAY_KEY_ID = 'rzp_test_default_source'
+    try {
+      expect(readEnv().RAZORPAY_KEY_ID).toBe('rzp_test_default_source')
+    } finally {
+      if (previous === undefined) delete process.env.RAZORPAY_KEY_ID
+      else process.env.RAZORPAY_KEY_ID = previous
+    }
+  })
+
+  it('refuses invalid settings, naming them without their values (NOCFG)', () => {
+    const error = thrownBy(() =>
+      readEnv({
+        SUPABASE_URL: 'ftp://secret-host',
+        RAZORPAY_API_BASE: 'not a url',
+        PORT: '99999',
+        TOLLGATE_REDIRECT_ORIGINS: 'https://ok.example.com,https://app.example.com/callback',
+      }),
+    )
+    expect(error).toMatchObject({
+      code: 'NOCFG',
+      status: 503,
+      details: {
+        invalid: ['SUPABASE_URL', 'RAZORPAY_API_BASE', 'PORT', 'TOLLGATE_REDIRECT_ORIGINS'],
+      },
+    })
+    expect(JSON.stringify(error.details)).not.toContain('secret-host')
+  })
+})
+
+describe('requireEnv', () => {
+  it('returns a set value', () => {
+    const env = readEnv({ STRIPE_SECRET_KEY: 'sk_test_123' })
+    expect(requireEnv(env, 'STRIPE_SECRET_KEY')).toBe('sk_test_123')
+  })
+
+  it('refuses a missing value with 503 naming it (NOCFG)', () => {
+    const error = thrownBy(() => requireEnv(readEnv({}), 'STRIPE_WEBHOOK_SECRET'))
+    expect(error).toMatchObject({
+      name: 'ApiError',
+      code: 'NOCFG',
+      status: 503,
+      details: { missing: 'STRIPE_WEBHOOK_SECRET' },
+    })
+  })
+})

@@ -1,0 +1,86 @@
+import * as z from 'zod'
+import { ApiError } from './http.ts'
+
+const Text = z.string().min(1)
+
+// An http(s) URL without trailing slashes, so `${base}/path` never doubles one.
+const HttpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''))
+
+const Origin = z
+  .url({ protocol: /^https?$/ })
+  .refine((value) => {
+    const url = new URL(value)
+    return url.pathname === '/' && url.search === '' && url.hash === ''
+  }, 'must be an origin (scheme://host[:port]), without a path')
+  .transform((value) => new URL(value).origin)
+
+const OriginList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  )
+  .pipe(z.array(Origin))
+
+const Port = z
+  .string()
+  .regex(/^\d{1,5}$/)
+  .transform(Number)
+  .pipe(z.number().int().max(65535))
+
+/** The environment variables of CONTRACT.md, all optional; URLs validated, lists split. */
+export const Env = z.object({
+  DATABASE_URL: Text.optional(),
+  SUPABASE_DB_URL: Text.optional(),
+  SUPABASE_JWT_SECRET: Text.optional(),
+  SUPABASE_URL: HttpUrl.optional(),
+  STRIPE_SECRET_KEY: Text.optional(),
+  STRIPE_WEBHOOK_SECRET: Text.optional(),
+  STRIPE_API_BASE: HttpUrl.optional(),
+  RAZORPAY_KEY_ID: Text.optional(),
+  RAZORPAY_KEY_SECRET: Text.optional(),
+  RAZORPAY_WEBHOOK_SECRET: Text.optional(),
+  RAZORPAY_API_BASE: HttpUrl.optional(),
+  PORT: Port.optional(),
+  TOLLGATE_REDIRECT_ORIGINS: OriginList.optional(),
+})
+
+/** The parsed environment. */
+export type Env = z.output<typeof Env>
+
+/** Raw variables as a runtime hands them over. */
+export type EnvSource = Record<string, string | undefined>
+
+// Typed by hand so this file needs neither @types/deno nor @types/node.
+type RuntimeGlobals = {
+  Deno?: { env: { toObject(): Record<string, string> } }
+  process?: { env: EnvSource }
+}
+
+const runtimeEnv = (): EnvSource => {
+  const runtime = globalThis as unknown as RuntimeGlobals
+  return runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}
+}
+
+/** Parses the environment (default: Deno's, else Node's); empty values count as unset. */
+export const readEnv = (source: EnvSource = runtimeEnv()): Env => {
+  const set = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  )
+  const parsed = Env.safeParse(set)
+  if (parsed.success) return parsed.data
+  // Names only: values may be secrets.
+  const invalid = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))]
+  throw new ApiError('NOCFG', { message: 'Some settings are invalid', details: { invalid } })
+}
+
+/** The value of `name`, or ApiError NOCFG (503) naming the missing variable. */
+export const requireEnv = <K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> => {
+  const value = env[name]
+  if (value === undefined || value === null) {
+    throw new ApiError('NOCFG', { details: { missing: name } })
+  }
+  return value
+}

@@ -1,0 +1,124 @@
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { anonClaims, createUser, ownerSql, serviceRoleClaims } from '../../../tests/helpers/db.ts'
+import { createDb, dbUrlFrom, withClaims } from './client.ts'
+
+// One connection, so every query below runs on the session withClaims used.
+const db = createDb(inject('databaseUrl'), { max: 1, applicationName: 'tollgate-client-test' })
+const owner = ownerSql({ max: 1 })
+afterAll(() => Promise.all([db.end(), owner.end()]))
+
+type Who = { role: string; uid: string | null; admin: string | null }
+
+describe('withClaims', () => {
+  it('runs as the role of the claims with auth.uid() of their subject', async () => {
+    const user = await createUser(owner)
+    const who = await withClaims(db, user.claims, async (tx) => {
+      const [row] = await tx<Who[]>`
+        select current_user as role, auth.uid()::text as uid,
+          auth.jwt() -> 'app_metadata' ->> 'role' as admin`
+      return row
+    })
+    expect(who).toEqual({ role: 'authenticated', uid: user.id, admin: null })
+  })
+
+  it('leaves the connection as it found it once the transaction ends', async () => {
+    const user = await createUser(owner)
+    await withClaims(db, user.claims, (tx) => tx`select 1`)
+    const [row] = await db<Who[]>`select current_user as role, auth.uid()::text as uid`
+    expect(row).toEqual({ role: 'postgres', uid: null })
+  })
+
+  it('lets RLS see the caller: a user reads only their own usage', async () => {
+    const user = await createUser(owner)
+    const rows = await withClaims(
+      db,
+      user.claims,
+      (tx) =>
+        tx<{ metric: string; used: number; quota: number }[]>`
+        select metric, used, quota from tollgate.usage order by metric`,
+    )
+    expect(rows).toEqual([
+      { metric: 'api_calls', used: 0, quota: 1000 },
+      { metric: 'projects', used: 0, quota: 3 },
+      { metric: 'storage_gb', used: 0, quota: 1 },
+    ])
+  })
+
+  it('rejects with the SQLSTATE of a failing statement (INAMT)', async () => {
+    const user = await createUser(owner)
+    await expect(
+      withClaims(db, user.claims, (tx) => tx`select tollgate.consume_usage('api_calls', 0)`),
+    ).rejects.toHaveProperty('code', 'INAMT')
+  })
+
+  it('runs as anon for the anon key, which may not consume usage (42501)', async () => {
+    await expect(
+      withClaims(db, anonClaims(), (tx) => tx`select tollgate.consume_usage('api_calls')`),
+    ).rejects.toHaveProperty('code', '42501')
+  })
+
+  it('rolls back everything fn did when fn throws', async () => {
+    const user = await createUser(owner)
+    await expect(
+      withClaims(db, serviceRoleClaims(), async (tx) => {
+        await tx`select tollgate.service_role_consume_usage(${user.id}, 'api_calls', 5)`
+        throw new Error('handler failed after the SQL call')
+      }),
+    ).rejects.toThrow('handler failed after the SQL call')
+    const [usage] = await withClaims(
+      db,
+      user.claims,
+      (tx) => tx<{ used: number }[]>`select used from tollgate.usage where metric = 'api_calls'`,
+    )
+    expect(usage).toEqual({ used: 0 })
+  })
+})
+
+describe('createDb', () => {
+  it('reads int8 as a number while it is a safe integer, else as the exact string', async () => {
+    const [row] = await db`
+      select 2900::int8 as amount, (-1)::int8 as unlimited, 9007199254740991::int8 as max_safe,
+        9007199254740992::int8 as too_big, array[1, 9007199254740993]::int8[] as list,
+        count(*) as n
+      from (values (1), (2)) v(x)`
+    expect(row).toEqual({
+      amount: 2900,
+      unlimited: -1,
+      max_safe: 9007199254740991,
+      too_big: '9007199254740992',
+      n: 2,
+      list: [1, '9007199254740993'],
+    })
+  })
+
+  it('sends numbers and bigints as int8 parameters', async () => {
+    const [row] = await db`
+      select ${9007199254740993n}::int8 + 0 as from_bigint, ${41}::int8 + 1 as from_number`
+    expect(row).toEqual({ from_bigint: '9007199254740993', from_number: 42 })
+  })
+
+  it('never prepares named statements, as Supabase transaction pooling requires', async () => {
+    await db`select ${1}::int as x`
+    await db`select ${1}::int as x`
+    const [row] = await db<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements`
+    expect(row).toEqual({ n: 0 })
+  })
+})
+
+describe('dbUrlFrom', () => {
+  it('prefers DATABASE_URL', () => {
+    expect(dbUrlFrom({ DATABASE_URL: 'postgres://a', SUPABASE_DB_URL: 'postgres://b' })).toBe(
+      'postgres://a',
+    )
+  })
+
+  it('falls back to SUPABASE_DB_URL', () => {
+    expect(dbUrlFrom({ SUPABASE_DB_URL: 'postgres://b' })).toBe('postgres://b')
+  })
+
+  it('refuses when neither is set, naming DATABASE_URL (NOCFG)', () => {
+    expect(() => dbUrlFrom({})).toThrow(
+      expect.objectContaining({ code: 'NOCFG', status: 503, details: { missing: 'DATABASE_URL' } }),
+    )
+  })
+})

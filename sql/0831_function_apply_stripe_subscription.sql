@@ -1,0 +1,131 @@
+create function tollgate_private.apply_stripe_subscription(
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text,
+  user_hint uuid
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_stripe_id text := apply_stripe_subscription.subscription ->> 'id';
+  v_customer text := tollgate_private.provider_id(apply_stripe_subscription.subscription -> 'customer');
+  v_item jsonb := apply_stripe_subscription.subscription #> '{items,data,0}';
+  v_user_id uuid;
+  v_plan_id text;
+  v_price text;
+  v_status text := apply_stripe_subscription.subscription ->> 'status';
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_cancel_at timestamptz;
+  v_local_id uuid;
+  v_other uuid;
+begin
+  if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
+    raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
+  end if;
+
+  v_user_id := coalesce(
+    apply_stripe_subscription.user_hint,
+    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'),
+    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
+  end if;
+
+  v_price := tollgate_private.provider_id(v_item -> 'price');
+  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_price;
+  if v_plan_id is null then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_price, '(none)')));
+  end if;
+
+  -- Since API 2025-03-31.basil the period lives on each item; older versions put it on the subscription.
+  v_period_start := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_start'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_start'));
+  v_period_end := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_end'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_end'));
+  if v_period_end <= v_period_start then
+    v_period_end := null;
+  end if;
+  v_cancel_at := tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'cancel_at');
+
+  -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
+  perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
+  if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at, apply_stripe_subscription.event_id) then
+    return jsonb_build_object('outcome', 'stale');
+  end if;
+
+  select r.local_id into v_local_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+
+  if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
+    -- This one is live: it replaces whatever else is live for the user (one live per user).
+    for v_other in
+      select s.id from tollgate.subscriptions s
+      where s.user_id = v_user_id
+        and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+        and s.id is distinct from v_local_id
+    loop
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
+          ended_at = apply_stripe_subscription.event_at
+      where s.id = v_other;
+    end loop;
+  end if;
+
+  if v_local_id is null then
+    insert into tollgate.subscriptions (
+      user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
+      cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
+    values (
+      v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'),
+      coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+        or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
+      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
+    returning id into v_local_id;
+    update tollgate_private.provider_refs r
+    set local_id = v_local_id, user_id = v_user_id
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+    -- Invoices seen before their subscription now get linked to it.
+    update tollgate.invoices i
+    set subscription_id = v_local_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'invoice' and r.parent_id = v_stripe_id
+      and i.id = r.local_id and i.subscription_id is null;
+  else
+    update tollgate.subscriptions s
+    set plan_id = v_plan_id,
+        status = v_status,
+        current_period_start = v_period_start,
+        current_period_end = v_period_end,
+        billing_cycle_anchor = coalesce(
+          tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'), s.billing_cycle_anchor),
+        cancel_at_period_end = coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+          or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+        canceled_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+        ended_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+        trial_end = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end')
+    where s.id = v_local_id;
+  end if;
+
+  return jsonb_build_object('outcome', 'applied', 'subscription_id', v_local_id, 'user_id', v_user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) is
+  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. Outcome applied, stale or unlinked.';
+
+revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) from public, anon, authenticated, service_role;

@@ -1,0 +1,84 @@
+create function tollgate_private.apply_stripe_invoice(invoice jsonb, event_at timestamptz, event_id text)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_stripe_id text := apply_stripe_invoice.invoice ->> 'id';
+  v_customer text := tollgate_private.provider_id(apply_stripe_invoice.invoice -> 'customer');
+  -- Since basil an invoice names its subscription under parent; before, at the top level.
+  v_stripe_subscription text := coalesce(
+    tollgate_private.provider_id(apply_stripe_invoice.invoice #> '{parent,subscription_details,subscription}'),
+    tollgate_private.provider_id(apply_stripe_invoice.invoice -> 'subscription'));
+  v_line jsonb := apply_stripe_invoice.invoice #> '{lines,data,0}';
+  v_user_id uuid;
+  v_subscription_id uuid;
+  v_local_id uuid;
+  v_status text := apply_stripe_invoice.invoice ->> 'status';
+begin
+  if v_stripe_id is null or v_stripe_id !~ '^in_' then
+    raise exception 'Not a Stripe invoice object' using errcode = 'BADEV';
+  end if;
+  if v_status is null or v_status not in ('draft', 'open', 'paid', 'void', 'uncollectible') then
+    return jsonb_build_object('outcome', 'ignored', 'error', format('invoice status %s', coalesce(v_status, '(none)')));
+  end if;
+
+  v_user_id := coalesce(
+    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
+    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{parent,subscription_details,metadata,user_id}'),
+    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{subscription_details,metadata,user_id}'),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for invoice %s', v_stripe_id));
+  end if;
+
+  if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at, apply_stripe_invoice.event_id) then
+    return jsonb_build_object('outcome', 'stale');
+  end if;
+
+  select r.local_id into v_subscription_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription;
+
+  select r.local_id into v_local_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+
+  if v_local_id is null then
+    insert into tollgate.invoices (user_id, provider, status, currency, created_at)
+    values (v_user_id, 'stripe', v_status, lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', 'usd')),
+      coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()))
+    returning id into v_local_id;
+    update tollgate_private.provider_refs r
+    set local_id = v_local_id, user_id = v_user_id, parent_id = v_stripe_subscription
+    where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+  end if;
+
+  update tollgate.invoices i
+  set subscription_id = coalesce(v_subscription_id, i.subscription_id),
+      number = apply_stripe_invoice.invoice ->> 'number',
+      status = v_status,
+      currency = lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', i.currency)),
+      amount_due = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_due')::bigint, 0), 0),
+      amount_paid = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_paid')::bigint, 0), 0),
+      -- The service period is on the lines; the invoice's own period_* are when items were added.
+      period_start = coalesce(tollgate_private.unix_time(v_line #> '{period,start}'),
+        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_start')),
+      period_end = coalesce(tollgate_private.unix_time(v_line #> '{period,end}'),
+        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_end')),
+      hosted_invoice_url = apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
+      invoice_pdf = apply_stripe_invoice.invoice ->> 'invoice_pdf',
+      paid_at = tollgate_private.unix_time(apply_stripe_invoice.invoice #> '{status_transitions,paid_at}')
+  where i.id = v_local_id;
+
+  return jsonb_build_object('outcome', 'applied', 'invoice_id', v_local_id, 'user_id', v_user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) is
+  E'Upserts a Stripe invoice (any API version) into tollgate.invoices unless a newer event about it was applied already. Finds the user by customer or subscription metadata. Outcome applied, stale, ignored or unlinked.';
+
+revoke all on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) from public, anon, authenticated, service_role;

@@ -1,0 +1,66 @@
+create function tollgate_private.apply_stripe_checkout(
+  session jsonb,
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout.session ->> 'id';
+  v_user_id uuid;
+  v_checkout_id text := apply_stripe_checkout.session #>> '{metadata,tollgate_checkout_id}';
+  v_result jsonb;
+begin
+  if v_session_id is null or v_session_id !~ '^cs_' then
+    raise exception 'Not a Stripe Checkout Session object' using errcode = 'BADEV';
+  end if;
+  if apply_stripe_checkout.session ->> 'mode' is distinct from 'subscription' then
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not a subscription checkout');
+  end if;
+
+  v_user_id := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session #>> '{metadata,user_id}'),
+    (select r.user_id from tollgate_private.provider_refs r
+     where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id));
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
+  end if;
+
+  if apply_stripe_checkout.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    -- Paid later (async methods): checkout.session.async_payment_succeeded applies it.
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not paid yet');
+  end if;
+
+  perform tollgate_private.link_customer(
+    v_user_id, 'stripe', tollgate_private.provider_id(apply_stripe_checkout.session -> 'customer'));
+  if v_checkout_id is not null then
+    perform tollgate_private.settle_coupon(v_checkout_id, true);
+  end if;
+
+  if apply_stripe_checkout.subscription is null then
+    -- The subscription's own events will bring it.
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  if tollgate_private.provider_id(apply_stripe_checkout.session -> 'subscription') is distinct from apply_stripe_checkout.subscription ->> 'id' then
+    raise exception 'The subscription given is not the checkout''s' using errcode = 'BADEV';
+  end if;
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_checkout.subscription, apply_stripe_checkout.event_at, apply_stripe_checkout.event_id, v_user_id);
+  -- A stale snapshot means a newer one is applied already: the checkout itself is done.
+  if v_result ->> 'outcome' = 'stale' then
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  return v_result;
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) is
+  E'Applies a completed, paid subscription-mode Checkout Session: links the customer to the user (client_reference_id), redeems the coupon and applies the subscription snapshot fetched with it. Shared by the webhook and verify-payment.';
+
+revoke all on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) from public, anon, authenticated, service_role;

@@ -1,0 +1,62 @@
+create function tollgate_private.apply_stripe_event(event jsonb, related jsonb default null)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_event_id text := apply_stripe_event.event ->> 'id';
+  v_type text := apply_stripe_event.event ->> 'type';
+  v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
+  v_object jsonb := apply_stripe_event.event #> '{data,object}';
+  v_processed timestamptz;
+  v_result jsonb;
+begin
+  if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
+    or jsonb_typeof(v_object) is distinct from 'object' then
+    raise exception 'Not a Stripe event' using errcode = 'BADEV', hint = 'Expected id evt_..., type, created and data.object.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
+  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
+  end if;
+
+  perform set_config('tollgate.audit_reason', 'stripe:' || v_event_id, true);
+
+  case
+    when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
+      v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
+    when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then
+      if v_object #>> '{metadata,tollgate_checkout_id}' is not null then
+        perform tollgate_private.settle_coupon(v_object #>> '{metadata,tollgate_checkout_id}', false);
+      end if;
+      v_result := jsonb_build_object('outcome', 'applied');
+    when v_type like 'customer.subscription.%' then
+      v_result := tollgate_private.apply_stripe_subscription(v_object, v_at, v_event_id, null);
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' then
+      v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+
+  update tollgate_private.webhook_events w
+  set processed_at = now(),
+      outcome = v_result ->> 'outcome',
+      error = v_result ->> 'error'
+  where w.provider = 'stripe' and w.event_id = v_event_id;
+
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
+  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, fetched by the caller.';
+
+revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

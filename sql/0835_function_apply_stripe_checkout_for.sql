@@ -1,0 +1,40 @@
+create function tollgate_private.apply_stripe_checkout_for(user_id uuid, session jsonb, subscription jsonb)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout_for.session ->> 'id';
+  v_owner uuid := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session #>> '{metadata,user_id}'));
+  v_result jsonb;
+begin
+  if v_owner is distinct from apply_stripe_checkout_for.user_id then
+    raise exception 'This checkout is not yours' using errcode = 'NOTYR';
+  end if;
+  if apply_stripe_checkout_for.session ->> 'mode' is distinct from 'subscription'
+    or apply_stripe_checkout_for.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    raise exception 'The checkout is not paid yet' using errcode = 'NOTPD',
+      detail = format('status %s, payment_status %s', apply_stripe_checkout_for.session ->> 'status',
+        apply_stripe_checkout_for.session ->> 'payment_status');
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
+  -- The snapshot was fetched just now; any event Stripe created in this second or later is newer.
+  v_result := tollgate_private.apply_stripe_checkout(
+    apply_stripe_checkout_for.session, apply_stripe_checkout_for.subscription,
+    date_trunc('second', now()) - interval '1 second', 'verify:' || v_session_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The checkout could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'NOTPD';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_checkout_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) is
+  E'verify-payment for Stripe: checks the session is the caller''s (NOTYR) and paid (NOTPD), then applies it exactly as the webhook would; whichever comes second changes nothing. Returns the caller''s live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) from public, anon, authenticated, service_role;

@@ -1,0 +1,33 @@
+create function tollgate_private.apply_stripe_subscription_for(user_id uuid, subscription jsonb, reason text)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_owner uuid;
+  v_result jsonb;
+begin
+  select r.user_id into v_owner
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = apply_stripe_subscription_for.subscription ->> 'id';
+  if v_owner is distinct from apply_stripe_subscription_for.user_id then
+    raise exception 'This subscription is not yours' using errcode = 'NOTYR';
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_subscription_for.subscription, date_trunc('second', now()) - interval '1 second',
+    'api:' || apply_stripe_subscription_for.reason, apply_stripe_subscription_for.user_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The subscription could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'BADEV';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_subscription_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) is
+  E'Applies the subscription Stripe returned from a change made for the user (change-plan, cancel, resume) the same way its webhook will; refuses (NOTYR) a subscription that is not theirs. Returns their live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) from public, anon, authenticated, service_role;

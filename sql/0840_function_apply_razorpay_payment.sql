@@ -1,0 +1,115 @@
+create function tollgate_private.apply_razorpay_payment(
+  user_id uuid,
+  order_id text,
+  payment_id text,
+  amount bigint,
+  source text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_order tollgate_private.provider_refs;
+  v_plan tollgate.plans;
+  v_live tollgate.subscriptions;
+  v_step interval;
+  v_subscription_id uuid;
+  v_invoice_id uuid;
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_amount bigint;
+begin
+  -- GUARD: the order row is locked until commit; an order pays for one interval, once.
+  select r.* into v_order
+  from tollgate_private.provider_refs r
+  where r.provider = 'razorpay' and r.object_type = 'order' and r.provider_id = apply_razorpay_payment.order_id
+  for update;
+  if v_order.provider_id is null then
+    if apply_razorpay_payment.user_id is not null then
+      raise exception 'Unknown order %', apply_razorpay_payment.order_id using errcode = 'NOORD';
+    end if;
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('order %s was not created by Tollgate', apply_razorpay_payment.order_id));
+  end if;
+  if apply_razorpay_payment.user_id is not null and v_order.user_id is distinct from apply_razorpay_payment.user_id then
+    raise exception 'This order is not yours' using errcode = 'NOTYR';
+  end if;
+  if v_order.local_id is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'subscription_id', v_order.local_id, 'user_id', v_order.user_id);
+  end if;
+
+  v_amount := (v_order.details ->> 'amount')::bigint;
+  if apply_razorpay_payment.amount is not null and apply_razorpay_payment.amount <> v_amount then
+    if apply_razorpay_payment.user_id is not null then
+      raise exception 'The payment does not match the order amount' using errcode = 'PAYMM',
+        detail = format('paid %s, order %s', apply_razorpay_payment.amount, v_amount);
+    end if;
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('paid %s, order %s', apply_razorpay_payment.amount, v_amount));
+  end if;
+
+  select p.* into v_plan from tollgate.plans p where p.id = v_order.details ->> 'plan_id';
+  v_step := case v_plan."interval" when 'year' then interval '1 year' else interval '1 month' end;
+
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_order.user_id::text, 0));
+  perform set_config('tollgate.audit_reason', 'razorpay:' || apply_razorpay_payment.source, true);
+
+  select s.* into v_live
+  from tollgate.subscriptions s
+  where s.user_id = v_order.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+
+  if v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then
+    -- Renewal: one more interval, from the end of the paid one (or now, if it has lapsed).
+    v_period_start := greatest(v_live.current_period_end, apply_razorpay_payment.as_of);
+    v_period_end := v_period_start + v_step;
+    update tollgate.subscriptions s
+    set status = 'active', current_period_end = v_period_end, cancel_at_period_end = false,
+        canceled_at = null
+    where s.id = v_live.id;
+    v_subscription_id := v_live.id;
+  else
+    if v_live.id is not null then
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_razorpay_payment.as_of),
+          ended_at = apply_razorpay_payment.as_of
+      where s.id = v_live.id;
+    end if;
+    v_period_start := apply_razorpay_payment.as_of;
+    v_period_end := v_period_start + v_step;
+    insert into tollgate.subscriptions (
+      user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor)
+    values (v_order.user_id, v_plan.id, 'active', 'razorpay', v_period_start, v_period_end, v_period_start)
+    returning id into v_subscription_id;
+  end if;
+
+  insert into tollgate.invoices (
+    user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
+    period_start, period_end, paid_at)
+  values (
+    v_order.user_id, v_subscription_id, 'razorpay', apply_razorpay_payment.order_id, 'paid',
+    coalesce(v_order.details ->> 'currency', v_plan.currency), v_amount, v_amount, v_period_start, v_period_end,
+    apply_razorpay_payment.as_of)
+  returning id into v_invoice_id;
+
+  update tollgate_private.provider_refs r
+  set local_id = v_subscription_id, last_event_at = apply_razorpay_payment.as_of,
+      last_event_id = apply_razorpay_payment.source
+  where r.provider = 'razorpay' and r.object_type = 'order' and r.provider_id = apply_razorpay_payment.order_id;
+  insert into tollgate_private.provider_refs (provider, object_type, provider_id, local_id, user_id, parent_id)
+  values ('razorpay', 'payment', apply_razorpay_payment.payment_id, v_invoice_id, v_order.user_id, apply_razorpay_payment.order_id)
+  on conflict do nothing;
+  if v_order.details ->> 'checkout_id' is not null then
+    perform tollgate_private.settle_coupon(v_order.details ->> 'checkout_id', true);
+  end if;
+
+  return jsonb_build_object('outcome', 'applied', 'subscription_id', v_subscription_id, 'user_id', v_order.user_id,
+    'invoice_id', v_invoice_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) is
+  E'Applies a captured Razorpay payment of an order Tollgate created: activates the order''s plan for one interval (or renews the same plan from the end of the paid period), records a paid invoice, redeems the coupon. Once per order, whichever of verify-payment and webhook comes first. user_id (verify-payment) must own the order (NOTYR); amount, when given, must match it.';
+
+revoke all on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;

@@ -1,0 +1,62 @@
+create function tollgate_private.apply_razorpay_event(event_id text, event jsonb)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_type text := apply_razorpay_event.event ->> 'event';
+  v_at timestamptz := coalesce(tollgate_private.unix_time(apply_razorpay_event.event -> 'created_at'), now());
+  v_payment jsonb := apply_razorpay_event.event #> '{payload,payment,entity}';
+  v_order jsonb := apply_razorpay_event.event #> '{payload,order,entity}';
+  v_processed timestamptz;
+  v_result jsonb;
+begin
+  if apply_razorpay_event.event_id is null or length(apply_razorpay_event.event_id) not between 1 and 255
+    or v_type is null or jsonb_typeof(apply_razorpay_event.event -> 'payload') is distinct from 'object' then
+    raise exception 'Not a Razorpay event' using errcode = 'BADEV', hint = 'Expected event, payload and an x-razorpay-event-id.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
+  values ('razorpay', apply_razorpay_event.event_id, v_type, v_at, apply_razorpay_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', apply_razorpay_event.event_id, 'type', v_type);
+  end if;
+
+  case v_type
+    when 'payment.captured' then
+      v_result := tollgate_private.apply_razorpay_payment(
+        null, v_payment ->> 'order_id', v_payment ->> 'id', (v_payment ->> 'amount')::bigint,
+        apply_razorpay_event.event_id, v_at);
+    when 'order.paid' then
+      v_result := tollgate_private.apply_razorpay_payment(
+        null, v_order ->> 'id', v_payment ->> 'id', (v_order ->> 'amount_paid')::bigint,
+        apply_razorpay_event.event_id, v_at);
+    when 'payment.failed' then
+      -- The order stays open: the user may pay it with another attempt.
+      v_result := jsonb_build_object('outcome', 'ignored', 'error', v_payment ->> 'error_description');
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+  if v_result ->> 'outcome' = 'duplicate' then
+    -- The order was applied by verify-payment or by the other event of the same payment.
+    v_result := v_result || jsonb_build_object('outcome', 'applied');
+  end if;
+
+  update tollgate_private.webhook_events w
+  set processed_at = now(), outcome = v_result ->> 'outcome', error = v_result ->> 'error'
+  where w.provider = 'razorpay' and w.event_id = apply_razorpay_event.event_id;
+
+  return v_result || jsonb_build_object('event_id', apply_razorpay_event.event_id, 'type', v_type);
+end;
+$$;
+
+comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order; payment.failed and other types are recorded and acknowledged.';
+
+revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;
