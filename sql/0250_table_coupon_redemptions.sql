@@ -5,6 +5,7 @@ create table tollgate_private.coupon_redemptions (
   plan_id text not null references tollgate.plans (id) on update cascade,
   provider text not null check (provider in ('stripe', 'razorpay')),
   checkout_ref text,
+  checkout_refs text[] not null default '{}',
   status text not null default 'reserved' check (status in ('reserved', 'redeemed', 'released')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -15,6 +16,7 @@ create table tollgate_private.coupon_redemptions (
 create index coupon_redemptions_user_id_idx on tollgate_private.coupon_redemptions (user_id);
 create index coupon_redemptions_plan_id_idx on tollgate_private.coupon_redemptions (plan_id);
 create index coupon_redemptions_checkout_ref_idx on tollgate_private.coupon_redemptions (checkout_ref);
+create index coupon_redemptions_checkout_refs_idx on tollgate_private.coupon_redemptions using gin (checkout_refs);
 
 comment on table tollgate_private.coupon_redemptions is
   E'Who used which coupon: reserved at checkout, redeemed when paid, released when the checkout expires or fails.';
@@ -23,7 +25,8 @@ comment on column tollgate_private.coupon_redemptions.coupon_code is E'The coupo
 comment on column tollgate_private.coupon_redemptions.user_id is E'Who used it.';
 comment on column tollgate_private.coupon_redemptions.plan_id is E'The plan it was used for.';
 comment on column tollgate_private.coupon_redemptions.provider is E'stripe or razorpay.';
-comment on column tollgate_private.coupon_redemptions.checkout_ref is E'Checkout session or order id it was used in.';
+comment on column tollgate_private.coupon_redemptions.checkout_ref is E'The checkout currently holding the reservation (Tollgate checkout id).';
+comment on column tollgate_private.coupon_redemptions.checkout_refs is E'Every checkout that carried this reservation: paying any of them redeems it.';
 comment on column tollgate_private.coupon_redemptions.status is E'reserved, redeemed or released.';
 comment on column tollgate_private.coupon_redemptions.created_at is E'When it was reserved.';
 comment on column tollgate_private.coupon_redemptions.updated_at is E'When the row was last changed.';

@@ -32,7 +32,7 @@ begin
   -- Stripe renews by itself and tells us; a past_due one, or one paid once per interval
   -- (razorpay, internal), keeps its plan until the period it paid for ends, plus the grace.
   if v_sub.status = 'past_due' or v_sub.provider <> 'stripe' then
-    valid_until := v_sub.current_period_end + v_grace;
+    valid_until := (v_sub.current_period_end at time zone 'UTC' + v_grace) at time zone 'UTC';
   end if;
   if v_sub.cancel_at_period_end then
     valid_until := least(valid_until, v_sub.current_period_end);

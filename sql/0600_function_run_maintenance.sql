@@ -51,7 +51,7 @@ begin
     from tollgate_private.settings st
     where s.provider <> 'stripe'
       and s.status = 'past_due'
-      and s.current_period_end + st.past_due_grace <= run_maintenance.as_of
+      and (s.current_period_end at time zone 'UTC' + st.past_due_grace) at time zone 'UTC' <= run_maintenance.as_of
     returning 1
   )
   select count(*) into v_expired from expired;

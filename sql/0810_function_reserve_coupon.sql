@@ -52,10 +52,18 @@ begin
   end if;
 
   -- An abandoned checkout's reservation is handed to the new checkout, not counted twice.
-  insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, status)
-  values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref, 'reserved')
+  insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, checkout_refs, status)
+  values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref,
+    array[reserve_coupon.checkout_ref], 'reserved')
   on conflict on constraint coupon_redemptions_coupon_code_user_id_key do update
-    set plan_id = excluded.plan_id, provider = excluded.provider, checkout_ref = excluded.checkout_ref, status = 'reserved'
+    set plan_id = excluded.plan_id,
+        provider = excluded.provider,
+        checkout_ref = excluded.checkout_ref,
+        -- Paying an older checkout that carried the same reservation still redeems it.
+        checkout_refs = case when tollgate_private.coupon_redemptions.status = 'reserved'
+          then tollgate_private.coupon_redemptions.checkout_refs || excluded.checkout_ref
+          else array[excluded.checkout_ref] end,
+        status = 'reserved'
   returning * into v_redemption;
 
   return jsonb_build_object(

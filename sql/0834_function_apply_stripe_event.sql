@@ -22,7 +22,11 @@ begin
   insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
   values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
   on conflict on constraint webhook_events_provider_event_id_key do update
-    set attempts = tollgate_private.webhook_events.attempts + 1
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        api_version = coalesce(tollgate_private.webhook_events.api_version, excluded.api_version),
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        payload = excluded.payload
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
@@ -40,7 +44,8 @@ begin
       v_result := jsonb_build_object('outcome', 'applied');
     when v_type like 'customer.subscription.%' then
       v_result := tollgate_private.apply_stripe_subscription(v_object, v_at, v_event_id, null);
-    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' then
+    -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
       v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
     else
       v_result := jsonb_build_object('outcome', 'ignored');

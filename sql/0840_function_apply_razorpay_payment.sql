@@ -63,7 +63,8 @@ begin
   if v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then
     -- Renewal: one more interval, from the end of the paid one (or now, if it has lapsed).
     v_period_start := greatest(v_live.current_period_end, apply_razorpay_payment.as_of);
-    v_period_end := v_period_start + v_step;
+    -- In UTC wall time, like usage periods: the session's time zone must not move the end.
+    v_period_end := (v_period_start at time zone 'UTC' + v_step) at time zone 'UTC';
     update tollgate.subscriptions s
     set status = 'active', current_period_end = v_period_end, cancel_at_period_end = false,
         canceled_at = null
@@ -77,7 +78,8 @@ begin
       where s.id = v_live.id;
     end if;
     v_period_start := apply_razorpay_payment.as_of;
-    v_period_end := v_period_start + v_step;
+    -- In UTC wall time, like usage periods: the session's time zone must not move the end.
+    v_period_end := (v_period_start at time zone 'UTC' + v_step) at time zone 'UTC';
     insert into tollgate.subscriptions (
       user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor)
     values (v_order.user_id, v_plan.id, 'active', 'razorpay', v_period_start, v_period_end, v_period_start)

@@ -22,7 +22,10 @@ begin
   insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
   values ('razorpay', apply_razorpay_event.event_id, v_type, v_at, apply_razorpay_event.event)
   on conflict on constraint webhook_events_provider_event_id_key do update
-    set attempts = tollgate_private.webhook_events.attempts + 1
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        payload = excluded.payload
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', apply_razorpay_event.event_id, 'type', v_type);

@@ -521,6 +521,7 @@ create table tollgate_private.coupon_redemptions (
   plan_id text not null references tollgate.plans (id) on update cascade,
   provider text not null check (provider in ('stripe', 'razorpay')),
   checkout_ref text,
+  checkout_refs text[] not null default '{}',
   status text not null default 'reserved' check (status in ('reserved', 'redeemed', 'released')),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
@@ -531,6 +532,7 @@ create table tollgate_private.coupon_redemptions (
 create index coupon_redemptions_user_id_idx on tollgate_private.coupon_redemptions (user_id);
 create index coupon_redemptions_plan_id_idx on tollgate_private.coupon_redemptions (plan_id);
 create index coupon_redemptions_checkout_ref_idx on tollgate_private.coupon_redemptions (checkout_ref);
+create index coupon_redemptions_checkout_refs_idx on tollgate_private.coupon_redemptions using gin (checkout_refs);
 
 comment on table tollgate_private.coupon_redemptions is
   E'Who used which coupon: reserved at checkout, redeemed when paid, released when the checkout expires or fails.';
@@ -539,7 +541,8 @@ comment on column tollgate_private.coupon_redemptions.coupon_code is E'The coupo
 comment on column tollgate_private.coupon_redemptions.user_id is E'Who used it.';
 comment on column tollgate_private.coupon_redemptions.plan_id is E'The plan it was used for.';
 comment on column tollgate_private.coupon_redemptions.provider is E'stripe or razorpay.';
-comment on column tollgate_private.coupon_redemptions.checkout_ref is E'Checkout session or order id it was used in.';
+comment on column tollgate_private.coupon_redemptions.checkout_ref is E'The checkout currently holding the reservation (Tollgate checkout id).';
+comment on column tollgate_private.coupon_redemptions.checkout_refs is E'Every checkout that carried this reservation: paying any of them redeems it.';
 comment on column tollgate_private.coupon_redemptions.status is E'reserved, redeemed or released.';
 comment on column tollgate_private.coupon_redemptions.created_at is E'When it was reserved.';
 comment on column tollgate_private.coupon_redemptions.updated_at is E'When the row was last changed.';
@@ -729,7 +732,7 @@ begin
   -- Stripe renews by itself and tells us; a past_due one, or one paid once per interval
   -- (razorpay, internal), keeps its plan until the period it paid for ends, plus the grace.
   if v_sub.status = 'past_due' or v_sub.provider <> 'stripe' then
-    valid_until := v_sub.current_period_end + v_grace;
+    valid_until := (v_sub.current_period_end at time zone 'UTC' + v_grace) at time zone 'UTC';
   end if;
   if v_sub.cancel_at_period_end then
     valid_until := least(valid_until, v_sub.current_period_end);
@@ -1635,7 +1638,7 @@ begin
     from tollgate_private.settings st
     where s.provider <> 'stripe'
       and s.status = 'past_due'
-      and s.current_period_end + st.past_due_grace <= run_maintenance.as_of
+      and (s.current_period_end at time zone 'UTC' + st.past_due_grace) at time zone 'UTC' <= run_maintenance.as_of
     returning 1
   )
   select count(*) into v_expired from expired;
@@ -1886,10 +1889,18 @@ begin
   end if;
 
   -- An abandoned checkout's reservation is handed to the new checkout, not counted twice.
-  insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, status)
-  values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref, 'reserved')
+  insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, checkout_refs, status)
+  values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref,
+    array[reserve_coupon.checkout_ref], 'reserved')
   on conflict on constraint coupon_redemptions_coupon_code_user_id_key do update
-    set plan_id = excluded.plan_id, provider = excluded.provider, checkout_ref = excluded.checkout_ref, status = 'reserved'
+    set plan_id = excluded.plan_id,
+        provider = excluded.provider,
+        checkout_ref = excluded.checkout_ref,
+        -- Paying an older checkout that carried the same reservation still redeems it.
+        checkout_refs = case when tollgate_private.coupon_redemptions.status = 'reserved'
+          then tollgate_private.coupon_redemptions.checkout_refs || excluded.checkout_ref
+          else array[excluded.checkout_ref] end,
+        status = 'reserved'
   returning * into v_redemption;
 
   return jsonb_build_object(
@@ -1919,16 +1930,31 @@ as $$
 declare
   v_redemption tollgate_private.coupon_redemptions;
 begin
-  select r.* into v_redemption
-  from tollgate_private.coupon_redemptions r
-  where r.checkout_ref = settle_coupon.checkout_ref and r.status = 'reserved'
-  for update;
-  if v_redemption.id is null then
-    return;
-  end if;
   if settle_coupon.paid then
+    -- Any checkout that carried the reservation redeems it, even one given back meanwhile.
+    select r.* into v_redemption
+    from tollgate_private.coupon_redemptions r
+    where r.checkout_refs @> array[settle_coupon.checkout_ref] and r.status in ('reserved', 'released')
+    for update;
+    if v_redemption.id is null then
+      return;
+    end if;
     update tollgate_private.coupon_redemptions r set status = 'redeemed' where r.id = v_redemption.id;
+    if v_redemption.status = 'released' then
+      -- Its use was given back: count it again (never past max_uses, which the check forbids).
+      update tollgate_private.coupons c
+      set times_redeemed = case when c.max_uses is null then c.times_redeemed + 1 else least(c.times_redeemed + 1, c.max_uses) end
+      where c.code = v_redemption.coupon_code;
+    end if;
   else
+    -- Only the checkout now holding the reservation can give it back.
+    select r.* into v_redemption
+    from tollgate_private.coupon_redemptions r
+    where r.checkout_ref = settle_coupon.checkout_ref and r.status = 'reserved'
+    for update;
+    if v_redemption.id is null then
+      return;
+    end if;
     -- The checkout failed or expired: give the use back.
     update tollgate_private.coupon_redemptions r set status = 'released' where r.id = v_redemption.id;
     update tollgate_private.coupons c
@@ -2552,7 +2578,11 @@ begin
   insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
   values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
   on conflict on constraint webhook_events_provider_event_id_key do update
-    set attempts = tollgate_private.webhook_events.attempts + 1
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        api_version = coalesce(tollgate_private.webhook_events.api_version, excluded.api_version),
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        payload = excluded.payload
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
@@ -2570,7 +2600,8 @@ begin
       v_result := jsonb_build_object('outcome', 'applied');
     when v_type like 'customer.subscription.%' then
       v_result := tollgate_private.apply_stripe_subscription(v_object, v_at, v_event_id, null);
-    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' then
+    -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
       v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
     else
       v_result := jsonb_build_object('outcome', 'ignored');
@@ -2734,7 +2765,8 @@ begin
   if v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then
     -- Renewal: one more interval, from the end of the paid one (or now, if it has lapsed).
     v_period_start := greatest(v_live.current_period_end, apply_razorpay_payment.as_of);
-    v_period_end := v_period_start + v_step;
+    -- In UTC wall time, like usage periods: the session's time zone must not move the end.
+    v_period_end := (v_period_start at time zone 'UTC' + v_step) at time zone 'UTC';
     update tollgate.subscriptions s
     set status = 'active', current_period_end = v_period_end, cancel_at_period_end = false,
         canceled_at = null
@@ -2748,7 +2780,8 @@ begin
       where s.id = v_live.id;
     end if;
     v_period_start := apply_razorpay_payment.as_of;
-    v_period_end := v_period_start + v_step;
+    -- In UTC wall time, like usage periods: the session's time zone must not move the end.
+    v_period_end := (v_period_start at time zone 'UTC' + v_step) at time zone 'UTC';
     insert into tollgate.subscriptions (
       user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor)
     values (v_order.user_id, v_plan.id, 'active', 'razorpay', v_period_start, v_period_end, v_period_start)
@@ -2810,7 +2843,10 @@ begin
   insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
   values ('razorpay', apply_razorpay_event.event_id, v_type, v_at, apply_razorpay_event.event)
   on conflict on constraint webhook_events_provider_event_id_key do update
-    set attempts = tollgate_private.webhook_events.attempts + 1
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        payload = excluded.payload
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', apply_razorpay_event.event_id, 'type', v_type);

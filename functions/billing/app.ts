@@ -1,0 +1,349 @@
+import { Hono, type Context } from 'hono'
+import {
+  ApiError,
+  CheckoutRequest,
+  notFound,
+  onError,
+  parseJson,
+  PlanChangeRequest,
+  PortalRequest,
+  readEnv,
+  redirectUrl,
+  requireEnv,
+  requireUser,
+  VerifyPaymentRequest,
+  type AuthEnv,
+  type Env,
+  type Json,
+  type PlanRow,
+  type PreparedCheckout,
+} from '../../packages/core/src/index.ts'
+import { createDb, dbUrlFrom, type Db } from '../../packages/db/src/client.ts'
+import {
+  createStripeClient,
+  idempotencyKey,
+  providerError,
+} from '../../packages/providers/stripe/src/index.ts'
+import {
+  createRazorpayOrder,
+  verifyPaymentSignature,
+} from '../../packages/providers/razorpay/src/index.ts'
+
+type BillingEnv = AuthEnv & { Bindings: Record<string, string | undefined> | undefined }
+type Stripe = ReturnType<typeof createStripeClient>
+
+// One pool per database URL for the life of the isolate.
+const pools = new Map<string, Db>()
+const dbFor = (env: Env): Db => {
+  const url = dbUrlFrom(env)
+  const existing = pools.get(url)
+  if (existing) return existing
+  const db = createDb(url, { max: 5 })
+  pools.set(url, db)
+  return db
+}
+
+const runtimeEnv = (): Record<string, string | undefined> => {
+  const runtime = globalThis as {
+    Deno?: { env: { toObject(): Record<string, string> } }
+    process?: { env: Record<string, string | undefined> }
+  }
+  return runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}
+}
+
+// Tests pass variables as app.request's third argument; the runtime's own come first.
+const envOf = (c: Context<BillingEnv>): Env => readEnv({ ...runtimeEnv(), ...(c.env ?? {}) })
+
+// Every call below is one SQL function returning one JSON value.
+const value = async <T>(rows: Promise<readonly { value?: unknown }[]>): Promise<T> =>
+  ((await rows)[0]?.value ?? null) as T
+
+// postgres.js sends a JS value as one jsonb parameter.
+const asJson = (db: Db, data: unknown) => db.json(data as Parameters<Db['json']>[0])
+
+const provider = async <T>(call: () => Promise<T>): Promise<T> => {
+  try {
+    return await call()
+  } catch (error) {
+    throw providerError(error)
+  }
+}
+
+/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal. */
+export const app = new Hono<BillingEnv>().basePath('/billing')
+
+app.onError(onError)
+app.notFound(notFound)
+app.use(
+  '*',
+  requireUser<BillingEnv>((c) => {
+    const env = envOf(c as Context<BillingEnv>)
+    return { jwtSecret: env.SUPABASE_JWT_SECRET, supabaseUrl: env.SUPABASE_URL }
+  }),
+)
+
+app.post('/checkout', async (c) => {
+  const env = envOf(c)
+  const user = c.get('user')
+  const body = await parseJson(c, CheckoutRequest)
+  // Refuse before anything is reserved when the provider cannot be used at all.
+  const stripe = body.provider === 'stripe' ? createStripeClient(env) : null
+  if (body.provider === 'razorpay') {
+    requireEnv(env, 'RAZORPAY_KEY_ID')
+    requireEnv(env, 'RAZORPAY_KEY_SECRET')
+  }
+  const successUrl = stripe ? redirectUrl(env, body.success_url, 'success') : ''
+  const cancelUrl = stripe ? redirectUrl(env, body.cancel_url, 'cancel') : ''
+  const db = dbFor(env)
+
+  const prepared = await value<PreparedCheckout>(
+    db`select tollgate_private.prepare_checkout(${user.id}, ${body.plan_id}, ${body.provider},
+      ${body.coupon_code ?? null}, now()) as value`,
+  )
+  if (prepared.kind === 'free') {
+    return c.json({ subscription: await switchToFree(env, db, user.id, prepared.live) })
+  }
+
+  const checkoutId = prepared.checkout_id
+  try {
+    if (stripe) {
+      const customerId =
+        prepared.customer_id ??
+        (
+          await stripe.customers.create(
+            {
+              ...(typeof user.claims.email === 'string' ? { email: user.claims.email } : {}),
+              metadata: { user_id: user.id },
+            },
+            { idempotencyKey: idempotencyKey('customer', user.id) },
+          )
+        ).id
+      const stripeCoupon = prepared.coupon ? await stripeCouponFor(stripe, prepared.coupon) : null
+      const session = await stripe.checkout.sessions.create(
+        {
+          mode: 'subscription',
+          customer: customerId,
+          client_reference_id: user.id,
+          line_items: [{ price: priceOf(prepared.plan), quantity: 1 }],
+          subscription_data: {
+            metadata: { user_id: user.id, plan_id: prepared.plan.id },
+            ...(prepared.plan.trial_days > 0
+              ? { trial_period_days: prepared.plan.trial_days }
+              : {}),
+          },
+          metadata: { user_id: user.id, plan_id: prepared.plan.id, tollgate_checkout_id: checkoutId },
+          ...(stripeCoupon ? { discounts: [{ coupon: stripeCoupon }] } : {}),
+          success_url: successUrl,
+          cancel_url: cancelUrl,
+        },
+        { idempotencyKey: idempotencyKey('checkout', checkoutId) },
+      )
+      const extra = {
+        customer_id: customerId,
+        ...(prepared.coupon && stripeCoupon
+          ? { coupon_code: prepared.coupon.code, stripe_coupon_id: stripeCoupon }
+          : {}),
+      }
+      await db`select tollgate_private.record_checkout(${user.id}, 'stripe', ${session.id},
+        ${checkoutId}, ${prepared.plan.id}, ${prepared.amount}, ${prepared.currency},
+        ${asJson(db, extra)})`
+      return c.json({ provider: 'stripe', session_id: session.id, url: session.url })
+    }
+
+    const order = await createRazorpayOrder(env, {
+      amount: prepared.amount,
+      currency: prepared.currency.toUpperCase(),
+      receipt: checkoutId,
+      notes: { user_id: user.id, plan_id: prepared.plan.id, tollgate_checkout_id: checkoutId },
+    })
+    await db`select tollgate_private.record_checkout(${user.id}, 'razorpay', ${order.id},
+      ${checkoutId}, ${prepared.plan.id}, ${prepared.amount}, ${prepared.currency})`
+    return c.json({
+      provider: 'razorpay',
+      order_id: order.id,
+      amount: order.amount,
+      currency: order.currency,
+      key_id: env.RAZORPAY_KEY_ID,
+    })
+  } catch (error) {
+    // Nothing was sold: the coupon use goes back before we answer.
+    await db`select tollgate_private.settle_coupon(${checkoutId}, false)`.catch(() => undefined)
+    throw providerError(error)
+  }
+})
+
+app.post('/verify-payment', async (c) => {
+  const env = envOf(c)
+  const user = c.get('user')
+  const body = await parseJson(c, VerifyPaymentRequest)
+
+  if (body.provider === 'stripe') {
+    const stripe = createStripeClient(env)
+    const session = await provider(() =>
+      stripe.checkout.sessions.retrieve(body.session_id, { expand: ['subscription'] }),
+    )
+    const { subscription, ...rest } = session as unknown as Json & { subscription: unknown }
+    const expanded = typeof subscription === 'object' && subscription !== null ? subscription : null
+    const sessionJson = { ...rest, subscription: expanded ? (expanded as Json).id : subscription }
+    const db = dbFor(env)
+    const live = await value<Json | null>(
+      db`select tollgate_private.apply_stripe_checkout_for(${user.id}, ${asJson(db, sessionJson)},
+        ${expanded ? asJson(db, expanded) : null}) as value`,
+    )
+    return c.json({ subscription: live })
+  }
+
+  const valid = await verifyPaymentSignature({
+    orderId: body.razorpay_order_id,
+    paymentId: body.razorpay_payment_id,
+    signature: body.razorpay_signature,
+    keySecret: requireEnv(env, 'RAZORPAY_KEY_SECRET'),
+  })
+  if (!valid) throw new ApiError('BADSG', { message: 'The payment signature does not match' })
+  const db = dbFor(env)
+  const live = await db.begin(async (tx) => {
+    await tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${body.razorpay_order_id},
+      ${body.razorpay_payment_id}, null, 'verify', now())`
+    return value<Json | null>(tx`select tollgate_private.live_subscription_of(${user.id}) as value`)
+  })
+  return c.json({ subscription: live })
+})
+
+app.post('/change-plan', async (c) => {
+  const env = envOf(c)
+  const user = c.get('user')
+  const body = await parseJson(c, PlanChangeRequest)
+  const stripe = createStripeClient(env)
+  const db = dbFor(env)
+  const change = await value<{ plan: PlanRow; live: Json }>(
+    db`select tollgate_private.prepare_plan_change(${user.id}, ${body.plan_id}) as value`,
+  )
+  const subscriptionId = String(change.live.provider_subscription_id)
+  const updated = await provider(async () => {
+    const current = await stripe.subscriptions.retrieve(subscriptionId)
+    const item = current.items.data[0]
+    if (!item) throw new ApiError('BADEV', { message: 'The Stripe subscription has no item' })
+    return stripe.subscriptions.update(
+      subscriptionId,
+      {
+        items: [{ id: item.id, price: priceOf(change.plan) }],
+        proration_behavior: 'create_prorations',
+        metadata: { user_id: user.id, plan_id: change.plan.id },
+      },
+      { idempotencyKey: idempotencyKey('change-plan', subscriptionId, item.id, change.plan.id) },
+    )
+  })
+  return c.json({ subscription: await applySnapshot(db, user.id, updated, 'change-plan') })
+})
+
+app.post('/cancel', (c) => cancelOrResume(c, true))
+app.post('/resume', (c) => cancelOrResume(c, false))
+
+app.post('/portal', async (c) => {
+  const env = envOf(c)
+  const user = c.get('user')
+  const body = await parseJson(c, PortalRequest, { allowEmpty: true })
+  const stripe = createStripeClient(env)
+  const returnUrl = redirectUrl(env, body.return_url, 'return')
+  const db = dbFor(env)
+  const customer = await value<string | null>(
+    db`select c.provider_customer_id as value from tollgate_private.customers c
+      where c.user_id = ${user.id} and c.provider = 'stripe'`,
+  )
+  if (!customer) throw new ApiError('NOSUB', { message: 'You have no Stripe billing account yet' })
+  const session = await provider(() =>
+    stripe.billingPortal.sessions.create({ customer, return_url: returnUrl }),
+  )
+  return c.json({ url: session.url })
+})
+
+const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<Response> => {
+  const env = envOf(c)
+  const user = c.get('user')
+  const db = dbFor(env)
+  const live = await value<Json | null>(
+    db`select tollgate_private.live_subscription_of(${user.id}) as value`,
+  )
+  if (!live) throw new ApiError('NOSUB')
+  if (live.provider !== 'stripe') {
+    const action = cancel ? 'cancel' : 'resume'
+    const subscription = await value<Json>(
+      db`select tollgate_private.set_local_subscription(${user.id}, ${action}, now()) as value`,
+    )
+    return c.json({ subscription })
+  }
+  const stripe = createStripeClient(env)
+  const subscriptionId = String(live.provider_subscription_id)
+  const action = cancel ? 'cancel' : 'resume'
+  const updated = await provider(() =>
+    stripe.subscriptions.update(
+      subscriptionId,
+      { cancel_at_period_end: cancel },
+      { idempotencyKey: idempotencyKey(action, subscriptionId, String(live.updated_at)) },
+    ),
+  )
+  return c.json({ subscription: await applySnapshot(db, user.id, updated, action) })
+}
+
+const switchToFree = async (
+  env: Env,
+  db: Db,
+  userId: string,
+  live: Json | null,
+): Promise<Json | null> => {
+  if (live?.provider !== 'stripe') {
+    return value<Json | null>(
+      db`select tollgate_private.set_local_subscription(${userId}, 'end', now()) as value`,
+    )
+  }
+  const stripe = createStripeClient(env)
+  const subscriptionId = String(live.provider_subscription_id)
+  const canceled = await provider(() =>
+    stripe.subscriptions.cancel(subscriptionId, undefined, {
+      idempotencyKey: idempotencyKey('switch-to-free', subscriptionId),
+    }),
+  )
+  await applySnapshot(db, userId, canceled, 'switch-to-free')
+  return value<Json | null>(
+    db`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${String(live.id)}`,
+  )
+}
+
+const applySnapshot = (db: Db, userId: string, subscription: unknown, reason: string) =>
+  value<Json | null>(
+    db`select tollgate_private.apply_stripe_subscription_for(${userId},
+      ${asJson(db, subscription)}, ${reason}) as value`,
+  )
+
+const priceOf = (plan: PlanRow): string => {
+  if (!plan.stripe_price_id) throw new ApiError('PLINA', { message: 'This plan has no Stripe price' })
+  return plan.stripe_price_id
+}
+
+// A Tollgate coupon becomes a Stripe coupon with a stable id on its first Stripe checkout.
+const stripeCouponFor = async (
+  stripe: Stripe,
+  coupon: NonNullable<Extract<PreparedCheckout, { kind: 'new' | 'renewal' }>['coupon']>,
+): Promise<string> => {
+  if (coupon.stripe_coupon_id) return coupon.stripe_coupon_id
+  const id = `tollgate_${coupon.code}`
+  const created = await stripe.coupons
+    .create(
+      {
+        id,
+        duration: 'once',
+        ...(coupon.percent_off !== null
+          ? { percent_off: coupon.percent_off }
+          : { amount_off: coupon.amount_off ?? 0, currency: coupon.currency ?? 'usd' }),
+      },
+      { idempotencyKey: idempotencyKey('coupon', coupon.code) },
+    )
+    .catch(async (error: unknown) => {
+      // Made by an earlier checkout whose record was lost: it is ours, use it.
+      if ((error as { code?: unknown }).code === 'resource_already_exists') {
+        return stripe.coupons.retrieve(id)
+      }
+      throw error
+    })
+  return created.id
+}

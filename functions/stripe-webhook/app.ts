@@ -1,0 +1,149 @@
+import { type Context, Hono } from 'hono'
+import type Stripe from 'stripe'
+import { type Env, type EnvSource, readEnv, requireEnv } from '../../packages/core/src/env.ts'
+import { statusForCode } from '../../packages/core/src/errors.ts'
+import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
+import { log } from '../../packages/core/src/log.ts'
+import { createDb, type Db, dbUrlFrom } from '../../packages/db/src/client.ts'
+import { createStripeClient, providerError } from '../../packages/providers/stripe/src/client.ts'
+import { subscriptionToFetch } from '../../packages/providers/stripe/src/normalize.ts'
+import { readRawBody, verifyStripeWebhook } from '../../packages/providers/stripe/src/webhook.ts'
+
+/** What the webhook uses besides the request; tests pass their own pool or Stripe client. */
+export type StripeWebhookDeps = {
+  db?: (env: Env) => Db
+  stripe?: (env: Env) => Stripe
+  /** The clock signatures are checked against, in Unix seconds (default: the real one). */
+  now?: () => number
+}
+
+/** What apply_stripe_event answers. */
+type ApplyResult = { outcome: string; event_id: string; type: string; error?: string }
+
+// One pool per database URL for the isolate's lifetime.
+const pools = new Map<string, Db>()
+
+const poolFor = (env: Env): Db => {
+  const url = dbUrlFrom(env)
+  let db = pools.get(url)
+  if (!db) {
+    db = createDb(url, { applicationName: 'tollgate-stripe-webhook' })
+    pools.set(url, db)
+  }
+  return db
+}
+
+type RuntimeGlobals = {
+  Deno?: { env: { toObject(): Record<string, string> } }
+  process?: { env: EnvSource }
+}
+
+// The runtime's variables, overridden by the bindings a caller passes (tests: app.request's 3rd argument).
+const envOf = (c: Context): Env => {
+  const runtime = globalThis as unknown as RuntimeGlobals
+  const variables: EnvSource = { ...(runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}) }
+  const bindings: unknown = c.env
+  if (typeof bindings === 'object' && bindings !== null) {
+    for (const [name, value] of Object.entries(bindings)) {
+      if (typeof value === 'string' || value === undefined) variables[name] = value
+    }
+  }
+  return readEnv(variables)
+}
+
+const sqlStateOf = (error: unknown): string | null => {
+  if (typeof error !== 'object' || error === null) return null
+  const { code, severity } = error as { code?: unknown; severity?: unknown }
+  return typeof code === 'string' && code.length === 5 && typeof severity === 'string' ? code : null
+}
+
+// A signed payload Postgres cannot take as jsonb (\u0000, lone surrogates) or whose values have
+// the wrong format: the event is bad, retrying cannot help.
+const BAD_PAYLOAD_STATES = new Set(['22P02', '22P05'])
+
+const failureText = (error: unknown): string => {
+  const code = error instanceof ApiError ? error.code : (sqlStateOf(error) ?? 'ERROR')
+  const message = error instanceof Error ? error.message : String(error)
+  return `${code}: ${message}`
+}
+
+// Best effort, in its own transaction: the apply rolled back, the event stays unprocessed.
+const recordFailure = async (db: Db, event: Stripe.Event, raw: string, error: unknown) => {
+  try {
+    await db`
+      select tollgate_private.record_webhook_failure(
+        'stripe', ${event.id}, ${event.type}, ${raw}::text::jsonb, ${failureText(error)})`
+  } catch (recordError) {
+    log.error('stripe_webhook_failure_not_recorded', { event_id: event.id, error: recordError })
+  }
+}
+
+/** What a failure after verification becomes: 400 for a bad event, else 5xx so Stripe retries. */
+const failureOf = async (db: Db, event: Stripe.Event, raw: string, error: unknown) => {
+  const state = sqlStateOf(error)
+  if ((error instanceof ApiError && error.code === 'BADEV') || state === 'BADEV') return error
+  if (state !== null && BAD_PAYLOAD_STATES.has(state)) {
+    return new ApiError('BADEV', { details: { sqlstate: state }, cause: error })
+  }
+  const cause = providerError(error)
+  await recordFailure(db, event, raw, cause)
+  let status = 500
+  if (cause instanceof ApiError) status = cause.status
+  else if (state !== null) status = statusForCode(state)
+  if (status >= 500) return cause
+  // A conflict we cannot resolve now (e.g. CUSTM) is still ours to fix: Stripe must retry.
+  return new ApiError('INTRN', { details: { code: state }, cause })
+}
+
+/** The subscription a paid checkout created, fetched now (SQL applies it with the checkout). */
+const relatedOf = async (
+  event: Stripe.Event,
+  env: Env,
+  stripeFor: (env: Env) => Stripe,
+): Promise<string | null> => {
+  const subscriptionId = subscriptionToFetch(event)
+  if (subscriptionId === null) return null
+  const subscription = await stripeFor(env).subscriptions.retrieve(subscriptionId)
+  return JSON.stringify({ subscription })
+}
+
+/** Builds the stripe-webhook app (POST /stripe-webhook, Stripe-Signature instead of a JWT). */
+export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
+  const dbFor = deps.db ?? poolFor
+  const stripeFor = deps.stripe ?? ((env: Env) => createStripeClient(env))
+  const app = new Hono().basePath('/stripe-webhook')
+  app.onError(onError)
+  app.notFound(notFound)
+
+  app.post('/', async (c) => {
+    const env = envOf(c)
+    const secret = requireEnv(env, 'STRIPE_WEBHOOK_SECRET')
+    const db = dbFor(env)
+    const raw = await readRawBody(c.req.raw)
+    const event = await verifyStripeWebhook(raw, c.req.header('stripe-signature'), secret, {
+      ...(deps.now ? { now: deps.now() } : {}),
+    })
+    try {
+      const related = await relatedOf(event, env, stripeFor)
+      // Text, cast in SQL: the exact bytes Stripe signed are stored (postgres.js would re-encode a
+      // jsonb parameter as a JSON string).
+      const [row] = await db<{ result: ApplyResult }[]>`
+        select tollgate_private.apply_stripe_event(${raw}::text::jsonb, ${related}::text::jsonb) as result`
+      log.info('stripe_webhook', {
+        event_id: event.id,
+        type: event.type,
+        api_version: event.api_version,
+        outcome: row?.result.outcome,
+        reason: row?.result.error,
+      })
+      return c.json({ received: true })
+    } catch (error) {
+      throw await failureOf(db, event, raw, error)
+    }
+  })
+
+  return app
+}
+
+/** The stripe-webhook function as deployed. */
+export const app = createStripeWebhookApp()

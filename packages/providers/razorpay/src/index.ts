@@ -1,0 +1,3 @@
+export * from './orders.ts'
+export * from './signature.ts'
+export * from './webhook.ts'

@@ -1,0 +1,3 @@
+export * from './client.ts'
+export * from './normalize.ts'
+export * from './webhook.ts'

@@ -1,0 +1,161 @@
+import Stripe from 'stripe'
+import * as z from 'zod'
+import { ApiError } from '../../../core/src/http.ts'
+import {
+  checkEventObject,
+  StripeEventEnvelope,
+  type StripeEventEnvelopeShape,
+} from './normalize.ts'
+
+/** Seconds a signature stays valid, either side of now (Stripe's default tolerance). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300
+
+/** Largest webhook body accepted: 256 KiB (Stripe events are far smaller). */
+export const WEBHOOK_BODY_LIMIT = 256 * 1024
+
+/** Options of `verifyStripeWebhook`. */
+export type VerifyWebhookOptions = {
+  /** Seconds a signature stays valid before and after `now` (default 300). */
+  toleranceSeconds?: number
+  /** The current time in Unix seconds (default: the clock). */
+  now?: number
+}
+
+/** Why a signature was refused; in the BADSG error's `details.reason`. */
+export type SignatureProblem = 'missing' | 'malformed' | 'stale' | 'future' | 'mismatch'
+
+const badSignature = (reason: SignatureProblem, cause?: unknown): ApiError =>
+  new ApiError('BADSG', { details: { reason }, cause })
+
+/** The parts of a `Stripe-Signature` header: one timestamp and the v1 signatures. */
+export type SignatureHeader = { timestamp: number; v1: string[] }
+
+const TIMESTAMP = /^[0-9]{1,12}$/
+
+/** Parses `t=<unix>,v1=<hex>[,v1=…][,v0=…]`; null when there is not exactly one numeric `t`. */
+export const parseSignatureHeader = (header: string): SignatureHeader | null => {
+  const timestamps: string[] = []
+  const v1: string[] = []
+  for (const item of header.split(',')) {
+    const at = item.indexOf('=')
+    if (at < 0) continue
+    const key = item.slice(0, at).trim()
+    const value = item.slice(at + 1).trim()
+    if (key === 't') timestamps.push(value)
+    if (key === 'v1' && value !== '') v1.push(value)
+  }
+  const [timestamp] = timestamps
+  if (timestamps.length !== 1 || timestamp === undefined || !TIMESTAMP.test(timestamp)) return null
+  return { timestamp: Number(timestamp), v1 }
+}
+
+const cryptoProvider = Stripe.createSubtleCryptoProvider()
+
+/**
+ * Verifies a Stripe webhook (HMAC-SHA256 of the raw body with SubtleCrypto, timestamp within
+ * `toleranceSeconds` of now, in the past or the future) and validates the event's envelope and the
+ * object Tollgate reads. ApiError BADSG (400) for a missing, invalid, stale or future signature;
+ * BADEV (400) for a signed body that is not a well-formed event.
+ */
+export const verifyStripeWebhook = async (
+  raw: string,
+  header: string | undefined,
+  secret: string,
+  options: VerifyWebhookOptions = {},
+): Promise<Stripe.Event> => {
+  const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS
+  if (!(tolerance > 0)) throw new TypeError('toleranceSeconds must be positive')
+  const now = options.now ?? Math.floor(Date.now() / 1000)
+  if (header === undefined || header.trim() === '') throw badSignature('missing')
+  const parsed = parseSignatureHeader(header)
+  if (parsed === null || parsed.v1.length === 0) throw badSignature('malformed')
+  // The SDK refuses old timestamps only; a future one would stay replayable for longer.
+  if (parsed.timestamp > now + tolerance) throw badSignature('future')
+  if (now - parsed.timestamp > tolerance) throw badSignature('stale')
+
+  let event: unknown
+  try {
+    event = await Stripe.webhooks.constructEventAsync(
+      raw,
+      header,
+      secret,
+      tolerance,
+      cryptoProvider,
+      now * 1000,
+    )
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw badSignature('mismatch', error)
+    }
+    // Signed, but not JSON.
+    if (error instanceof SyntaxError) {
+      throw new ApiError('BADEV', { message: 'The event body is not valid JSON', cause: error })
+    }
+    throw error
+  }
+  return parseStripeEvent(event)
+}
+
+const issuesOf = (error: z.ZodError): { path: (string | number)[]; message: string }[] =>
+  error.issues.map((issue) => ({
+    path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+    message: issue.message,
+  }))
+
+/** Validates a parsed event: its envelope, then the object its type carries. ApiError BADEV (400). */
+export const parseStripeEvent = (value: unknown): Stripe.Event => {
+  const envelope = StripeEventEnvelope.safeParse(value)
+  if (!envelope.success) {
+    throw new ApiError('BADEV', { details: issuesOf(envelope.error) })
+  }
+  const problem = checkEventObject(envelope.data satisfies StripeEventEnvelopeShape)
+  if (problem !== null) {
+    throw new ApiError('BADEV', {
+      details: issuesOf(problem).map((issue) => ({
+        ...issue,
+        path: ['data', 'object', ...issue.path],
+      })),
+    })
+  }
+  // The envelope and the object Tollgate reads are checked; the rest is Stripe's, passed through.
+  return value as Stripe.Event
+}
+
+const concat = (chunks: Uint8Array[], size: number): Uint8Array => {
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
+}
+
+/**
+ * The raw body of a webhook request as text, reading at most `limit` bytes (default 256 KiB), so a
+ * body without or lying about Content-Length cannot fill memory. ApiError TOOBG (413) past it.
+ */
+export const readRawBody = async (
+  request: Request,
+  limit: number = WEBHOOK_BODY_LIMIT,
+): Promise<string> => {
+  const tooBig = (): ApiError => new ApiError('TOOBG', { details: { limit } })
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw tooBig()
+  if (request.body === null) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw tooBig()
+    }
+    chunks.push(value)
+  }
+  // Not fatal: bytes that are not UTF-8 simply fail the signature check.
+  return new TextDecoder('utf-8').decode(concat(chunks, size))
+}

@@ -1,0 +1,32 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, pinCoupon, prepare, redemptionsOf, testUsers } from './support.ts'
+
+const sql = ownerSql()
+const users = testUsers(sql)
+afterAll(async () => {
+  await users.drop()
+  await sql.end()
+})
+
+describe('prepare_checkout with a coupon for other plans', () => {
+  it('refuses STUDENT50 on enterprise (CPPLN) and takes no use of it; pro gets 50 % off', async () => {
+    const user = await users.create()
+    await withRollback(sql, async (tx) => {
+      const before = await pinCoupon(tx, 'STUDENT50')
+      await tx`savepoint refusal`
+      expect(
+        (await pgError(prepare(tx, user.id, 'STUDENT50', { planId: 'enterprise' }))).code,
+      ).toBe('CPPLN')
+      await tx`rollback to savepoint refusal`
+      expect(await couponOf(tx, 'STUDENT50')).toEqual(before)
+      expect(await redemptionsOf(tx, 'STUDENT50', user.id)).toEqual([])
+
+      expect(await prepare(tx, user.id, 'STUDENT50')).toMatchObject({ amount: 1450 })
+      expect(await couponOf(tx, 'STUDENT50')).toEqual({
+        ...before,
+        times_redeemed: before.times_redeemed + 1,
+      })
+    })
+  })
+})
