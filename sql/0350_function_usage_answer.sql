@@ -1,11 +1,13 @@
 create function tollgate_private.usage_answer(allowed boolean, metric text, counter tollgate_private.usage_counters)
 returns jsonb
-language sql
+language plpgsql
 immutable
 security invoker
 set search_path = ''
 as $$
-  select jsonb_build_object(
+begin
+  -- plpgsql, not sql: a SQL function with a pinned search_path is planned again on every call.
+  return jsonb_build_object(
     'allowed', usage_answer.allowed,
     'metric', usage_answer.metric,
     'used', coalesce((usage_answer.counter).used, 0),
@@ -15,7 +17,8 @@ as $$
       else greatest(coalesce((usage_answer.counter).quota, 0) - coalesce((usage_answer.counter).used, 0), 0)
     end,
     'period_end', (usage_answer.counter).period_end
-  )
+  );
+end;
 $$;
 
 comment on function tollgate_private.usage_answer(boolean, text, tollgate_private.usage_counters) is

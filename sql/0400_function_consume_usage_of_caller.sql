@@ -6,7 +6,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := auth.uid();
+  v_user_id uuid := tollgate_private.caller_id();
 begin
   if v_user_id is null then
     raise exception 'Sign in to consume usage' using errcode = 'NOJWT';

@@ -9,23 +9,23 @@ returns table (
   quota bigint,
   remaining bigint
 )
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select r.*
-  from (
-    select auth.uid() as id
-    where auth.uid() is not null
-      and not tollgate_private.is_admin()
-    union all
-    -- Admins and the service role see everyone.
-    select u.id
-    from auth.users u
-    where tollgate_private.is_admin() or auth.role() = 'service_role'
-  ) who
-  cross join lateral tollgate_private.usage_rows(who.id, now()) r
+declare
+  v_user_id uuid := tollgate_private.caller_id();
+begin
+  -- Decided once per call, not per row of auth.users.
+  if tollgate_private.is_admin()
+    or nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role' = 'service_role' then
+    return query
+      select r.* from auth.users u cross join lateral tollgate_private.usage_rows(u.id, now()) r;
+  elsif v_user_id is not null then
+    return query select r.* from tollgate_private.usage_rows(v_user_id, now()) r;
+  end if;
+end;
 $$;
 
 comment on function tollgate_private.usage_of_caller() is

@@ -1,11 +1,14 @@
 create function tollgate.consume_usage(metric text, amount bigint default 1, idempotency_key text default null)
 returns jsonb
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select tollgate_private.consume_usage_of_caller(consume_usage.metric, consume_usage.amount, consume_usage.idempotency_key)
+begin
+  -- plpgsql keeps its plan between calls; a SQL function with a pinned search_path would not.
+  return tollgate_private.consume_usage_of_caller(consume_usage.metric, consume_usage.amount, consume_usage.idempotency_key);
+end;
 $$;
 
 comment on function tollgate.consume_usage(text, bigint, text) is

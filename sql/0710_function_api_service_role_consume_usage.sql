@@ -5,14 +5,17 @@ create function tollgate.service_role_consume_usage(
   idempotency_key text default null
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select tollgate_private.consume_usage(
+begin
+  -- plpgsql keeps its plan between calls; a SQL function with a pinned search_path would not.
+  return tollgate_private.consume_usage(
     service_role_consume_usage.user_id, service_role_consume_usage.metric, service_role_consume_usage.amount,
-    service_role_consume_usage.idempotency_key, now())
+    service_role_consume_usage.idempotency_key, now());
+end;
 $$;
 
 comment on function tollgate.service_role_consume_usage(uuid, text, bigint, text) is

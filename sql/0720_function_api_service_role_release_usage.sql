@@ -5,14 +5,17 @@ create function tollgate.service_role_release_usage(
   idempotency_key text default null
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 security invoker
 set search_path = ''
 as $$
-  select tollgate_private.release_usage(
+begin
+  -- plpgsql keeps its plan between calls; a SQL function with a pinned search_path would not.
+  return tollgate_private.release_usage(
     service_role_release_usage.user_id, service_role_release_usage.metric, service_role_release_usage.amount,
-    service_role_release_usage.idempotency_key, now())
+    service_role_release_usage.idempotency_key, now());
+end;
 $$;
 
 comment on function tollgate.service_role_release_usage(uuid, text, bigint, text) is

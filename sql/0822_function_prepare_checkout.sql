@@ -46,7 +46,7 @@ begin
       using errcode = 'PLINA', hint = 'Set tollgate.plans.stripe_price_id.';
   end if;
 
-  if v_live.id is not null and v_live.status in ('trialing', 'active', 'past_due') then
+  if v_live.id is not null then
     if v_live.plan_id = v_plan.id and v_live.provider = 'stripe' then
       raise exception 'You are already on plan %', v_plan.id using errcode = 'SAMEP';
     end if;

@@ -118,7 +118,17 @@ begin
         canceled_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
         ended_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
         trial_end = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end')
-    where s.id = v_local_id;
+    where s.id = v_local_id
+      -- An identical snapshot (a verify after its webhook) writes nothing.
+      and (s.plan_id, s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end,
+           s.canceled_at, s.ended_at, s.trial_end)
+        is distinct from
+          (v_plan_id, v_status, v_period_start, v_period_end,
+           coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+             or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'));
   end if;
 
   return jsonb_build_object('outcome', 'applied', 'subscription_id', v_local_id, 'user_id', v_user_id);

@@ -22,10 +22,10 @@ begin
         apply_stripe_checkout_for.session ->> 'payment_status');
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
-  -- The snapshot was fetched just now; any event Stripe created in this second or later is newer.
+  -- The snapshot was fetched just now: newer than every event Stripe created before (whole seconds).
   v_result := tollgate_private.apply_stripe_checkout(
     apply_stripe_checkout_for.session, apply_stripe_checkout_for.subscription,
-    date_trunc('second', now()) - interval '1 second', 'verify:' || v_session_id);
+    now(), 'verify:' || v_session_id);
   if v_result ->> 'outcome' not in ('applied', 'stale') then
     raise exception 'The checkout could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
       using errcode = 'NOTPD';

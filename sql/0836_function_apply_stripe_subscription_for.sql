@@ -17,7 +17,7 @@ begin
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
   v_result := tollgate_private.apply_stripe_subscription(
-    apply_stripe_subscription_for.subscription, date_trunc('second', now()) - interval '1 second',
+    apply_stripe_subscription_for.subscription, now(),
     'api:' || apply_stripe_subscription_for.reason, apply_stripe_subscription_for.user_id);
   if v_result ->> 'outcome' not in ('applied', 'stale') then
     raise exception 'The subscription could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')

@@ -23,6 +23,7 @@ import {
   createStripeClient,
   idempotencyKey,
   providerError,
+  stripeFailureOf,
 } from '../../packages/providers/stripe/src/index.ts'
 import {
   createRazorpayOrder,
@@ -61,10 +62,14 @@ const value = async <T>(rows: Promise<readonly { value?: unknown }[]>): Promise<
 // postgres.js sends a JS value as one jsonb parameter.
 const asJson = (db: Db, data: unknown) => db.json(data as Parameters<Db['json']>[0])
 
-const provider = async <T>(call: () => Promise<T>): Promise<T> => {
+// `missing`: the code for Stripe's resource_missing when the id came from the caller (404, not 502).
+const provider = async <T>(call: () => Promise<T>, missing?: 'NOTFD'): Promise<T> => {
   try {
     return await call()
   } catch (error) {
+    if (missing && stripeFailureOf(error)?.code === 'resource_missing') {
+      throw new ApiError(missing, { details: { provider: 'stripe' }, cause: error })
+    }
     throw providerError(error)
   }
 }
@@ -86,27 +91,31 @@ app.post('/checkout', async (c) => {
   const env = envOf(c)
   const user = c.get('user')
   const body = await parseJson(c, CheckoutRequest)
-  // Refuse before anything is reserved when the provider cannot be used at all.
-  const stripe = body.provider === 'stripe' ? createStripeClient(env) : null
-  if (body.provider === 'razorpay') {
-    requireEnv(env, 'RAZORPAY_KEY_ID')
-    requireEnv(env, 'RAZORPAY_KEY_SECRET')
+  // Redirect URLs the caller asked for are checked before anything is reserved.
+  if (body.provider === 'stripe' && body.success_url !== undefined) {
+    redirectUrl(env, body.success_url, 'success')
   }
-  const successUrl = stripe ? redirectUrl(env, body.success_url, 'success') : ''
-  const cancelUrl = stripe ? redirectUrl(env, body.cancel_url, 'cancel') : ''
+  if (body.provider === 'stripe' && body.cancel_url !== undefined) {
+    redirectUrl(env, body.cancel_url, 'cancel')
+  }
   const db = dbFor(env)
 
   const prepared = await value<PreparedCheckout>(
     db`select tollgate_private.prepare_checkout(${user.id}, ${body.plan_id}, ${body.provider},
       ${body.coupon_code ?? null}, now()) as value`,
   )
+  // A free plan needs no payment (nor the provider, unless a Stripe subscription must end).
   if (prepared.kind === 'free') {
     return c.json({ subscription: await switchToFree(env, db, user.id, prepared.live) })
   }
 
   const checkoutId = prepared.checkout_id
   try {
-    if (stripe) {
+    // A provider that is not configured fails here (NOCFG), and the catch gives the coupon back.
+    if (body.provider === 'stripe') {
+      const stripe = createStripeClient(env)
+      const successUrl = redirectUrl(env, body.success_url, 'success')
+      const cancelUrl = redirectUrl(env, body.cancel_url, 'cancel')
       const customerId =
         prepared.customer_id ??
         (
@@ -131,7 +140,11 @@ app.post('/checkout', async (c) => {
               ? { trial_period_days: prepared.plan.trial_days }
               : {}),
           },
-          metadata: { user_id: user.id, plan_id: prepared.plan.id, tollgate_checkout_id: checkoutId },
+          metadata: {
+            user_id: user.id,
+            plan_id: prepared.plan.id,
+            tollgate_checkout_id: checkoutId,
+          },
           ...(stripeCoupon ? { discounts: [{ coupon: stripeCoupon }] } : {}),
           success_url: successUrl,
           cancel_url: cancelUrl,
@@ -150,6 +163,8 @@ app.post('/checkout', async (c) => {
       return c.json({ provider: 'stripe', session_id: session.id, url: session.url })
     }
 
+    requireEnv(env, 'RAZORPAY_KEY_ID')
+    requireEnv(env, 'RAZORPAY_KEY_SECRET')
     const order = await createRazorpayOrder(env, {
       amount: prepared.amount,
       currency: prepared.currency.toUpperCase(),
@@ -179,8 +194,9 @@ app.post('/verify-payment', async (c) => {
 
   if (body.provider === 'stripe') {
     const stripe = createStripeClient(env)
-    const session = await provider(() =>
-      stripe.checkout.sessions.retrieve(body.session_id, { expand: ['subscription'] }),
+    const session = await provider(
+      () => stripe.checkout.sessions.retrieve(body.session_id, { expand: ['subscription'] }),
+      'NOTFD',
     )
     const { subscription, ...rest } = session as unknown as Json & { subscription: unknown }
     const expanded = typeof subscription === 'object' && subscription !== null ? subscription : null
@@ -316,7 +332,8 @@ const applySnapshot = (db: Db, userId: string, subscription: unknown, reason: st
   )
 
 const priceOf = (plan: PlanRow): string => {
-  if (!plan.stripe_price_id) throw new ApiError('PLINA', { message: 'This plan has no Stripe price' })
+  if (!plan.stripe_price_id)
+    throw new ApiError('PLINA', { message: 'This plan has no Stripe price' })
   return plan.stripe_price_id
 }
 

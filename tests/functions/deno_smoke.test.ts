@@ -1,5 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -7,21 +6,10 @@ import { promisify } from 'node:util'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
+import { DENO, denoEnv, serveWithDeno, type Served } from '../helpers/deno.ts'
 
-const DENO = join(REPO_ROOT, 'node_modules', '.bin', 'deno')
 const FIXTURE = 'tests/fixtures/deno-hello/index.ts'
 const SECRET = 'deno-smoke-secret-of-at-least-32-characters'
-
-// Deno reads npm packages from node_modules (deno.json: nodeModulesDir manual) and keeps its
-// caches inside the repo, so this works offline and in CI.
-const denoEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
-  DENO_DIR: join(REPO_ROOT, 'node_modules', '.deno'),
-  DENO_NO_UPDATE_CHECK: '1',
-  NO_COLOR: '1',
-  RUST_BACKTRACE: '0',
-  ...extra,
-})
 
 /** Every functions/<name>/index.ts, found when the test runs. */
 const functionEntrypoints = async (): Promise<string[]> => {
@@ -88,34 +76,8 @@ describe('deno check', () => {
   }, 180_000)
 })
 
-// `Deno.serve(app.fetch)` listens where DENO_SERVE_ADDRESS says (port 0: any free port) and
-// prints "Listening on http://127.0.0.1:<port>/" on stderr.
-type Served = { base: string; child: ChildProcess }
-
-const serveFixture = async (): Promise<Served> => {
-  const child = spawn(DENO, ['run', '--allow-net', '--allow-env', '--allow-read', FIXTURE], {
-    cwd: REPO_ROOT,
-    env: denoEnv({
-      DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0',
-      SUPABASE_JWT_SECRET: SECRET,
-      SUPABASE_URL: '',
-    }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const port = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = /Listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
-      if (match?.[1]) resolve(match[1])
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`deno exited with ${code}:\n${output}`)))
-    child.once('error', reject)
-  })
-  return { base: `http://127.0.0.1:${port}`, child }
-}
+const serveFixture = (): Promise<Served> =>
+  serveWithDeno(FIXTURE, { SUPABASE_JWT_SECRET: SECRET, SUPABASE_URL: '' })
 
 const waitUntilAnswering = async (url: string, attempts = 100): Promise<void> => {
   for (let i = 0; ; i += 1) {
@@ -146,10 +108,7 @@ describe('the deno-hello fixture served by Deno', () => {
   }, 120_000)
 
   afterAll(async () => {
-    if (!server || server.child.exitCode !== null) return
-    const exited = once(server.child, 'exit')
-    server.child.kill('SIGTERM')
-    await exited
+    await server?.stop()
   })
 
   it('refuses a request without a token (NOJWT)', async () => {

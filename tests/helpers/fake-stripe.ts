@@ -521,6 +521,14 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
   const withExpansions = (object: StripeJson, expand: string[]): StripeJson => {
     const copy = structuredClone(object)
     for (const path of expand) {
+      if (
+        ['subscription', 'customer', 'latest_invoice', 'invoice'].includes(path) &&
+        path in copy &&
+        copy[path] === null
+      ) {
+        // Stripe expands an empty expandable field to null (e.g. an open session's subscription).
+        continue
+      }
       if (path === 'line_items' && copy.object === 'checkout.session') {
         copy.line_items = lineItemsOf(copy.id)
       } else if (path === 'subscription' && typeof copy.subscription === 'string') {
