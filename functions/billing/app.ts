@@ -13,12 +13,13 @@ import {
   requireUser,
   VerifyPaymentRequest,
   type AuthEnv,
+  type AuthUser,
   type Env,
   type Json,
   type PlanRow,
   type PreparedCheckout,
 } from '../../packages/core/src/index.ts'
-import { createDb, dbUrlFrom, type Db } from '../../packages/db/src/client.ts'
+import { createDb, dbUrlFrom, type Db, type DbTx } from '../../packages/db/src/client.ts'
 import {
   createStripeClient,
   idempotencyKey,
@@ -60,7 +61,28 @@ const value = async <T>(rows: Promise<readonly { value?: unknown }[]>): Promise<
   ((await rows)[0]?.value ?? null) as T
 
 // postgres.js sends a JS value as one jsonb parameter.
-const asJson = (db: Db, data: unknown) => db.json(data as Parameters<Db['json']>[0])
+const asJson = (db: Db | DbTx, data: unknown) => db.json(data as Parameters<Db['json']>[0])
+
+/**
+ * ONE transaction: the change, made by Tollgate's SQL function as the owner, then the answer read
+ * as the caller reads it through PostgREST (their role and claims, under RLS), so no provider id
+ * from tollgate_private leaves the database. `idOf` finds the subscription in the write's result.
+ */
+const applyThenRead = (
+  db: Db,
+  user: AuthUser,
+  write: (tx: DbTx) => Promise<readonly { value?: unknown }[]>,
+  idOf: (written: Json | null) => unknown = (written) => written?.id,
+): Promise<Json | null> =>
+  db.begin(async (tx) => {
+    const id = idOf(await value<Json | null>(write(tx)))
+    if (typeof id !== 'string') return null
+    await tx`select pg_catalog.set_config('role', 'authenticated', true),
+      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
+    return value<Json | null>(
+      tx`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${id}`,
+    )
+  }) as Promise<Json | null>
 
 // `missing`: the code for Stripe's resource_missing when the id came from the caller (404, not 502).
 const provider = async <T>(call: () => Promise<T>, missing?: 'NOTFD'): Promise<T> => {
@@ -106,7 +128,7 @@ app.post('/checkout', async (c) => {
   )
   // A free plan needs no payment (nor the provider, unless a Stripe subscription must end).
   if (prepared.kind === 'free') {
-    return c.json({ subscription: await switchToFree(env, db, user.id, prepared.live) })
+    return c.json({ subscription: await switchToFree(env, db, user, prepared.live) })
   }
 
   const checkoutId = prepared.checkout_id
@@ -202,11 +224,14 @@ app.post('/verify-payment', async (c) => {
     const expanded = typeof subscription === 'object' && subscription !== null ? subscription : null
     const sessionJson = { ...rest, subscription: expanded ? (expanded as Json).id : subscription }
     const db = dbFor(env)
-    const live = await value<Json | null>(
-      db`select tollgate_private.apply_stripe_checkout_for(${user.id}, ${asJson(db, sessionJson)},
-        ${expanded ? asJson(db, expanded) : null}) as value`,
+    const applied = await applyThenRead(
+      db,
+      user,
+      (tx) =>
+        tx`select tollgate_private.apply_stripe_checkout_for(${user.id}, ${asJson(tx, sessionJson)},
+          ${expanded ? asJson(tx, expanded) : null}) as value`,
     )
-    return c.json({ subscription: live })
+    return c.json({ subscription: applied })
   }
 
   const valid = await verifyPaymentSignature({
@@ -217,12 +242,15 @@ app.post('/verify-payment', async (c) => {
   })
   if (!valid) throw new ApiError('BADSG', { message: 'The payment signature does not match' })
   const db = dbFor(env)
-  const live = await db.begin(async (tx) => {
-    await tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${body.razorpay_order_id},
-      ${body.razorpay_payment_id}, null, 'verify', now())`
-    return value<Json | null>(tx`select tollgate_private.live_subscription_of(${user.id}) as value`)
-  })
-  return c.json({ subscription: live })
+  const subscription = await applyThenRead(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${body.razorpay_order_id},
+        ${body.razorpay_payment_id}, null, 'verify', now()) as value`,
+    (written) => written?.subscription_id,
+  )
+  return c.json({ subscription })
 })
 
 app.post('/change-plan', async (c) => {
@@ -249,7 +277,7 @@ app.post('/change-plan', async (c) => {
       { idempotencyKey: idempotencyKey('change-plan', subscriptionId, item.id, change.plan.id) },
     )
   })
-  return c.json({ subscription: await applySnapshot(db, user.id, updated, 'change-plan') })
+  return c.json({ subscription: await applySnapshot(db, user, updated, 'change-plan') })
 })
 
 app.post('/cancel', (c) => cancelOrResume(c, true))
@@ -283,8 +311,11 @@ const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<
   if (!live) throw new ApiError('NOSUB')
   if (live.provider !== 'stripe') {
     const action = cancel ? 'cancel' : 'resume'
-    const subscription = await value<Json>(
-      db`select tollgate_private.set_local_subscription(${user.id}, ${action}, now()) as value`,
+    const subscription = await applyThenRead(
+      db,
+      user,
+      (tx) =>
+        tx`select tollgate_private.set_local_subscription(${user.id}, ${action}, now()) as value`,
     )
     return c.json({ subscription })
   }
@@ -298,18 +329,20 @@ const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<
       { idempotencyKey: idempotencyKey(action, subscriptionId, String(live.updated_at)) },
     ),
   )
-  return c.json({ subscription: await applySnapshot(db, user.id, updated, action) })
+  return c.json({ subscription: await applySnapshot(db, user, updated, action) })
 }
 
 const switchToFree = async (
   env: Env,
   db: Db,
-  userId: string,
+  user: AuthUser,
   live: Json | null,
 ): Promise<Json | null> => {
   if (live?.provider !== 'stripe') {
-    return value<Json | null>(
-      db`select tollgate_private.set_local_subscription(${userId}, 'end', now()) as value`,
+    return applyThenRead(
+      db,
+      user,
+      (tx) => tx`select tollgate_private.set_local_subscription(${user.id}, 'end', now()) as value`,
     )
   }
   const stripe = createStripeClient(env)
@@ -319,16 +352,24 @@ const switchToFree = async (
       idempotencyKey: idempotencyKey('switch-to-free', subscriptionId),
     }),
   )
-  await applySnapshot(db, userId, canceled, 'switch-to-free')
-  return value<Json | null>(
-    db`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${String(live.id)}`,
-  )
+  // Canceled now, so no longer live: read it back by its id.
+  return applySnapshot(db, user, canceled, 'switch-to-free', String(live.id))
 }
 
-const applySnapshot = (db: Db, userId: string, subscription: unknown, reason: string) =>
-  value<Json | null>(
-    db`select tollgate_private.apply_stripe_subscription_for(${userId},
-      ${asJson(db, subscription)}, ${reason}) as value`,
+const applySnapshot = (
+  db: Db,
+  user: AuthUser,
+  subscription: unknown,
+  reason: string,
+  id?: string,
+): Promise<Json | null> =>
+  applyThenRead(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.apply_stripe_subscription_for(${user.id},
+        ${asJson(tx, subscription)}, ${reason}) as value`,
+    (written) => id ?? written?.id,
   )
 
 const priceOf = (plan: PlanRow): string => {

@@ -40,7 +40,6 @@ describe('POST /billing/cancel and /billing/resume', () => {
           id: before?.id,
           status: 'active',
           cancel_at_period_end: true,
-          provider_subscription_id: subscriptionId,
         }),
       },
     })

@@ -42,7 +42,6 @@ describe('POST /billing/change-plan', () => {
           id: before?.id,
           plan_id: 'enterprise',
           status: 'active',
-          provider_subscription_id: subscriptionId,
         }),
       },
     })

@@ -55,8 +55,6 @@ describe('a Stripe checkout paid, then verify-payment and the webhook', () => {
           status: 'active',
           provider: 'stripe',
           cancel_at_period_end: false,
-          provider_subscription_id: paid.subscriptionId,
-          provider_customer_id: subscription?.customer,
         }),
       },
     })
@@ -121,7 +119,6 @@ describe('a Stripe checkout paid, then verify-payment and the webhook', () => {
           id: applied[0]?.id,
           plan_id: 'pro',
           status: 'active',
-          provider_subscription_id: paid.subscriptionId,
         }),
       },
     })
@@ -154,5 +151,23 @@ describe('a Stripe checkout paid, then verify-payment and the webhook', () => {
     expect(await subscriptionsOf(h.sql, caller.id)).toHaveLength(1)
     expect(await usageOf(h.sql, caller)).toEqual(PRO_USAGE)
     expect((await auditOf(h.sql, caller.id)).map((row) => row.action)).toEqual(['insert'])
+  })
+})
+
+describe('the subscription verify-payment answers with', () => {
+  it('is the row as the user reads it: no provider id from tollgate_private', async () => {
+    const caller = await freeUserWith250Calls()
+    const paid = await paidStripeCheckout(h, caller, 'pro')
+    const answer = await verify(caller, paid.sessionId)
+    expect(answer.status).toBe(200)
+    const keys = Object.keys(answer.body.subscription).sort()
+    expect(keys).toEqual(
+      [
+        'billing_cycle_anchor', 'cancel_at_period_end', 'canceled_at', 'created_at',
+        'current_period_end', 'current_period_start', 'ended_at', 'id', 'plan_id', 'provider',
+        'status', 'trial_end', 'updated_at', 'user_id',
+      ].sort(),
+    )
+    expect(JSON.stringify(answer.body)).not.toContain(paid.subscriptionId)
   })
 })
