@@ -188,15 +188,15 @@ const concat = (chunks: Uint8Array[], size: number): Uint8Array => {
   return bytes
 }
 
-// Reads at most `limit` bytes, so a body without (or lying about) Content-Length cannot fill memory.
-const readBody = async (c: Context, limit: number): Promise<Uint8Array> => {
-  const declared = c.req.header('content-length')
-  if (declared !== undefined && Number(declared) > limit) throw tooBig(limit)
-  const raw = c.req.raw
-  // Read before (e.g. by a middleware): hono keeps a copy we can ask for.
-  if (raw.bodyUsed) return new Uint8Array(await c.req.arrayBuffer())
-  if (!raw.body) return new Uint8Array()
-  const reader = raw.body.getReader()
+/**
+ * Reads at most `limit` bytes of a request body, so a body without (or lying about) its
+ * Content-Length cannot fill memory; ApiError TOOBG (413) past the limit.
+ */
+export const readBodyBytes = async (request: Request, limit: number): Promise<Uint8Array> => {
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw tooBig(limit)
+  if (!request.body) return new Uint8Array()
+  const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
@@ -210,6 +210,16 @@ const readBody = async (c: Context, limit: number): Promise<Uint8Array> => {
     chunks.push(value)
   }
   return concat(chunks, size)
+}
+
+const readBody = async (c: Context, limit: number): Promise<Uint8Array> => {
+  // Read before (e.g. by a middleware): hono keeps a copy we can ask for.
+  if (c.req.raw.bodyUsed) {
+    const bytes = new Uint8Array(await c.req.arrayBuffer())
+    if (bytes.byteLength > limit) throw tooBig(limit)
+    return bytes
+  }
+  return readBodyBytes(c.req.raw, limit)
 }
 
 /** Reads the JSON body (at most `limit` bytes, default 64 KiB) and parses it with `schema`. */

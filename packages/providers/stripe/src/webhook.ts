@@ -1,6 +1,6 @@
 import Stripe from 'stripe'
 import * as z from 'zod'
-import { ApiError } from '../../../core/src/http.ts'
+import { ApiError, readBodyBytes } from '../../../core/src/http.ts'
 import {
   checkEventObject,
   StripeEventEnvelope,
@@ -121,16 +121,6 @@ export const parseStripeEvent = (value: unknown): Stripe.Event => {
   return value as Stripe.Event
 }
 
-const concat = (chunks: Uint8Array[], size: number): Uint8Array => {
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
-}
-
 /**
  * The raw body of a webhook request as text, reading at most `limit` bytes (default 256 KiB), so a
  * body without or lying about Content-Length cannot fill memory. ApiError TOOBG (413) past it.
@@ -138,24 +128,6 @@ const concat = (chunks: Uint8Array[], size: number): Uint8Array => {
 export const readRawBody = async (
   request: Request,
   limit: number = WEBHOOK_BODY_LIMIT,
-): Promise<string> => {
-  const tooBig = (): ApiError => new ApiError('TOOBG', { details: { limit } })
-  const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > limit) throw tooBig()
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      throw tooBig()
-    }
-    chunks.push(value)
-  }
+): Promise<string> =>
   // Not fatal: bytes that are not UTF-8 simply fail the signature check.
-  return new TextDecoder('utf-8').decode(concat(chunks, size))
-}
+  new TextDecoder('utf-8').decode(await readBodyBytes(request, limit))

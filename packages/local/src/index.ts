@@ -1,0 +1,7 @@
+export * from './data-dir.ts'
+export * from './database.ts'
+export * from './embedded.ts'
+export * from './gateway.ts'
+export * from './http.ts'
+export * from './users.ts'
+export * from './wire.ts'

@@ -1,0 +1,152 @@
+/**
+ * `npm start [-- --reset] [--data-dir <dir>]`: every edge function on
+ * http://127.0.0.1:${PORT:-54321}/functions/v1/<name>, on the embedded PGlite of the data folder
+ * (or DATABASE_URL), with migrations and seed applied first.
+ */
+import { relative } from 'node:path'
+import { parseArgs } from 'node:util'
+import { type Env, readEnv } from '../../core/src/env.ts'
+import { ApiError } from '../../core/src/http.ts'
+import { REPO_ROOT } from '../../db/src/migrate.ts'
+import { dataDirFrom, jwtSecretFor } from './data-dir.ts'
+import { type Prepared, prepareDatabase } from './database.ts'
+import { openEmbedded } from './embedded.ts'
+import { FUNCTIONS_PATH, gateway, loadFunctions, missingSettings } from './gateway.ts'
+import { serveHttp } from './http.ts'
+
+/** The port Supabase's local stack serves on, and ours unless PORT says otherwise. */
+const DEFAULT_PORT = 54321
+
+const out = (text: string) => process.stdout.write(`${text}\n`)
+
+const fail = (message: string, code = 1): never => {
+  process.stderr.write(`npm start: ${message}\n`)
+  process.exit(code)
+}
+
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: { reset: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } },
+})
+const dataDir = dataDirFrom(flags['data-dir'], process.env)
+const externalUrl = process.env.DATABASE_URL || process.env.SUPABASE_DB_URL
+
+const parsedEnv = (variables: NodeJS.ProcessEnv): Env => {
+  try {
+    return readEnv(variables)
+  } catch (error) {
+    const invalid = error instanceof ApiError ? (error.details as { invalid?: string[] }).invalid : []
+    return fail(`invalid settings: ${invalid?.join(', ') ?? String(error)}`, 2)
+  }
+}
+const port = parsedEnv(process.env).PORT ?? DEFAULT_PORT
+
+if (flags.reset && externalUrl) {
+  fail('--reset starts the embedded database over; reset DATABASE_URL with `supabase db reset`', 2)
+}
+
+// The functions load (Stripe SDK, zod...) while PGlite opens.
+const functions = loadFunctions()
+
+type Database = { url: string; label: string; prepared: Prepared; close: () => Promise<void> }
+let announce = async (_url: string): Promise<void> => {}
+
+const openDatabase = async (): Promise<Database> => {
+  if (externalUrl) {
+    const prepared = await prepareDatabase(externalUrl)
+    const { host, pathname } = new URL(externalUrl)
+    return { url: externalUrl, label: `${host}${pathname} (DATABASE_URL)`, prepared, close: async () => {} }
+  }
+  const embedded = await openEmbedded(dataDir, { reset: flags.reset })
+  if ('heldBy' in embedded) {
+    const where = embedded.heldBy.url ? ` at ${embedded.heldBy.url}` : ''
+    return fail(`${dataDir} is in use by process ${embedded.heldBy.pid}${where}; stop it first`)
+  }
+  announce = embedded.announce
+  return {
+    url: embedded.url,
+    label: `embedded PGlite in ${relative(REPO_ROOT, embedded.dir) || embedded.dir}${flags.reset ? ' (reset)' : ''}`,
+    prepared: embedded.prepared,
+    close: embedded.close,
+  }
+}
+
+const database = await openDatabase().catch((error: unknown) =>
+  fail(`the database could not be prepared: ${error instanceof Error ? error.message : String(error)}`),
+)
+
+const stopping: { http?: () => Promise<void> } = {}
+const shutDown = async (signal: string): Promise<void> => {
+  out(`\n${signal}: finishing requests in flight, then closing the database…`)
+  try {
+    await stopping.http?.()
+    await database.close()
+    out('stopped')
+    process.exit(0)
+  } catch (error) {
+    process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  }
+}
+let signalled = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (signalled) return fail(`${signal} again: exiting without waiting`, 130)
+    signalled = true
+    void shutDown(signal)
+  })
+}
+
+try {
+  const secret = await jwtSecretFor(dataDir, process.env)
+  const bindings = { DATABASE_URL: database.url, SUPABASE_JWT_SECRET: secret.secret }
+  const env = parsedEnv({ ...process.env, ...bindings })
+  const apps = await functions
+  const http = await serveHttp(gateway(apps, bindings), {
+    port,
+    log: (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`),
+  })
+  stopping.http = http.stop
+  await announce(http.url)
+
+  const base = `${http.url}${FUNCTIONS_PATH}`
+  const { prepared } = database
+  const applied = [
+    prepared.bootstrapped ? 'Supabase bootstrap' : '',
+    prepared.migrations.length ? `migrations ${prepared.migrations.join(', ')}` : '',
+    prepared.seeded ? 'seed' : '',
+  ].filter(Boolean)
+  const missing = missingSettings(env)
+  const secretFrom = secret.from.startsWith('/') ? relative(REPO_ROOT, secret.from) || secret.from : secret.from
+  out(
+    [
+      `Tollgate local stack ready in ${(performance.now() / 1000).toFixed(1)} s`,
+      '',
+      ...Object.keys(apps).map((name) => `  ${name.padEnd(18)} ${base}/${name}`),
+      '',
+      `Database    ${database.label}`,
+      `            ${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}`,
+      ...(externalUrl ? [] : [`            psql ${database.url}  (one shared session: keep transactions short)`]),
+      `JWT secret  ${secret.secret}  (from ${secretFrom})`,
+      '',
+      'Next:',
+      '  npm run -s token -- you@example.com [--admin]       a user and its access token',
+      `  curl -X POST ${base}/billing/checkout -H "Authorization: Bearer $TOKEN" \\`,
+      `       -H 'content-type: application/json' -d '{"plan_id":"pro"}'`,
+      `  stripe listen --forward-to localhost:${http.port}${FUNCTIONS_PATH}/stripe-webhook`,
+      '       then set STRIPE_WEBHOOK_SECRET to the whsec_... it prints and restart',
+      ...(missing.length
+        ? [
+            '',
+            'Not configured (these answer 503 NOCFG naming the variable until set):',
+            ...missing.map((setting) => `  ${setting.name.padEnd(24)} ${setting.needed}`),
+          ]
+        : []),
+      '',
+      'Ctrl-C stops (requests in flight finish, the database closes cleanly).',
+    ].join('\n'),
+  )
+} catch (error) {
+  await database.close().catch(() => {})
+  fail(error instanceof Error ? error.message : String(error))
+}
