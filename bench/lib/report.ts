@@ -1,0 +1,313 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Figure } from './measure.ts'
+import type { BenchResult, Target } from './run-bench.ts'
+
+type Row = {
+  item: string
+  figure: string
+  connections: string
+  tps: string
+  p50: string
+  p99: string
+  server: string
+  client: string
+  ratio: string
+  notes: string
+}
+
+const fixed = (value: number | null | undefined, digits: number): string =>
+  value === null || value === undefined || Number.isNaN(value) ? '' : value.toFixed(digits)
+
+const measured = (
+  item: string,
+  name: string,
+  figure: Figure,
+  ratio: number | null,
+  notes: string,
+): Row => ({
+  item,
+  figure: name,
+  connections: String(figure.connections),
+  tps: fixed(figure.tps, 0),
+  p50: fixed(figure.p50Ms, 2),
+  p99: fixed(figure.p99Ms, 2),
+  server: fixed(figure.serverCpuUs, 0),
+  client: fixed(figure.clientCpuUs, 0),
+  ratio: fixed(ratio, 2),
+  notes,
+})
+
+const phases = (figure: Figure): string =>
+  figure.firstRefusalSeconds === null
+    ? 'quota not reached'
+    : `quota reached at ${figure.firstRefusalSeconds.toFixed(2)} s; ` +
+      `${fixed(figure.allowedPhaseTps, 0)} tps before, ${fixed(figure.refusedPhaseTps, 0) || '-'} after`
+
+const rowsOf = (result: BenchResult): Row[] => {
+  const rows: Row[] = []
+  result.ceiling.forEach((base, index) => {
+    rows.push(measured('1', 'ceiling: conditional update, random keys', base, null, ''))
+    const ours = result.consume[index]
+    if (!ours) return
+    const framed = result.ceilingFramed
+    const atFramed = framed.connections === ours.connections
+    if (atFramed) {
+      rows.push(
+        measured(
+          '1',
+          'ceiling inside the RPC framing',
+          framed,
+          framed.tps / base.tps,
+          'ratio to the ceiling',
+        ),
+      )
+    }
+    rows.push(
+      measured(
+        '2',
+        'consume_usage RPC, random users',
+        ours,
+        ours.ratio,
+        `CPU ratio ${fixed(ours.cpuRatio, 2) || 'n/a'} (server only ${fixed(ours.serverCpuRatio, 2) || 'n/a'})` +
+          (atFramed ? `; ${(ours.tps / framed.tps).toFixed(2)} of the framed ceiling` : '') +
+          `; refused ${ours.refused}`,
+      ),
+    )
+  })
+  const { ceilingHot, hotUser } = result
+  rows.push(
+    measured(
+      '1',
+      `ceiling: hot row, quota ${ceilingHot.quota}`,
+      ceilingHot,
+      null,
+      `used ${ceilingHot.used}; ${phases(ceilingHot)}`,
+    ),
+  )
+  const framedHot = result.ceilingFramedHot
+  rows.push(
+    measured(
+      '1',
+      `ceiling inside the RPC framing: hot row, quota ${ceilingHot.quota}`,
+      framedHot,
+      framedHot.tps / ceilingHot.tps,
+      `ratio to the hot row; ${phases(framedHot)}`,
+    ),
+  )
+  rows.push(
+    measured(
+      '3',
+      `consume_usage RPC: hot user, quota ${hotUser.quota}`,
+      hotUser,
+      hotUser.ratio,
+      `overdraw ${hotUser.overdraw}; used ${hotUser.used}; ${phases(hotUser)}; phase ratios ` +
+        `${fixed(hotUser.allowedPhaseRatio, 2) || 'n/a'} before, ${fixed(hotUser.refusedPhaseRatio, 2) || 'n/a'} after`,
+    ),
+  )
+  for (const row of result.naive) {
+    rows.push(
+      measured(
+        '4',
+        'naive: read sum then insert, quota 1000',
+        row.naive,
+        null,
+        `OVERDRAW ${row.naive.overdraw} (sum ${row.naive.sum}); ${phases(row.naive)}`,
+      ),
+    )
+    rows.push(
+      measured(
+        '4',
+        'consume_usage RPC: one user, quota 1000',
+        row.ours,
+        null,
+        `overdraw ${row.ours.overdraw} (used ${row.ours.used}); ${phases(row.ours)}`,
+      ),
+    )
+  }
+  rows.push({
+    item: '5',
+    figure: 'webhooks (signed Stripe events over HTTP)',
+    connections: '',
+    tps: '',
+    p50: '',
+    p99: '',
+    server: '',
+    client: '',
+    ratio: '',
+    notes: result.webhooks.measured ? 'see webhooks' : result.webhooks.note,
+  })
+  for (const read of result.reads) {
+    rows.push(measured('6', 'usage view read (PostgREST style)', read, null, ''))
+  }
+  return rows
+}
+
+const HEADERS: Row = {
+  item: '#',
+  figure: 'figure',
+  connections: 'conns',
+  tps: 'tps',
+  p50: 'p50 ms',
+  p99: 'p99 ms',
+  server: 'pg us/call',
+  client: 'node us/call',
+  ratio: 'ratio',
+  notes: 'notes',
+}
+
+const COLUMNS = [
+  'item',
+  'figure',
+  'connections',
+  'tps',
+  'p50',
+  'p99',
+  'server',
+  'client',
+  'ratio',
+  'notes',
+] as const
+const RIGHT = new Set(['connections', 'tps', 'p50', 'p99', 'server', 'client', 'ratio'])
+
+const verdict = (target: Target): string =>
+  target.met === null ? 'not measured' : target.met ? 'met' : 'MISSED'
+
+const header = (result: BenchResult): string[] => [
+  `Tollgate benchmark (${result.mode}), ${result.date}`,
+  `${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memoryGb} GB, ` +
+    `Node ${result.machine.node}, ${result.postgres.version.split(' on ')[0]}`,
+  `durability: fsync ${result.postgres.settings.fsync}, synchronous_commit ` +
+    `${result.postgres.settings.synchronous_commit}, full_page_writes ${result.postgres.settings.full_page_writes}`,
+  `warm-up ${result.method.warmupSeconds} s, window ${result.method.measureSeconds} s per figure; ` +
+    `load average before ${result.machine.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}, ` +
+    `after ${result.machine.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')}`,
+]
+
+/** The result as a plain-text table for the terminal. */
+export const renderTable = (result: BenchResult): string => {
+  const rows = [HEADERS, ...rowsOf(result)]
+  const widths = COLUMNS.map((column) =>
+    column === 'notes' ? 0 : Math.max(...rows.map((row) => row[column].length)),
+  )
+  const line = (row: Row): string =>
+    COLUMNS.map((column, index) => {
+      const width = widths[index] ?? 0
+      return RIGHT.has(column) ? row[column].padStart(width) : row[column].padEnd(width)
+    })
+      .join('  ')
+      .trimEnd()
+  const targets = result.targets.map(
+    (target) =>
+      `  ${target.name.padEnd(32)} ${target.target.padEnd(9)} ${target.value.padEnd(18)} ${verdict(target)}`,
+  )
+  const failed = result.checks.filter((check) => !check.ok)
+  return [
+    ...header(result),
+    '',
+    ...rows.map(line),
+    '',
+    'targets',
+    ...targets,
+    `  context: ours / the ceiling inside the same RPC framing: ${framedLine(result)}`,
+    '',
+    failed.length === 0
+      ? `correctness: all ${result.checks.length} checks passed`
+      : `CORRECTNESS FAILED:\n${failed.map((check) => `  ${check.name}: ${check.detail}`).join('\n')}`,
+    ...result.warnings.map((warning) => `warning: ${warning}`),
+  ].join('\n')
+}
+
+const framedLine = (result: BenchResult): string =>
+  `${fixed(result.framedRatios.at8, 2)} @8, hot user ${fixed(result.framedRatios.hot, 2)} ` +
+  `(while the quota lasts ${fixed(result.framedRatios.hotAllowedPhase, 2) || 'n/a'})`
+
+const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`
+
+/** The result as Markdown (bench/results/latest.md). */
+export const renderMarkdown = (result: BenchResult): string => {
+  const statements = result.method.statements
+  const rows = rowsOf(result)
+  return [
+    '# Tollgate benchmark results',
+    '',
+    ...header(result).map((line) => `- ${line}`),
+    `- setup (cluster, schema, seed, ${result.method.poolUsers} users, counters): ${result.setupSeconds.toFixed(1)} s`,
+    '',
+    '## Figures',
+    '',
+    'Ratios divide by the ceiling measured at the same concurrency in the same run.',
+    '',
+    mdRow(COLUMNS.map((column) => HEADERS[column])),
+    mdRow(COLUMNS.map((column) => (RIGHT.has(column) ? '---:' : '---'))),
+    ...rows.map((row) => mdRow(COLUMNS.map((column) => row[column] || ' '))),
+    '',
+    '## Targets',
+    '',
+    mdRow(['target', 'wanted', 'this run', 'verdict']),
+    mdRow(['---', '---', '---', '---']),
+    ...result.targets.map((target) =>
+      mdRow([target.name, target.target, target.value, verdict(target)]),
+    ),
+    '',
+    `Context (not targets): ours / the ceiling inside the same RPC framing: ${framedLine(result)}.`,
+    '',
+    '## Correctness',
+    '',
+    ...result.checks.map(
+      (check) => `- ${check.ok ? 'ok' : 'FAILED'}: ${check.name} (${check.detail})`,
+    ),
+    ...result.warnings.map((warning) => `- warning: ${warning}`),
+    '',
+    '## Method',
+    '',
+    `Each figure opens its connections (one postgres.js connection per loop, prepared statements),`,
+    `runs a CHECKPOINT, warms up for ${result.method.warmupSeconds} s, then measures for`,
+    `${result.method.measureSeconds} s. Every loop awaits its call before the next; a call counts when it`,
+    'starts and ends inside the window; latency is measured around the call with `process.hrtime.bigint()`.',
+    `At each concurrency the random-key figures (1, 2 and the framed ceiling) are measured in`,
+    `${result.method.rounds} turns of ${result.method.measureSeconds / result.method.rounds} s each, so a burst of load from elsewhere`,
+    'hits them alike; the others are measured in one window (their state changes during it).',
+    "`pg us/call` is the CPU time of all the cluster's processes (/proc/<pid>/schedstat) and",
+    '`node us/call` that of the benchmark client (process.cpuUsage) over the window, per call: other',
+    'tenants of a shared machine move tps, not these. The CPU ratio (ceiling CPU per call / ours)',
+    'is the tps ratio a CPU-bound machine converges to when client and server share it.',
+    '',
+    `1. Ceiling (as the owner \`postgres\`, auto-commit): \`${statements.ceiling}\` over`,
+    `   ${result.method.ceilingRows} rows with random keys. Hot-row variant: warm-up on key 1, window on key 2`,
+    `   whose quota Q = ${result.method.hotQuota} is set after the warm-up (half of what the warm-up rate would`,
+    '   do in the window).',
+    '   "Ceiling inside the RPC framing" runs the same update as `authenticated` inside the framing',
+    '   of (2): what any PostgREST call that writes one row costs at least (at 8 connections, and',
+    '   as a hot row at 32 on key 3 with the same Q).',
+    `2. consume_usage as PostgREST runs an RPC, logged in as \`authenticator\`, one transaction per call,`,
+    '   the four statements pipelined in one round trip:',
+    `   \`${statements.begin}\`; \`${statements.claims}\`; \`${statements.consume}\`; \`${statements.commit}\`.`,
+    `   Claims are full Supabase access-token claims of one of ${result.method.poolUsers} free-plan users picked at random;`,
+    "   every user already has this period's counters (steady state).",
+    '3. Hot user: the same RPC for one user on a plan whose api_calls quota is set to the same Q',
+    '   as the hot row just before the window (warm-up on another user).',
+    `4. Naive (as the owner, one read-committed transaction): \`${statements.begin}\` +`,
+    `   \`${statements.naiveRead}\` (pipelined), then, when the sum is under 1000,`,
+    `   \`${statements.naiveInsert}\` + \`commit\` (pipelined), else \`commit\`. Ours beside it is the`,
+    '   RPC of (2) for one user on a plan with api_calls quota 1000; both start the window at 0.',
+    '5. Webhooks: not measured yet (see bench/lib/webhooks.ts).',
+    `6. Reads: \`${statements.beginReadOnly}\`; the claims statement; \`${statements.usage}\`;`,
+    '   `commit`, pipelined, as a random free-plan user (3 rows each).',
+    '',
+    '## Postgres settings',
+    '',
+    ...Object.entries(result.postgres.settings).map(([name, value]) => `- ${name}: ${value}`),
+    '',
+  ].join('\n')
+}
+
+/** Writes latest.json and latest.md into `dir`. */
+export const writeResults = async (result: BenchResult, dir: string): Promise<string[]> => {
+  await mkdir(dir, { recursive: true })
+  const json = join(dir, 'latest.json')
+  const md = join(dir, 'latest.md')
+  await writeFile(json, `${JSON.stringify(result, null, 2)}\n`)
+  await writeFile(md, renderMarkdown(result))
+  return [json, md]
+}
