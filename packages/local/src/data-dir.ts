@@ -26,7 +26,10 @@ export type LockInfo = {
 }
 
 /** The embedded database, held by this process until `release`. */
-export type Lock = { update: (info: Omit<LockInfo, 'pid'>) => Promise<void>; release: () => Promise<void> }
+export type Lock = {
+  update: (info: Omit<LockInfo, 'pid'>) => Promise<void>
+  release: () => Promise<void>
+}
 
 const hasCode = (error: unknown, code: string): boolean =>
   typeof error === 'object' && error !== null && 'code' in error && error.code === code
@@ -99,12 +102,13 @@ export const databaseHolder = async (dataDir: string): Promise<LockInfo | undefi
   return holder && isAlive(holder.pid) ? holder : undefined
 }
 
-/** The HS256 secret tokens are signed with: SUPABASE_JWT_SECRET, else one kept in the data folder. */
+/** The HS256 secret of the tokens: SUPABASE_JWT_SECRET, else one kept in the data folder. */
 export const jwtSecretFor = async (
   dataDir: string,
   env: NodeJS.ProcessEnv,
 ): Promise<{ secret: string; from: string }> => {
-  if (env.SUPABASE_JWT_SECRET) return { secret: env.SUPABASE_JWT_SECRET, from: 'SUPABASE_JWT_SECRET' }
+  if (env.SUPABASE_JWT_SECRET)
+    return { secret: env.SUPABASE_JWT_SECRET, from: 'SUPABASE_JWT_SECRET' }
   const file = secretFileOf(dataDir)
   await mkdir(dataDir, { recursive: true })
   try {

@@ -12,7 +12,7 @@ export type EmbeddedDatabase = {
   prepared: Prepared
   /** Tells other processes (`npm run token`) where the local stack serves. */
   announce: (url: string) => Promise<void>
-  /** Closes the port, then PGlite (a clean shutdown: nothing to recover next time), then the lock. */
+  /** Closes the port, then PGlite (cleanly: nothing to recover next time), then the lock. */
   close: () => Promise<void>
 }
 

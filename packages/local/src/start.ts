@@ -3,7 +3,7 @@
  * http://127.0.0.1:${PORT:-54321}/functions/v1/<name>, on the embedded PGlite of the data folder
  * (or DATABASE_URL), with migrations and seed applied first.
  */
-import { relative } from 'node:path'
+import { isAbsolute, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Env, readEnv } from '../../core/src/env.ts'
 import { ApiError } from '../../core/src/http.ts'
@@ -18,6 +18,15 @@ import { serveHttp } from './http.ts'
 const DEFAULT_PORT = 54321
 
 const out = (text: string) => process.stdout.write(`${text}\n`)
+
+// Paths inside the project relative to it, others as they are.
+const shown = (path: string): string => {
+  if (!isAbsolute(path)) return path
+  const inside = relative(REPO_ROOT, path)
+  return inside && !inside.startsWith('..') ? inside : path
+}
+
+const wait = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
 const fail = (message: string, code = 1): never => {
   process.stderr.write(`npm start: ${message}\n`)
@@ -35,7 +44,8 @@ const parsedEnv = (variables: NodeJS.ProcessEnv): Env => {
   try {
     return readEnv(variables)
   } catch (error) {
-    const invalid = error instanceof ApiError ? (error.details as { invalid?: string[] }).invalid : []
+    const invalid =
+      error instanceof ApiError ? (error.details as { invalid?: string[] }).invalid : []
     return fail(`invalid settings: ${invalid?.join(', ') ?? String(error)}`, 2)
   }
 }
@@ -48,47 +58,60 @@ if (flags.reset && externalUrl) {
 // The functions load (Stripe SDK, zod...) while PGlite opens.
 const functions = loadFunctions()
 
-type Database = { url: string; label: string; prepared: Prepared; close: () => Promise<void> }
-let announce = async (_url: string): Promise<void> => {}
+type Database = {
+  url: string
+  label: string
+  prepared: Prepared
+  /** Tells `npm run token` where the stack serves. */
+  announce: (url: string) => Promise<void>
+  close: () => Promise<void>
+}
 
 const openDatabase = async (): Promise<Database> => {
   if (externalUrl) {
     const prepared = await prepareDatabase(externalUrl)
     const { host, pathname } = new URL(externalUrl)
-    return { url: externalUrl, label: `${host}${pathname} (DATABASE_URL)`, prepared, close: async () => {} }
+    const nothing = async () => {}
+    const label = `${host}${pathname} (DATABASE_URL)`
+    return { url: externalUrl, label, prepared, announce: nothing, close: nothing }
   }
-  const embedded = await openEmbedded(dataDir, { reset: flags.reset })
+  let embedded = await openEmbedded(dataDir, { reset: flags.reset })
+  // `npm run token` holds the database for a moment when no stack runs; a stack does not let go.
+  for (let tries = 0; 'heldBy' in embedded && !embedded.heldBy.url && tries < 150; tries += 1) {
+    await wait(200)
+    embedded = await openEmbedded(dataDir, { reset: flags.reset })
+  }
   if ('heldBy' in embedded) {
     const where = embedded.heldBy.url ? ` at ${embedded.heldBy.url}` : ''
-    return fail(`${dataDir} is in use by process ${embedded.heldBy.pid}${where}; stop it first`)
+    return fail(
+      `${shown(dataDir)} is in use by process ${embedded.heldBy.pid}${where}; stop it first`,
+    )
   }
-  announce = embedded.announce
-  return {
-    url: embedded.url,
-    label: `embedded PGlite in ${relative(REPO_ROOT, embedded.dir) || embedded.dir}${flags.reset ? ' (reset)' : ''}`,
-    prepared: embedded.prepared,
-    close: embedded.close,
-  }
+  const reset = flags.reset ? ' (reset)' : ''
+  return { ...embedded, label: `embedded PGlite in ${shown(embedded.dir)}${reset}` }
 }
 
-const database = await openDatabase().catch((error: unknown) =>
-  fail(`the database could not be prepared: ${error instanceof Error ? error.message : String(error)}`),
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+const opening = openDatabase().catch((error: unknown) =>
+  fail(`the database could not be prepared: ${messageOf(error)}`),
 )
 
-const stopping: { http?: () => Promise<void> } = {}
+// Installed before the database opens: a Ctrl-C during a first start must not cut PGlite off.
+let signalled = false
+let stopHttp: (() => Promise<void>) | undefined
 const shutDown = async (signal: string): Promise<void> => {
   out(`\n${signal}: finishing requests in flight, then closing the database…`)
   try {
-    await stopping.http?.()
-    await database.close()
+    await stopHttp?.()
+    await (await opening).close()
     out('stopped')
     process.exit(0)
   } catch (error) {
-    process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.stderr.write(`shutdown failed: ${messageOf(error)}\n`)
     process.exit(1)
   }
 }
-let signalled = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (signalled) return fail(`${signal} again: exiting without waiting`, 130)
@@ -97,17 +120,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-try {
+const serve = async (database: Database): Promise<void> => {
   const secret = await jwtSecretFor(dataDir, process.env)
   const bindings = { DATABASE_URL: database.url, SUPABASE_JWT_SECRET: secret.secret }
   const env = parsedEnv({ ...process.env, ...bindings })
   const apps = await functions
+  if (signalled) return
   const http = await serveHttp(gateway(apps, bindings), {
     port,
     log: (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`),
   })
-  stopping.http = http.stop
-  await announce(http.url)
+  stopHttp = http.stop
+  await database.announce(http.url)
 
   const base = `${http.url}${FUNCTIONS_PATH}`
   const { prepared } = database
@@ -117,7 +141,6 @@ try {
     prepared.seeded ? 'seed' : '',
   ].filter(Boolean)
   const missing = missingSettings(env)
-  const secretFrom = secret.from.startsWith('/') ? relative(REPO_ROOT, secret.from) || secret.from : secret.from
   out(
     [
       `Tollgate local stack ready in ${(performance.now() / 1000).toFixed(1)} s`,
@@ -126,11 +149,15 @@ try {
       '',
       `Database    ${database.label}`,
       `            ${applied.length ? `applied: ${applied.join(', ')}` : 'up to date'}`,
-      ...(externalUrl ? [] : [`            psql ${database.url}  (one shared session: keep transactions short)`]),
-      `JWT secret  ${secret.secret}  (from ${secretFrom})`,
+      ...(externalUrl
+        ? []
+        : [`            psql ${database.url}  (one shared session: keep transactions short)`]),
+      `JWT secret  ${secret.secret}  (from ${shown(secret.from)})`,
       '',
       'Next:',
-      '  npm run -s token -- you@example.com [--admin]       a user and its access token',
+      `  npm run -s token -- you@example.com [--admin]    a user and its access token${
+        externalUrl ? ' (with the same DATABASE_URL)' : ''
+      }`,
       `  curl -X POST ${base}/billing/checkout -H "Authorization: Bearer $TOKEN" \\`,
       `       -H 'content-type: application/json' -d '{"plan_id":"pro"}'`,
       `  stripe listen --forward-to localhost:${http.port}${FUNCTIONS_PATH}/stripe-webhook`,
@@ -146,7 +173,12 @@ try {
       'Ctrl-C stops (requests in flight finish, the database closes cleanly).',
     ].join('\n'),
   )
-} catch (error) {
-  await database.close().catch(() => {})
-  fail(error instanceof Error ? error.message : String(error))
+}
+
+const database = await opening
+if (!signalled) {
+  await serve(database).catch(async (error: unknown) => {
+    await database.close().catch(() => {})
+    fail(messageOf(error))
+  })
 }

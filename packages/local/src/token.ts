@@ -12,7 +12,8 @@ import { dataDirFrom, databaseHolder, jwtSecretFor } from './data-dir.ts'
 import { openEmbedded } from './embedded.ts'
 import { accessClaims, ensureUser, signAccessToken } from './users.ts'
 
-const USAGE = 'usage: npm run -s token -- <email> [--admin] [--expires-in <seconds>] [--data-dir <dir>]'
+const USAGE =
+  'usage: npm run -s token -- <email> [--admin] [--expires-in <seconds>] [--data-dir <dir>]'
 
 const fail = (message: string, code = 1): never => {
   process.stderr.write(`${message}\n`)
@@ -41,7 +42,7 @@ const onDatabase = async <T>(fn: (url: string) => Promise<T>): Promise<T> => {
   const externalUrl = process.env.DATABASE_URL || process.env.SUPABASE_DB_URL
   if (externalUrl) return fn(externalUrl)
   // A local stack still opening its database announces the port within seconds.
-  for (const deadline = performance.now() + 60_000; performance.now() < deadline; ) {
+  for (const deadline = performance.now() + 60_000; performance.now() < deadline;) {
     const holder = await databaseHolder(dataDir)
     if (holder?.databaseUrl) return fn(holder.databaseUrl)
     if (!holder) {
@@ -59,7 +60,8 @@ const onDatabase = async <T>(fn: (url: string) => Promise<T>): Promise<T> => {
 }
 
 const port = process.env.PORT || '54321'
-const issuer = `${process.env.SUPABASE_URL?.replace(/\/+$/, '') ?? `http://127.0.0.1:${port}`}/auth/v1`
+const projectUrl = process.env.SUPABASE_URL?.replace(/\/+$/, '') ?? `http://127.0.0.1:${port}`
+const issuer = `${projectUrl}/auth/v1`
 
 try {
   const { secret } = await jwtSecretFor(dataDir, process.env)

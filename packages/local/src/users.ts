@@ -44,8 +44,9 @@ export const ensureUser = async (
   const address = email.trim().toLowerCase()
   const role = options.admin ? { role: 'admin' } : {}
   return sql.begin(async (tx) => {
-    // Two token requests for a new email must not create it twice (auth.users.email is not unique here).
-    await tx`select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(${`tollgate:user:${address}`}))`
+    // Two requests for a new email must not create it twice (auth.users.email is not unique here).
+    const key = `tollgate:user:${address}`
+    await tx`select pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext(${key}))`
     const [existing] = await tx<{ id: string }[]>`
       select id from auth.users where lower(email) = ${address} order by created_at limit 1`
     const [user] = existing
@@ -61,7 +62,8 @@ export const ensureUser = async (
             id, instance_id, aud, role, email, encrypted_password, email_confirmed_at,
             raw_app_meta_data, raw_user_meta_data, created_at, updated_at
           ) values (
-            ${randomUUID()}, ${INSTANCE_ID}, 'authenticated', 'authenticated', ${address}, '', now(),
+            ${randomUUID()}, ${INSTANCE_ID}, 'authenticated', 'authenticated', ${address}, '',
+            now(),
             ${tx.json({ provider: 'email', providers: ['email'], ...role })}, '{}', now(), now()
           )
           returning id, email, phone, raw_app_meta_data as app_metadata,

@@ -41,8 +41,11 @@ const ROLLBACK = ((text: string) => {
 export const readyStatus = (reply: Uint8Array): number | null => {
   const view = new DataView(reply.buffer, reply.byteOffset, reply.byteLength)
   let status: number | null = null
-  for (let at = 0; at + 5 <= reply.length; at += 1 + view.getInt32(at + 1)) {
+  for (let at = 0; at + 5 <= reply.length;) {
+    const length = view.getInt32(at + 1)
+    if (length < 4) break
     if (reply[at] === READY_FOR_QUERY && at + 5 < reply.length) status = reply[at + 5] ?? null
+    at += 1 + length
   }
   return status
 }
@@ -119,13 +122,19 @@ const sessionQueue = (db: PGlite): Queue => {
   }
 
   // A client that left mid-exchange or mid-transaction: end both before anyone else goes on.
+  // Never rejects: the handler calls it from a socket's close event, where nothing would catch.
   const clearTransactionIfNeeded = async (handlerId: number): Promise<void> => {
     if (owner !== handlerId) return
-    for (const message of [SYNC, ROLLBACK]) {
-      await new Promise<number>((resolve, reject) => {
-        pending.unshift({ handlerId, message, onData: () => {}, resolve, reject })
-        void pump()
-      })
+    try {
+      for (const message of [SYNC, ROLLBACK]) {
+        await new Promise<number>((resolve, reject) => {
+          pending.unshift({ handlerId, message, onData: () => {}, resolve, reject })
+          void pump()
+        })
+      }
+    } catch {
+      if (owner === handlerId) owner = null
+      void pump()
     }
   }
 
@@ -135,7 +144,10 @@ const sessionQueue = (db: PGlite): Queue => {
 }
 
 /** Serves `db` on 127.0.0.1 (`port` 0: any free port) to any number of postgres clients. */
-export const serveWire = async (db: PGlite, options: { port?: number } = {}): Promise<WireServer> => {
+export const serveWire = async (
+  db: PGlite,
+  options: { port?: number } = {},
+): Promise<WireServer> => {
   await db.waitReady
   const queryQueue = sessionQueue(db)
   const handlers = new Set<PGLiteSocketHandler>()
