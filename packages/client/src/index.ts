@@ -1,0 +1,290 @@
+/**
+ * @tollgate/client: a typed wrapper over a supabase-js client for apps billed by Tollgate.
+ * Reads go through PostgREST (schema `tollgate`, under RLS); payments go through the `billing`
+ * edge function. Every failure is thrown as a TollgateError in the contract's error shape.
+ */
+import {
+  FunctionsHttpError,
+  type PostgrestError,
+  type SupabaseClient,
+} from '@supabase/supabase-js'
+import type { Database, Json, Tables } from './database.types.ts'
+
+export type { Database, Json } from './database.types.ts'
+
+/** A plan row as clients read it. */
+export type PlanRow = Tables<'plans'>
+/** One limit of a plan (-1 = unlimited). */
+export type PlanLimit = Omit<Tables<'plan_limits'>, 'created_at' | 'updated_at'>
+/** An active plan with its limits. */
+export type Plan = PlanRow & { limits: PlanLimit[] }
+/** A subscription row as its owner reads it. */
+export type Subscription = Tables<'subscriptions'>
+/** An invoice row as its owner reads it. */
+export type Invoice = Tables<'invoices'>
+/** One metric of the caller's current plan (tollgate.usage; remaining null when unlimited). */
+export type Usage = {
+  metric: string
+  period: string
+  period_start: string | null
+  period_end: string | null
+  used: number
+  quota: number
+  remaining: number | null
+}
+/** What tollgate.consume_usage answers; a refused call has allowed = false and counts nothing. */
+export type ConsumeResult = {
+  allowed: boolean
+  metric: string
+  used: number
+  quota: number
+  remaining: number | null
+  period_end: string | null
+}
+
+/** Body of POST /billing/checkout. */
+export type CheckoutBody = {
+  plan_id: string
+  provider?: 'stripe' | 'razorpay'
+  coupon_code?: string
+  success_url?: string
+  cancel_url?: string
+}
+/** What POST /billing/checkout answers: a payment to make, or the switch to a free plan. */
+export type CheckoutResult =
+  | { provider: 'stripe'; session_id: string; url: string }
+  | { provider: 'razorpay'; order_id: string; amount: number; currency: string; key_id: string }
+  | { subscription: Subscription | null }
+/** Body of POST /billing/verify-payment. */
+export type VerifyPaymentBody =
+  | { provider: 'stripe'; session_id: string }
+  | {
+      provider: 'razorpay'
+      razorpay_order_id: string
+      razorpay_payment_id: string
+      razorpay_signature: string
+    }
+/** What the subscription-changing calls answer. */
+export type SubscriptionResult = { subscription: Subscription | null }
+
+/** The contract's error body (PostgREST's shape). */
+export type ErrorBody = { code: string; message: string; details: unknown; hint: unknown }
+
+/** Any failure of a Tollgate call: `code` is the contract's (e.g. NOPLN, INAMT, NOJWT). */
+export class TollgateError extends Error implements ErrorBody {
+  override readonly name = 'TollgateError'
+  readonly code: string
+  readonly details: unknown
+  readonly hint: unknown
+  /** The HTTP status when the error came from a response. */
+  readonly status: number | undefined
+
+  constructor(body: ErrorBody, status?: number) {
+    super(body.message)
+    this.code = body.code
+    this.details = body.details ?? null
+    this.hint = body.hint ?? null
+    this.status = status
+  }
+
+  /** The error as the contract's JSON body. */
+  toJSON(): ErrorBody {
+    return { code: this.code, message: this.message, details: this.details, hint: this.hint }
+  }
+}
+
+/** Options of createTollgate. */
+export type TollgateOptions = {
+  /** Base of the edge functions (default: the client's `{SUPABASE_URL}/functions/v1`). */
+  functionsUrl?: string
+}
+
+/** The Tollgate calls of one supabase-js client (its session is the caller). */
+export type Tollgate = {
+  /** Active plans with their limits, ordered by sort_order. */
+  plans: () => Promise<Plan[]>
+  /** The caller's live subscription, or null (on plan free). */
+  mySubscription: () => Promise<Subscription | null>
+  /** The caller's usage, one row per metric of their current plan. */
+  myUsage: () => Promise<Usage[]>
+  /** Counts `amount` (default 1) of `metric` against the caller's quota. */
+  consume: (metric: string, amount?: number, idempotencyKey?: string) => Promise<ConsumeResult>
+  /** The caller's invoices, newest first. */
+  myInvoices: () => Promise<Invoice[]>
+  checkout: (body: CheckoutBody) => Promise<CheckoutResult>
+  verifyPayment: (body: VerifyPaymentBody) => Promise<SubscriptionResult>
+  changePlan: (planId: string) => Promise<SubscriptionResult>
+  cancel: () => Promise<SubscriptionResult>
+  resume: () => Promise<SubscriptionResult>
+  portal: (returnUrl?: string) => Promise<{ url: string }>
+}
+
+const LIVE_EXCLUDED = '(canceled,incomplete_expired)'
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** The contract's error from a PostgREST error. */
+export const fromPostgrest = (error: PostgrestError, status?: number): TollgateError =>
+  new TollgateError(
+    {
+      code: error.code || 'INTRN',
+      message: error.message,
+      details: error.details ?? null,
+      hint: error.hint ?? null,
+    },
+    status,
+  )
+
+/** The contract's error from a function's error response (or INTRN when it is not one). */
+export const fromResponse = async (response: Response): Promise<TollgateError> => {
+  let body: unknown
+  try {
+    body = await response.json()
+  } catch {
+    body = undefined
+  }
+  if (isRecord(body) && typeof body.code === 'string' && typeof body.message === 'string') {
+    return new TollgateError(
+      { code: body.code, message: body.message, details: body.details, hint: body.hint },
+      response.status,
+    )
+  }
+  return new TollgateError(
+    {
+      code: 'INTRN',
+      message: `The function answered ${response.status} without an error body`,
+      details: { status: response.status },
+      hint: null,
+    },
+    response.status,
+  )
+}
+
+const unreachable = (error: unknown): TollgateError =>
+  new TollgateError({
+    code: 'INTRN',
+    message: error instanceof Error ? error.message : 'The function could not be reached',
+    details: null,
+    hint: null,
+  })
+
+type Result<T> = { data: T; error: PostgrestError | null; status: number }
+
+const unwrap = <T>({ data, error, status }: Result<T>): T => {
+  if (error) throw fromPostgrest(error, status)
+  return data
+}
+
+const toUsage = (row: Tables<'usage'>): Usage => ({
+  metric: row.metric ?? '',
+  period: row.period ?? '',
+  period_start: row.period_start,
+  period_end: row.period_end,
+  used: row.used ?? 0,
+  quota: row.quota ?? 0,
+  remaining: row.remaining,
+})
+
+/** Wraps a supabase-js client (any schema default) in Tollgate's typed calls. */
+export const createTollgate = (
+  supabase: SupabaseClient<any, any, any>,
+  options: TollgateOptions = {},
+): Tollgate => {
+  const typed = supabase as unknown as SupabaseClient<Database, 'tollgate'>
+  const db = () => typed.schema('tollgate')
+  // The client's own fetch adds the apikey and the session's Authorization, as invoke does.
+  const clientFetch = (supabase as unknown as { fetch?: typeof fetch }).fetch ?? fetch
+
+  // RLS lets admins read every user's rows, so "my" rows are filtered by the session's user.
+  const myId = async (): Promise<string> => {
+    const { data, error } = await supabase.auth.getSession()
+    const id = data.session?.user.id
+    if (error || !id) {
+      throw new TollgateError({ code: 'NOJWT', message: 'Sign in first', details: null, hint: null })
+    }
+    return id
+  }
+
+  const call = async <T>(route: string, body: Record<string, unknown> = {}): Promise<T> => {
+    if (options.functionsUrl) {
+      let response: Response
+      try {
+        response = await clientFetch(`${options.functionsUrl.replace(/\/$/, '')}/billing/${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      } catch (error) {
+        throw unreachable(error)
+      }
+      if (!response.ok) throw await fromResponse(response)
+      return (await response.json()) as T
+    }
+    const { data, error } = await supabase.functions.invoke(`billing/${route}`, {
+      method: 'POST',
+      body,
+    })
+    if (error instanceof FunctionsHttpError && error.context instanceof Response) {
+      throw await fromResponse(error.context)
+    }
+    if (error) throw unreachable(error)
+    return data as T
+  }
+
+  return {
+    plans: async () =>
+      (unwrap(
+        await db()
+          .from('plans')
+          .select('*, limits:plan_limits(plan_id, metric, quota, period, carry_over)')
+          .eq('active', true)
+          .order('sort_order')
+          .order('metric', { referencedTable: 'limits' }),
+      ) ?? []) as Plan[],
+
+    mySubscription: async () =>
+      unwrap(
+        await db()
+          .from('subscriptions')
+          .select('*')
+          .eq('user_id', await myId())
+          .not('status', 'in', LIVE_EXCLUDED)
+          .maybeSingle(),
+      ),
+
+    myUsage: async () =>
+      unwrap(
+        await db()
+          .from('usage')
+          .select('*')
+          .eq('user_id', await myId())
+          .order('metric'),
+      )?.map(toUsage) ?? [],
+
+    consume: async (metric, amount, idempotencyKey) =>
+      unwrap(
+        await db().rpc('consume_usage', {
+          metric,
+          ...(amount === undefined ? {} : { amount }),
+          ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }),
+        }),
+      ) as ConsumeResult,
+
+    myInvoices: async () =>
+      unwrap(
+        await db()
+          .from('invoices')
+          .select('*')
+          .eq('user_id', await myId())
+          .order('created_at', { ascending: false }),
+      ) ?? [],
+
+    checkout: (body) => call('checkout', body),
+    verifyPayment: (body) => call('verify-payment', body),
+    changePlan: (planId) => call('change-plan', { plan_id: planId }),
+    cancel: () => call('cancel'),
+    resume: () => call('resume'),
+    portal: (returnUrl) => call('portal', returnUrl === undefined ? {} : { return_url: returnUrl }),
+  }
+}
