@@ -76,7 +76,7 @@ export class TollgateError extends Error implements ErrorBody {
   readonly code: string
   readonly details: unknown
   readonly hint: unknown
-  /** The HTTP status when the error came from a response. */
+  /** The HTTP status of the response; 401 for a NOJWT found before any request was sent. */
   readonly status: number | undefined
 
   constructor(body: ErrorBody, status?: number) {
@@ -119,7 +119,9 @@ export type Tollgate = {
   portal: (returnUrl?: string) => Promise<{ url: string }>
 }
 
-const LIVE_EXCLUDED = '(canceled,incomplete_expired)'
+// Live = what subscriptions_one_live_per_user counts: at most one per user. An `incomplete`
+// subscription (first payment not made) may exist beside it and is not the user's subscription.
+const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'paused']
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -171,9 +173,52 @@ const unreachable = (error: unknown): TollgateError =>
 
 type Result<T> = { data: T; error: PostgrestError | null; status: number }
 
+const notSignedIn = (details: unknown = null): TollgateError =>
+  new TollgateError({ code: 'NOJWT', message: 'Sign in first', details, hint: null }, 401)
+
+// PostgREST answers 401 for a token it rejects (PGRST3xx) and for a privilege an anonymous
+// caller lacks (42501): the contract's BDJWT and NOJWT, with PostgREST's own error in details.
+const authError = (error: PostgrestError, status: number): TollgateError | undefined => {
+  if (status !== 401) return undefined
+  const postgrest = { code: error.code, message: error.message, details: error.details ?? null }
+  if (error.code === '42501') return notSignedIn({ postgrest })
+  if (error.code?.startsWith('PGRST3')) {
+    return new TollgateError(
+      {
+        code: 'BDJWT',
+        message: 'The access token is invalid or expired',
+        details: { postgrest },
+        hint: null,
+      },
+      status,
+    )
+  }
+  return undefined
+}
+
 const unwrap = <T>({ data, error, status }: Result<T>): T => {
-  if (error) throw fromPostgrest(error, status)
+  if (error) throw authError(error, status) ?? fromPostgrest(error, status)
   return data
+}
+
+// The payload of a JWT, unverified: PostgREST verifies it; here it only names the caller.
+const claimsOf = (jwt: string | null | undefined): Record<string, unknown> | null => {
+  const payload = jwt?.split('.')[1]
+  if (!payload) return null
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/')
+    const bytes = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0))
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes))
+    return isRecord(claims) ? claims : null
+  } catch {
+    return null
+  }
+}
+
+/** What a supabase-js client keeps about the token it sends (protected members, stable in v2). */
+type ClientInternals = {
+  headers?: Record<string, string>
+  accessToken?: () => Promise<string | null>
 }
 
 const toUsage = (row: Tables<'usage'>): Usage => ({
@@ -196,14 +241,25 @@ export const createTollgate = (
   // The client's own fetch adds the apikey and the session's Authorization, as invoke does.
   const clientFetch = (supabase as unknown as { fetch?: typeof fetch }).fetch ?? fetch
 
-  // RLS lets admins read every user's rows, so "my" rows are filtered by the session's user.
-  const myId = async (): Promise<string> => {
+  // The bearer token the client's requests carry, as supabase-js picks it: an Authorization
+  // header given in `global.headers`, else the `accessToken` option, else the Auth session.
+  const tokenSent = async (): Promise<string | null> => {
+    const internals = supabase as unknown as ClientInternals
+    const header = Object.entries(internals.headers ?? {}).find(
+      ([name]) => name.toLowerCase() === 'authorization',
+    )?.[1]
+    if (header !== undefined) return /^Bearer\s+(\S+)/i.exec(header)?.[1] ?? null
+    if (internals.accessToken) return internals.accessToken()
     const { data, error } = await supabase.auth.getSession()
-    const id = data.session?.user.id
-    if (error || !id) {
-      throw new TollgateError({ code: 'NOJWT', message: 'Sign in first', details: null, hint: null })
-    }
-    return id
+    return error ? null : (data.session?.access_token ?? null)
+  }
+
+  // RLS lets admins read every user's rows, so "my" rows are filtered by the token's user.
+  const myId = async (): Promise<string> => {
+    const claims = claimsOf(await tokenSent())
+    // API keys (anon, service_role) carry no `sub`: nobody is signed in.
+    if (typeof claims?.sub !== 'string' || claims.sub === '') throw notSignedIn()
+    return claims.sub
   }
 
   const call = async <T>(route: string, body: Record<string, unknown> = {}): Promise<T> => {
@@ -249,7 +305,7 @@ export const createTollgate = (
           .from('subscriptions')
           .select('*')
           .eq('user_id', await myId())
-          .not('status', 'in', LIVE_EXCLUDED)
+          .in('status', LIVE_STATUSES)
           .maybeSingle(),
       ),
 

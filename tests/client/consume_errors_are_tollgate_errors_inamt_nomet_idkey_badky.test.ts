@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TollgateError } from '../../packages/client/src/index.ts'
+import { type ClientStack, failureOf, startClientStack } from './support.ts'
+
+let stack: ClientStack
+beforeAll(async () => {
+  stack = await startClientStack()
+})
+afterAll(() => stack.close())
+
+const apiCallsUsed = async (caller: Awaited<ReturnType<ClientStack['signIn']>>) =>
+  (await caller.tollgate.myUsage()).find((usage) => usage.metric === 'api_calls')?.used
+
+// Through PostgREST a custom SQLSTATE answers 400 whatever the registry says: PostgREST maps
+// only standard classes, P0001 and PTxxx (docs.postgrest.org, errors: HTTP status codes).
+describe('consume() failures', () => {
+  it('rejects an amount that is not positive (INAMT) and counts nothing', async () => {
+    const caller = await stack.signIn()
+
+    for (const amount of [0, -3]) {
+      const error = await failureOf(caller.tollgate.consume('api_calls', amount))
+      expect(error.toJSON()).toEqual({
+        code: 'INAMT',
+        message: 'amount must be a whole number greater than 0',
+        details: `got ${amount}`,
+        hint: null,
+      })
+      expect(error.status).toBe(400)
+      expect(error.name).toBe('TollgateError')
+    }
+    expect(await apiCallsUsed(caller)).toBe(0)
+  })
+
+  it('rejects an unknown metric (NOMET) with its hint', async () => {
+    const caller = await stack.signIn()
+
+    const error = await failureOf(caller.tollgate.consume('no_such_metric'))
+
+    expect(error).toMatchObject({
+      code: 'NOMET',
+      status: 400,
+      message: 'Unknown metric no_such_metric',
+      hint: 'Metrics are the ones named in tollgate.plan_limits.',
+    })
+  })
+
+  it('rejects an idempotency key reused for another request (IDKEY) or too long (BADKY)', async () => {
+    const caller = await stack.signIn()
+    await caller.tollgate.consume('api_calls', 2, 'key-1')
+
+    const reused = await failureOf(caller.tollgate.consume('api_calls', 3, 'key-1'))
+    const tooLong = await failureOf(caller.tollgate.consume('api_calls', 1, 'k'.repeat(256)))
+
+    expect(reused).toMatchObject({
+      code: 'IDKEY',
+      status: 400,
+      details: 'first used for api_calls 2',
+      hint: 'Use a new key for a new request.',
+    })
+    expect(tooLong).toMatchObject({ code: 'BADKY', status: 400 })
+    expect(await apiCallsUsed(caller)).toBe(2)
+  })
+
+  it('passes a database error it has no code for through with PostgREST’s status', async () => {
+    const caller = await stack.signIn()
+
+    // 1.5 is no bigint: Postgres' own 22P02, which PostgREST answers 400.
+    const error = await failureOf(caller.tollgate.consume('api_calls', 1.5))
+
+    expect(error).toBeInstanceOf(TollgateError)
+    expect(error).toMatchObject({ code: '22P02', status: 400 })
+    expect(await apiCallsUsed(caller)).toBe(0)
+  })
+})

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type ClientStack, startClientStack, subscribe } from './support.ts'
+
+let stack: ClientStack
+beforeAll(async () => {
+  stack = await startClientStack()
+})
+afterAll(() => stack.close())
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/
+
+describe('myUsage()', () => {
+  it('shows the free plan’s metrics, by metric, with numbers as numbers', async () => {
+    const { tollgate } = await stack.signIn()
+    await tollgate.consume('api_calls', 40)
+
+    const usage = await tollgate.myUsage()
+
+    expect(usage).toEqual([
+      {
+        metric: 'api_calls',
+        period: 'month',
+        period_start: expect.stringMatching(ISO),
+        period_end: expect.stringMatching(ISO),
+        used: 40,
+        quota: 1000,
+        remaining: 960,
+      },
+      {
+        metric: 'projects',
+        period: 'never',
+        period_start: expect.stringMatching(ISO),
+        period_end: null,
+        used: 0,
+        quota: 3,
+        remaining: 3,
+      },
+      {
+        metric: 'storage_gb',
+        period: 'never',
+        period_start: expect.stringMatching(ISO),
+        period_end: null,
+        used: 0,
+        quota: 1,
+        remaining: 1,
+      },
+    ])
+    const [apiCalls] = usage
+    expect(Date.parse(String(apiCalls?.period_start))).toBeLessThanOrEqual(Date.now())
+    expect(Date.parse(String(apiCalls?.period_end))).toBeGreaterThan(Date.now())
+  })
+
+  it('follows the plan: carried-over quota on pro, unlimited (-1, remaining null) on enterprise', async () => {
+    const pro = await stack.signIn()
+    await pro.tollgate.consume('api_calls', 100)
+    await subscribe(stack.sql, pro.id, 'pro')
+    const enterprise = await stack.signIn()
+    await subscribe(stack.sql, enterprise.id, 'enterprise')
+
+    // A new billing month starts; api_calls carries over what free left: 100000 + (1000 - 100).
+    expect(await pro.tollgate.myUsage()).toEqual([
+      expect.objectContaining({ metric: 'api_calls', used: 0, quota: 100900, remaining: 100900 }),
+      expect.objectContaining({ metric: 'projects', used: 0, quota: 100, remaining: 100 }),
+      expect.objectContaining({ metric: 'storage_gb', used: 0, quota: 50, remaining: 50 }),
+    ])
+    expect(
+      (await enterprise.tollgate.myUsage()).map(({ metric, quota, remaining }) => ({
+        metric,
+        quota,
+        remaining,
+      })),
+    ).toEqual([
+      { metric: 'api_calls', quota: 1000000 + 1000, remaining: 1000000 + 1000 },
+      { metric: 'projects', quota: -1, remaining: null },
+      { metric: 'storage_gb', quota: 500, remaining: 500 },
+    ])
+  })
+})
