@@ -44,6 +44,17 @@ const phases = (figure: Figure): string =>
     : `quota reached at ${figure.firstRefusalSeconds.toFixed(2)} s; ` +
       `${fixed(figure.allowedPhaseTps, 0)} tps before, ${fixed(figure.refusedPhaseTps, 0) || '-'} after`
 
+// "created 400, invoice.paid 1400, ...": what a webhook window delivered.
+const mixOf = (mix: Record<string, number>): string => {
+  const total = Object.values(mix).reduce((n, count) => n + count, 0)
+  const short = (type: string) =>
+    type.replace('customer.subscription.', 'subscription.').replace('checkout.session.', 'checkout.')
+  return Object.entries(mix)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, count]) => `${short(type)} ${Math.round((count / total) * 100)}%`)
+    .join(', ')
+}
+
 const rowsOf = (result: BenchResult): Row[] => {
   const rows: Row[] = []
   result.ceiling.forEach((base, index) => {
@@ -125,18 +136,26 @@ const rowsOf = (result: BenchResult): Row[] => {
       ),
     )
   }
-  rows.push({
-    item: '5',
-    figure: 'webhooks (signed Stripe events over HTTP)',
-    connections: '',
-    tps: '',
-    p50: '',
-    p99: '',
-    server: '',
-    client: '',
-    ratio: '',
-    notes: result.webhooks.measured ? 'see webhooks' : result.webhooks.note,
-  })
+  for (const row of result.webhooks.rows) {
+    rows.push({
+      item: '5',
+      figure:
+        row.replay === 'first'
+          ? 'webhooks: signed Stripe events over HTTP'
+          : 'webhooks: the same events again (duplicates)',
+      connections: String(row.clients),
+      tps: fixed(row.eventsPerSecond, 0),
+      p50: fixed(row.p50Ms, 2),
+      p99: fixed(row.p99Ms, 2),
+      server: fixed(row.pgCpuUs, 0),
+      client: fixed(row.serverCpuUs, 0),
+      ratio: '',
+      notes:
+        `node column: the server process; client ${fixed(row.clientCpuUs, 0)} us, fake Stripe ` +
+        `${fixed(row.stripeCpuUs, 0)} us per event; ${mixOf(row.mix)}` +
+        (row.signedInWindow > 0 ? `; ${row.signedInWindow} signed in the window` : ''),
+    })
+  }
   for (const read of result.reads) {
     rows.push(measured('6', 'usage view read (PostgREST style)', read, null, ''))
   }
@@ -224,6 +243,26 @@ const framedLine = (result: BenchResult): string =>
 
 const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`
 
+const webhookMethod = (result: BenchResult): string[] => {
+  const { method } = result.webhooks
+  return [
+    `5. Webhooks: Stripe events of ${method.users} users (customer.subscription.created, invoice.paid,`,
+    '   checkout.session.completed, then monthly customer.subscription.updated + invoice.paid; built',
+    '   from the derived fixtures, one user\'s events in the order Stripe created them, at least 100',
+    '   events apart), signed with Stripe\'s algorithm before each window and POSTed by N keep-alive',
+    '   node:http clients to `/functions/v1/stripe-webhook`, served by the local stack\'s gateway and',
+    '   serveHttp in a separate Node process (its pool: 5 connections, as deployed); checkout events',
+    '   fetch their subscription from the fake Stripe API in a third process. The webhook tables are',
+    `   analyzed after each warm-up (steady state). Windows: ${method.warmupSeconds} s warm-up, then`,
+    `   ${method.measureSeconds} s; first deliveries at 8 then 32 clients, then the same stream again (every`,
+    '   event already applied) at 8 and 32. `pg us/call` is Postgres CPU per event, `node us/call`',
+    '   the server process\'s. Afterwards the ledger must hold each event once, processed, with',
+    '   attempts = deliveries, every user\'s subscription and invoices must be what the newest event',
+    `   says, and the duplicates must change nothing: ${method.firstDeliveries} first deliveries,`,
+    `   ${method.duplicateDeliveries} duplicate deliveries, ${method.stale} recorded stale.`,
+  ]
+}
+
 /** The result as Markdown (bench/results/latest.md). */
 export const renderMarkdown = (result: BenchResult): string => {
   const statements = result.method.statements
@@ -291,7 +330,7 @@ export const renderMarkdown = (result: BenchResult): string => {
     `   \`${statements.naiveRead}\` (pipelined), then, when the sum is under 1000,`,
     `   \`${statements.naiveInsert}\` + \`commit\` (pipelined), else \`commit\`. Ours beside it is the`,
     '   RPC of (2) for one user on a plan with api_calls quota 1000; both start the window at 0.',
-    '5. Webhooks: not measured yet (see bench/lib/webhooks.ts).',
+    ...webhookMethod(result),
     `6. Reads: \`${statements.beginReadOnly}\`; the claims statement; \`${statements.usage}\`;`,
     '   `commit`, pipelined, as a random free-plan user (3 rows each).',
     '',

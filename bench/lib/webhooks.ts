@@ -1,22 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { signedDelivery } from '../../tests/helpers/stripe/events.ts'
+import { cpuSince, cpuSnapshot } from './cpu.ts'
 import type { BenchDatabase } from './database.ts'
+import { runPhase, toFigure, type Call } from './measure.ts'
+import { type Delivery, webhookClient, type WebhookClient } from './webhook-client.ts'
+import { type Child, startChild } from './webhook-processes.ts'
+import { createWebhookStream, type WebhookStream } from './webhook-stream.ts'
+
+/** One measured window of the webhook benchmark. */
+export type WebhookRow = {
+  clients: number
+  replay: 'first' | 'duplicate'
+  eventsPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  /** Deliveries that started and ended in the window. */
+  events: number
+  seconds: number
+  /** CPU per event in µs over the window: Postgres (all the cluster's processes), ... */
+  pgCpuUs: number | null
+  /** ... the Node server process (gateway + stripe-webhook), ... */
+  serverCpuUs: number | null
+  /** ... the fake Stripe API process (checkout events fetch their subscription), ... */
+  stripeCpuUs: number | null
+  /** ... and the benchmark client (node:http). */
+  clientCpuUs: number | null
+  /** Events built and signed inside the window because the prepared ones ran out (should be 0). */
+  signedInWindow: number
+  /** Deliveries in the window by event type (the last of each client's included). */
+  mix: Record<string, number>
+}
 
 /** Figures of issue 5 item 5 (signed Stripe events POSTed to the local server). */
 export type WebhookFigures = {
   measured: true
   /** events/s end to end, p50/p99 ms, per concurrency (8, 32), first delivery and duplicates. */
-  rows: {
-    clients: number
-    replay: 'first' | 'duplicate'
-    eventsPerSecond: number
-    p50Ms: number
-    p99Ms: number
-  }[]
+  rows: WebhookRow[]
   /** Correctness: every event applied exactly once (quick mode asserts this). */
   appliedOnce: boolean
+  /** What the correctness checks found. */
+  detail: string
+  method: {
+    users: number
+    warmupSeconds: number
+    measureSeconds: number
+    /** Events delivered once (first pass) and duplicate deliveries, warm-ups included. */
+    firstDeliveries: number
+    duplicateDeliveries: number
+    /** First deliveries the webhook recorded as stale (they arrived after a newer one). */
+    stale: number
+    /** Where the server runs. */
+    server: string
+  }
 }
-
-/** What the report shows while item 5 cannot run. */
-export type WebhooksNotMeasured = { measured: false; note: string }
 
 /** How the runner calls the webhook benchmark. */
 export type WebhookBench = (context: {
@@ -24,21 +63,455 @@ export type WebhookBench = (context: {
   quick: boolean
   warmupMs: number
   measureMs: number
+  log?: (line: string) => void
+  /** Extra node options of the server process (profiling: `--cpu-prof`). */
+  serverExecArgv?: string[]
 }) => Promise<WebhookFigures>
 
-/**
- * HOOK (issue 5, item 5: webhooks). Not measured yet: this database part was written before the
- * payment functions (functions/stripe-webhook and the SQL that applies events) existed. Set this
- * to a WebhookBench that builds signed Stripe events for 1,000 distinct users (subscription
- * created/updated, invoice paid, checkout completed), POSTs them over HTTP to the local server on
- * Node at 8 and 32 concurrent clients, then replays the stream as duplicates; target >= 1,500
- * events/s. run-bench.ts calls it after the database figures and reports "not measured yet" while
- * it is undefined.
- */
-export const webhookBench: WebhookBench | undefined = undefined
+/** Distinct users whose Stripe lives the stream carries. */
+export const WEBHOOK_USERS = 1000
 
-/** The note printed in place of the webhook figures. */
-export const WEBHOOKS_NOT_MEASURED: WebhooksNotMeasured = {
-  measured: false,
-  note: 'not measured yet: the webhook benchmark is still to be written (hook in bench/lib/webhooks.ts)',
+/** Concurrent clients (keep-alive connections) of the measured windows. */
+export const WEBHOOK_LEVELS = [8, 32] as const
+
+/** The tables applying a Stripe event writes. */
+const WRITTEN_TABLES = [
+  'tollgate_private.webhook_events',
+  'tollgate_private.provider_refs',
+  'tollgate_private.customers',
+  'tollgate_private.audit_log',
+  'tollgate_private.usage_counters',
+  'tollgate.subscriptions',
+  'tollgate.invoices',
+]
+
+const WEBHOOK_SECRET = 'whsec_tollgate_bench'
+const STRIPE_KEY = 'sk_test_tollgate_bench'
+const INSTANCE_ID = '00000000-0000-0000-0000-000000000000'
+
+// The stream is built on demand; it only has to be long enough for the first-delivery windows at
+// this rate (far above what 2 cores do), or the run stops with an error.
+const MAX_EVENTS_PER_SECOND = 10_000
+
+// Signing is client-side setup: done before each window, in chunks.
+const SIGN_CHUNK = 500
+
+/** Deliveries in one order over the stream (first pass, or the replay), prepared ahead. */
+type Feed = {
+  /** Deliveries taken so far. */
+  taken: () => number
+  /** The stream index of the delivery at `position` of this order. */
+  indexAt: (position: number) => number
+  /** Builds and signs the next `count` deliveries now (outside any window). */
+  prepare: (count: number) => Promise<void>
+  next: () => Promise<{ index: number; delivery: Delivery }>
+  /** Deliveries built on demand since the last call (the prepared ones ran out). */
+  takeSignedOnDemand: () => number
+}
+
+const sign = (stream: WebhookStream, index: number): Promise<Delivery> =>
+  signedDelivery(stream.build(index).body, WEBHOOK_SECRET)
+
+const feed = (stream: WebhookStream, order: (taken: number) => number): Feed => {
+  let taken = 0
+  let ready: Delivery[] = []
+  let readyFrom = 0
+  let onDemand = 0
+  return {
+    taken: () => taken,
+    indexAt: order,
+    prepare: async (count) => {
+      ready = []
+      readyFrom = taken
+      for (let at = 0; at < count; at += SIGN_CHUNK) {
+        const chunk = Array.from({ length: Math.min(SIGN_CHUNK, count - at) }, (_, k) =>
+          sign(stream, order(taken + at + k)),
+        )
+        ready.push(...(await Promise.all(chunk)))
+      }
+    },
+    next: async () => {
+      const position = taken++
+      const index = order(position)
+      const prepared = ready[position - readyFrom]
+      if (prepared) return { index, delivery: prepared }
+      onDemand++
+      return { index, delivery: await sign(stream, index) }
+    },
+    takeSignedOnDemand: () => {
+      const count = onDemand
+      onDemand = 0
+      return count
+    },
+  }
+}
+
+/** Inserts `count` users into auth.users, with their counters; returns their ids. */
+export const insertWebhookUsers = async (sql: postgres.Sql, count: number): Promise<string[]> => {
+  const rows = await sql<{ id: string }[]>`
+    insert into auth.users (
+      id, instance_id, aud, role, email, encrypted_password, email_confirmed_at,
+      raw_app_meta_data, raw_user_meta_data, created_at, updated_at
+    )
+    select gen_random_uuid(), ${INSTANCE_ID}::uuid, 'authenticated', 'authenticated',
+      'bench-webhook-' || g || '@example.test', '', now(),
+      '{"provider": "email", "providers": ["email"]}'::jsonb, '{}'::jsonb, now(), now()
+    from generate_series(1, ${count}::int) g
+    order by g
+    returning id::text`
+  const ids = rows.map((row) => row.id)
+  // Steady state, as for the other figures: their free-plan counters exist.
+  await sql`select tollgate_private.sync_usage_counters(u, now()) from unnest(${ids}::uuid[]) u`
+  return ids
+}
+
+/** Everything the webhook may write for the stream's users, as one digest. */
+const fingerprint = async (sql: postgres.Sql, users: string[]): Promise<string> => {
+  const [row] = await sql<{ digest: string; rows: number }[]>`
+    with u as (select unnest(${users}::uuid[]) as id)
+    select md5(coalesce(string_agg(x, E'\n' order by x), '')) as digest, count(*)::int as rows
+    from (
+      select s::text as x from tollgate.subscriptions s where s.user_id in (select id from u)
+      union all select i::text from tollgate.invoices i where i.user_id in (select id from u)
+      union all select c::text from tollgate_private.customers c
+        where c.user_id in (select id from u)
+      union all select r::text from tollgate_private.provider_refs r where r.provider = 'stripe'
+      union all select a::text from tollgate_private.audit_log a
+        where a.user_id in (select id from u)
+      union all select c::text from tollgate_private.usage_counters c
+        where c.user_id in (select id from u)
+    ) t`
+  return `${row?.digest} (${row?.rows} rows)`
+}
+
+type Ledger = {
+  event_id: string
+  type: string
+  attempts: number
+  processed: boolean
+  outcome: string | null
+  error: string | null
+}
+
+type SubscriptionRow = {
+  user_id: string
+  plan_id: string
+  status: string
+  start: number
+  end: number
+}
+
+/** Checks the ledger and the users' state against what was delivered; returns the problems. */
+const checkApplied = async (
+  sql: postgres.Sql,
+  stream: WebhookStream,
+  users: string[],
+  firstDeliveries: number,
+  deliveries: Uint16Array,
+): Promise<{ problems: string[]; stale: number; summary: string }> => {
+  const problems: string[] = []
+  const ledger = await sql<Ledger[]>`
+    select event_id, type, attempts, processed_at is not null as processed, outcome, error
+    from tollgate_private.webhook_events
+    where provider = 'stripe'`
+  const byId = new Map(ledger.map((row) => [row.event_id, row]))
+  if (ledger.length !== firstDeliveries) {
+    problems.push(`${ledger.length} ledger rows for ${firstDeliveries} distinct events delivered`)
+  }
+  let stale = 0
+  let notOnce = 0
+  const wrong: string[] = []
+  for (let index = 0; index < firstDeliveries; index++) {
+    const id = stream.idOf(index)
+    const row = byId.get(id)
+    const type = stream.typeOf(index)
+    const outcomes = type.startsWith('customer.subscription.') ? ['applied', 'stale'] : ['applied']
+    if (row?.outcome === 'stale') stale++
+    const ok =
+      row !== undefined &&
+      row.type === type &&
+      row.processed &&
+      row.error === null &&
+      row.outcome !== null &&
+      outcomes.includes(row.outcome) &&
+      row.attempts === deliveries[index]
+    if (!ok) notOnce++
+    if (!ok && wrong.length < 5) {
+      wrong.push(
+        row === undefined
+          ? `${id} (${type}) not in the ledger`
+          : `${id} (${type}): processed ${row.processed}, outcome ${row.outcome}, error ` +
+              `${row.error}, attempts ${row.attempts} for ${deliveries[index]} deliveries`,
+      )
+    }
+  }
+  if (notOnce > 0) {
+    problems.push(`${notOnce} events not recorded once and processed: ${wrong.join('; ')}`)
+  }
+
+  const subscriptions = await sql<SubscriptionRow[]>`
+    select user_id::text, plan_id, status,
+      extract(epoch from current_period_start)::bigint::int as start,
+      extract(epoch from current_period_end)::bigint::int as end
+    from tollgate.subscriptions where user_id = any(${users}::uuid[])`
+  const invoices = await sql<{ user_id: string; invoices: number; unpaid: number }[]>`
+    select user_id::text, count(*)::int as invoices,
+      count(*) filter (where status <> 'paid' or amount_paid <> amount_due
+        or subscription_id is null)::int as unpaid
+    from tollgate.invoices where user_id = any(${users}::uuid[])
+    group by user_id`
+  const [audit] = await sql<{ repeated: number }[]>`
+    select (count(*) - count(distinct reason))::int as repeated
+    from tollgate_private.audit_log
+    where user_id = any(${users}::uuid[]) and reason like 'stripe:%'`
+  const subscriptionsOf = new Map<string, SubscriptionRow[]>()
+  for (const row of subscriptions) {
+    subscriptionsOf.set(row.user_id, [...(subscriptionsOf.get(row.user_id) ?? []), row])
+  }
+  const invoicesOf = new Map(invoices.map((row) => [row.user_id, row]))
+  const off: string[] = []
+  for (const want of stream.expected(firstDeliveries)) {
+    const rows = subscriptionsOf.get(want.userId) ?? []
+    const invoice = invoicesOf.get(want.userId)
+    const sub = rows[0]
+    const ok =
+      want.planId === null
+        ? rows.length === 0 && invoice === undefined
+        : rows.length === 1 &&
+          sub?.plan_id === want.planId &&
+          sub.status === 'active' &&
+          sub.start === want.periodStart &&
+          sub.end === want.periodEnd &&
+          (invoice?.invoices ?? 0) === want.invoices &&
+          (invoice?.unpaid ?? 0) === 0
+    if (!ok) {
+      off.push(
+        `${want.userId}: ${JSON.stringify(rows)} invoices ${JSON.stringify(invoice)}, ` +
+          `want ${JSON.stringify(want)}`,
+      )
+    }
+  }
+  if (off.length > 0) {
+    problems.push(`${off.length} users not in the expected state: ${off.slice(0, 2).join('; ')}`)
+  }
+  if ((audit?.repeated ?? 0) !== 0) {
+    problems.push(`${audit?.repeated} audit rows repeat an event (applied twice)`)
+  }
+  const types = new Set<string>()
+  for (let index = 0; index < firstDeliveries; index++) types.add(stream.typeOf(index))
+  const summary =
+    `${firstDeliveries} events (${[...types].sort().join(', ')}) in the ledger once each, ` +
+    `processed, attempts = deliveries (${stale} stale); ${users.length} users' subscriptions ` +
+    `and invoices as the newest events say`
+  return { problems, stale, summary }
+}
+
+type Level = {
+  clients: number
+  replay: 'first' | 'duplicate'
+}
+
+/** The webhook benchmark (issue 5 item 5); see bench/README.md. */
+export const webhookBench: WebhookBench = async ({
+  database,
+  quick,
+  warmupMs: givenWarmupMs,
+  measureMs: givenMeasureMs,
+  log = () => {},
+  serverExecArgv = [],
+}) => {
+  // Quick mode checks correctness only; short windows keep it to a few seconds.
+  const warmupMs = quick ? Math.min(givenWarmupMs, 250) : givenWarmupMs
+  const measureMs = quick ? Math.min(givenMeasureMs, 500) : givenMeasureMs
+  // After the window's deliveries are signed (seconds in full mode), sockets and caches warm again.
+  const rewarmMs = quick ? 0 : Math.min(warmupMs, 300)
+  const ownerSql = postgres(database.ownerUrl, { max: 1, onnotice: () => {} })
+  const superSql = postgres(database.superUrl, { max: 1, onnotice: () => {} })
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-webhooks-'))
+  const children: Child[] = []
+  try {
+    const users = await insertWebhookUsers(ownerSql, WEBHOOK_USERS)
+    const firstSeconds = (WEBHOOK_LEVELS.length * (warmupMs + rewarmMs + measureMs)) / 1000
+    const stream = createWebhookStream(users, Math.ceil(MAX_EVENTS_PER_SECOND * firstSeconds))
+    const deliveries = new Uint16Array(stream.length)
+
+    // The fake Stripe answers the subscription fetch of checkout events with month 0's snapshot.
+    const stripe = await startChild(
+      { start: 'stripe', subscriptions: users.map((_, user) => stream.initialSubscription(user)) },
+      dir,
+    )
+    children.push(stripe)
+    const server = await startChild(
+      {
+        start: 'server',
+        bindings: {
+          DATABASE_URL: database.ownerUrl,
+          STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          STRIPE_SECRET_KEY: STRIPE_KEY,
+          STRIPE_API_BASE: stripe.url,
+        },
+      },
+      dir,
+      serverExecArgv,
+    )
+    children.push(server)
+    const endpoint = `${server.url}/functions/v1/stripe-webhook`
+    log(`webhooks: ${users.length} users; server pid ${server.pid}, fake Stripe pid ${stripe.pid}`)
+
+    const first = feed(stream, (taken) => {
+      if (taken >= stream.length) {
+        throw new Error('the webhook stream ran out: raise MAX_EVENTS_PER_SECOND')
+      }
+      return taken
+    })
+    let firstDeliveries = 0
+    const replay = feed(stream, (taken) => taken % firstDeliveries)
+    const failures: string[] = []
+    let failed = 0
+
+    const callOf =
+      (client: WebhookClient, source: Feed): Call =>
+      async () => {
+        const { index, delivery } = await source.next()
+        deliveries[index] = (deliveries[index] ?? 0) + 1
+        const answer = await client.post(delivery)
+        if (answer.status === 200) return true
+        failed++
+        if (failures.length < 3) failures.push(`${answer.status} ${answer.body.slice(0, 300)}`)
+        return false
+      }
+
+    // A window with its CPU use: Postgres, the server and fake Stripe processes, this client.
+    const windowOf = async (client: WebhookClient, clients: number, source: Feed) => {
+      const calls = Array.from({ length: clients }, () => callOf(client, source))
+      const pgBefore = cpuSnapshot(database.cluster)
+      const serverBefore = server.cpuUs()
+      const stripeBefore = stripe.cpuUs()
+      const stats = await runPhase(calls, measureMs)
+      const cpu = cpuSince(database.cluster, pgBefore)
+      const serverAfter = server.cpuUs()
+      const stripeAfter = stripe.cpuUs()
+      const since = (before: number | null, after: number | null) =>
+        before === null || after === null ? null : after - before
+      return {
+        stats,
+        pgUs: cpu.serverUs,
+        clientUs: cpu.clientUs,
+        serverUs: since(serverBefore, serverAfter),
+        stripeUs: since(stripeBefore, stripeAfter),
+      }
+    }
+
+    let guessRate = 2000
+    const measure = async (level: Level, source: Feed): Promise<WebhookRow> => {
+      const { clients } = level
+      await superSql`checkpoint`
+      await source.prepare(Math.ceil((guessRate * 2 * warmupMs) / 1000) + 100)
+      const warmClient = webhookClient(endpoint, clients)
+      const warm = await runPhase(
+        Array.from({ length: clients }, () => callOf(warmClient, source)),
+        warmupMs,
+      ).finally(() => warmClient.close())
+      // Steady state: the tables the webhook writes were empty when the setup analyzed them, and
+      // the server's sessions would keep seq-scan plans until autovacuum's analyze (a minute
+      // later) invalidates them; a deployed Tollgate has their statistics (see NOTES.md).
+      await superSql`analyze ${superSql.unsafe(WRITTEN_TABLES.join(', '))}`
+      guessRate = warm.allCalls / warm.seconds
+      await source.prepare(Math.ceil((guessRate * 2 * (rewarmMs + measureMs)) / 1000) + 500)
+      // New sockets: the server closes keep-alive sockets idle for 5 s (signing can take that).
+      const client = webhookClient(endpoint, clients)
+      const measured = await (async () => {
+        await runPhase(
+          Array.from({ length: clients }, () => callOf(client, source)),
+          rewarmMs,
+        )
+        source.takeSignedOnDemand()
+        const from = source.taken()
+        return { from, ...(await windowOf(client, clients, source)) }
+      })().finally(() => client.close())
+      const { stats } = measured
+      const mix: Record<string, number> = {}
+      for (let position = measured.from; position < source.taken(); position++) {
+        const type = stream.typeOf(source.indexAt(position))
+        mix[type] = (mix[type] ?? 0) + 1
+      }
+      const perEvent = (us: number | null): number | null =>
+        us === null || stats.allCalls === 0 ? null : us / stats.allCalls
+      const shown = toFigure(stats)
+      const row: WebhookRow = {
+        clients,
+        replay: level.replay,
+        eventsPerSecond: shown.tps,
+        p50Ms: shown.p50Ms,
+        p99Ms: shown.p99Ms,
+        events: stats.calls,
+        seconds: stats.seconds,
+        pgCpuUs: perEvent(measured.pgUs),
+        serverCpuUs: perEvent(measured.serverUs),
+        stripeCpuUs: perEvent(measured.stripeUs),
+        clientCpuUs: perEvent(measured.clientUs),
+        signedInWindow: source.takeSignedOnDemand(),
+        mix,
+      }
+      log(
+        `webhooks (${level.replay}) @${clients}: ${row.eventsPerSecond.toFixed(0)} events/s, ` +
+          `p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms; CPU us/event pg ` +
+          `${row.pgCpuUs?.toFixed(0)}, server ${row.serverCpuUs?.toFixed(0)}, fake Stripe ` +
+          `${row.stripeCpuUs?.toFixed(0)}, client ${row.clientCpuUs?.toFixed(0)}`,
+      )
+      return row
+    }
+
+    const rows: WebhookRow[] = []
+    for (const clients of WEBHOOK_LEVELS) {
+      rows.push(await measure({ clients, replay: 'first' }, first))
+    }
+    firstDeliveries = first.taken()
+    const before = await fingerprint(ownerSql, users)
+    for (const clients of WEBHOOK_LEVELS) {
+      rows.push(await measure({ clients, replay: 'duplicate' }, replay))
+    }
+    const after = await fingerprint(ownerSql, users)
+
+    const checked = await checkApplied(ownerSql, stream, users, firstDeliveries, deliveries)
+    const problems = [...checked.problems]
+    if (failed > 0) {
+      problems.unshift(`${failed} deliveries not answered 200: ${failures.join('; ')}`)
+    }
+    if (before !== after) {
+      problems.push(`the duplicates changed state: ${before} before, ${after} after`)
+    }
+    const signed = rows.reduce((n, row) => n + row.signedInWindow, 0)
+    const detail =
+      problems.length > 0
+        ? problems.join('; ')
+        : `${checked.summary}; ${replay.taken()} duplicate deliveries answered 200 and changed ` +
+          `nothing (${before})` +
+          (signed > 0 ? `; ${signed} events were signed inside a window` : '')
+    return {
+      measured: true,
+      rows,
+      appliedOnce: problems.length === 0,
+      detail,
+      method: {
+        users: users.length,
+        warmupSeconds: warmupMs / 1000,
+        measureSeconds: measureMs / 1000,
+        firstDeliveries,
+        duplicateDeliveries: replay.taken(),
+        stale: checked.stale,
+        server:
+          'functions served by packages/local gateway + serveHttp in a child process ' +
+          '(node --import tsx), fake Stripe API in another; client node:http keep-alive',
+      },
+    }
+  } catch (error) {
+    for (const child of children) process.stderr.write(`--- ${child.logFile}\n${child.tail()}\n`)
+    throw error
+  } finally {
+    for (const child of children) await child.stop()
+    await ownerSql.end()
+    await superSql.end()
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
