@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
+import { run, type RunResult } from '../schema/scratch.ts'
 
 /** The output and exit code of a command. */
-export type CommandResult = { code: number | null; stdout: string; stderr: string }
+export type CommandResult = RunResult
 
 /** Options of `runCommand`: working directory, extra environment, and a kill timeout in ms. */
 export type CommandOptions = { cwd?: string; env?: Record<string, string>; timeout?: number }
@@ -26,19 +26,10 @@ export const runCommand = (
   args: string[],
   options: CommandOptions = {},
 ): Promise<CommandResult> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { ...baseEnv(), ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: options.timeout ?? 30_000,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  run(file, args, {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...baseEnv(), ...options.env },
+    timeout: options.timeout ?? 30_000,
   })
 
 /** The Supabase CLI the project pins (npm `supabase`). */

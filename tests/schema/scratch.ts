@@ -41,10 +41,18 @@ export const buildScratch = async (
 /** The output and exit code of a command. */
 export type RunResult = { code: number | null; stdout: string; stderr: string }
 
-/** Runs a command to completion without a shell. */
-export const run = (file: string, args: string[], cwd?: string): Promise<RunResult> =>
+/** Where and how `run` runs a command: working directory, environment, kill timeout in ms. */
+export type RunOptions = { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number }
+
+/** Runs a command to completion without a shell (options: a working directory, or RunOptions). */
+export const run = (
+  file: string,
+  args: string[],
+  options: string | RunOptions = {},
+): Promise<RunResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const { cwd, env, timeout } = typeof options === 'string' ? { cwd: options } : options
+    const child = spawn(file, args, { cwd, env, timeout, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
