@@ -53,16 +53,16 @@ begin
 
   -- SLOW PATH: the counter is missing, its period has ended, or its plan must be checked again.
   if not exists (select from auth.users u where u.id = apply_usage.user_id) then
-    raise exception 'Unknown user %', apply_usage.user_id
-      using errcode = 'NOUSR', hint = 'The user must exist in auth.users.';
+    perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
+      hint => 'The user must exist in auth.users.');
   end if;
   if not exists (select from tollgate.plan_limits l where l.metric = apply_usage.metric)
     and not exists (
       select from tollgate_private.usage_counters c
       where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
     ) then
-    raise exception 'Unknown metric %', apply_usage.metric
-      using errcode = 'NOMET', hint = 'Metrics are the ones named in tollgate.plan_limits.';
+    perform tollgate_private.raise_error('NOMET', format('Unknown metric %s', apply_usage.metric),
+      hint => 'Metrics are the ones named in tollgate.plan_limits.');
   end if;
 
   select e.* into v_entitlement from tollgate_private.entitlement(apply_usage.user_id, apply_usage.as_of) e;
@@ -82,8 +82,10 @@ begin
 
   if apply_usage.delta < 0 then
     if v_row.period <> 'never' then
-      raise exception 'Only never-resetting metrics can be released; % resets every %', apply_usage.metric, v_row.period
-        using errcode = 'GAUGE', hint = 'Usage of a resetting metric is not given back.';
+      perform tollgate_private.raise_error('GAUGE',
+        format('Only never-resetting metrics can be released; %s resets every %s',
+          apply_usage.metric, v_row.period),
+        hint => 'Usage of a resetting metric is not given back.');
     end if;
     update tollgate_private.usage_counters c
     set used = greatest(c.used + apply_usage.delta, 0),

@@ -17,15 +17,15 @@ declare
   v_constraint text;
 begin
   if record_usage.user_id is null then
-    raise exception 'No user given' using errcode = 'NOUSR', hint = 'Sign in, or pass a user id.';
+    perform tollgate_private.raise_error('NOUSR', 'No user given', hint => 'Sign in, or pass a user id.');
   end if;
   if record_usage.metric is null or record_usage.metric !~ '^[a-z][a-z0-9_]{0,62}$' then
-    raise exception 'Unknown metric %', coalesce(record_usage.metric, '(null)')
-      using errcode = 'NOMET', hint = 'Metrics are the ones named in tollgate.plan_limits.';
+    perform tollgate_private.raise_error('NOMET',
+      format('Unknown metric %s', coalesce(record_usage.metric, '(null)')),
+      hint => 'Metrics are the ones named in tollgate.plan_limits.');
   end if;
   if record_usage.idempotency_key is not null and length(record_usage.idempotency_key) not between 1 and 255 then
-    raise exception 'The idempotency key must be 1 to 255 characters'
-      using errcode = 'BADKY';
+    perform tollgate_private.raise_error('BADKY', 'The idempotency key must be 1 to 255 characters');
   end if;
 
   if record_usage.idempotency_key is null then
@@ -67,10 +67,10 @@ begin
   end if;
 
   if v_event.metric <> record_usage.metric or v_event.amount <> record_usage.delta then
-    raise exception 'This idempotency key was used for a different request'
-      using errcode = 'IDKEY',
-            detail = format('first used for %s %s', v_event.metric, v_event.amount),
-            hint = 'Use a new key for a new request.';
+    perform tollgate_private.raise_error('IDKEY',
+      'This idempotency key was used for a different request',
+      detail => format('first used for %s %s', v_event.metric, v_event.amount),
+      hint => 'Use a new key for a new request.');
   end if;
   return v_event.result;
 end;

@@ -13,8 +13,8 @@ set search_path = ''
 as $$
 begin
   if consume_usage.amount is null or consume_usage.amount <= 0 then
-    raise exception 'amount must be a whole number greater than 0'
-      using errcode = 'INAMT', detail = format('got %s', coalesce(consume_usage.amount::text, 'null'));
+    perform tollgate_private.raise_error('INAMT', 'amount must be a whole number greater than 0',
+      detail => format('got %s', coalesce(consume_usage.amount::text, 'null')));
   end if;
   return tollgate_private.record_usage(
     consume_usage.user_id, consume_usage.metric, consume_usage.amount, consume_usage.idempotency_key,

@@ -13,8 +13,8 @@ set search_path = ''
 as $$
 begin
   if release_usage.amount is null or release_usage.amount <= 0 then
-    raise exception 'amount must be a whole number greater than 0'
-      using errcode = 'INAMT', detail = format('got %s', coalesce(release_usage.amount::text, 'null'));
+    perform tollgate_private.raise_error('INAMT', 'amount must be a whole number greater than 0',
+      detail => format('got %s', coalesce(release_usage.amount::text, 'null')));
   end if;
   return tollgate_private.record_usage(
     release_usage.user_id, release_usage.metric, -release_usage.amount, release_usage.idempotency_key,

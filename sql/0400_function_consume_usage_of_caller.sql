@@ -9,7 +9,7 @@ declare
   v_user_id uuid := tollgate_private.caller_id();
 begin
   if v_user_id is null then
-    raise exception 'Sign in to consume usage' using errcode = 'NOJWT';
+    perform tollgate_private.raise_error('NOJWT', 'Sign in to consume usage');
   end if;
   -- The caller never chooses the time: a client must not move its own period.
   return tollgate_private.consume_usage(

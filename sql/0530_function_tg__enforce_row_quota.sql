@@ -13,9 +13,9 @@ declare
   v_result jsonb;
 begin
   if v_metric is null then
-    raise exception 'tg__enforce_row_quota needs the metric as its first argument'
-      using errcode = 'TGCFG',
-            hint = 'create trigger ... execute function tollgate_private.tg__enforce_row_quota(''projects'', ''user_id'')';
+    perform tollgate_private.raise_error('TGCFG',
+      'tg__enforce_row_quota needs the metric as its first argument',
+      hint => 'create trigger ... execute function tollgate_private.tg__enforce_row_quota(''projects'', ''user_id'')');
   end if;
   if tg_op in ('INSERT', 'UPDATE') then
     v_new_owner := (to_jsonb(new) ->> v_owner_column)::uuid;
@@ -27,8 +27,8 @@ begin
     return null;
   end if;
   if tg_op <> 'DELETE' and v_new_owner is null then
-    raise exception 'A row counted against metric % needs an owner in column %', v_metric, v_owner_column
-      using errcode = 'NOOWN';
+    perform tollgate_private.raise_error('NOOWN',
+      format('A row counted against metric %s needs an owner in column %s', v_metric, v_owner_column));
   end if;
 
   -- Give back first (an owner change moves one unit from the old owner to the new one). Only
@@ -43,10 +43,10 @@ begin
   if v_new_owner is not null then
     v_result := tollgate_private.consume_usage(v_new_owner, v_metric, 1, null, now());
     if not (v_result ->> 'allowed')::boolean then
-      raise exception 'Quota for % is used up (% of %)', v_metric, v_result ->> 'used', v_result ->> 'quota'
-        using errcode = 'QUOTA',
-              detail = v_result::text,
-              hint = 'Upgrade the plan or remove something first.';
+      perform tollgate_private.raise_error('QUOTA',
+        format('Quota for %s is used up (%s of %s)', v_metric, v_result ->> 'used', v_result ->> 'quota'),
+        detail => v_result::text,
+        hint => 'Upgrade the plan or remove something first.');
     end if;
   end if;
   return null;

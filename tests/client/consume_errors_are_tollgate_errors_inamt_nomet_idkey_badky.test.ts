@@ -11,8 +11,8 @@ afterAll(() => stack.close())
 const apiCallsUsed = async (caller: Awaited<ReturnType<ClientStack['signIn']>>) =>
   (await caller.tollgate.myUsage()).find((usage) => usage.metric === 'api_calls')?.used
 
-// Through PostgREST a custom SQLSTATE answers 400 whatever the registry says: PostgREST maps
-// only standard classes, P0001 and PTxxx (docs.postgrest.org, errors: HTTP status codes).
+// PostgREST answers a custom SQLSTATE 400, so the SQL raises the codes whose registry status is
+// another one in PostgREST's PGRST form (tollgate_private.raise_error), so each keeps its status.
 describe('consume() failures', () => {
   it('rejects an amount that is not positive (INAMT) and counts nothing', async () => {
     const caller = await stack.signIn()
@@ -31,20 +31,20 @@ describe('consume() failures', () => {
     expect(await apiCallsUsed(caller)).toBe(0)
   })
 
-  it('rejects an unknown metric (NOMET) with its hint', async () => {
+  it('rejects an unknown metric (NOMET, 404) with its hint', async () => {
     const caller = await stack.signIn()
 
     const error = await failureOf(caller.tollgate.consume('no_such_metric'))
 
     expect(error).toMatchObject({
       code: 'NOMET',
-      status: 400,
+      status: 404,
       message: 'Unknown metric no_such_metric',
       hint: 'Metrics are the ones named in tollgate.plan_limits.',
     })
   })
 
-  it('rejects an idempotency key reused for another request (IDKEY) or too long (BADKY)', async () => {
+  it('rejects a key reused for another request (IDKEY, 409) or too long (BADKY, 400)', async () => {
     const caller = await stack.signIn()
     await caller.tollgate.consume('api_calls', 2, 'key-1')
 
@@ -53,7 +53,7 @@ describe('consume() failures', () => {
 
     expect(reused).toMatchObject({
       code: 'IDKEY',
-      status: 400,
+      status: 409,
       details: 'first used for api_calls 2',
       hint: 'Use a new key for a new request.',
     })

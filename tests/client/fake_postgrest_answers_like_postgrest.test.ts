@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFakePostgrest, type FakePostgrest } from '../helpers/fake-postgrest.ts'
+import { appSchemaName } from '../sql/row_quota/app_table.ts'
 import {
   type Caller,
   type ClientStack,
+  clientOfFake,
+  JWT_SECRET,
+  postgrestUrl,
   serviceKey,
   signToken,
   startClientStack,
@@ -90,7 +95,7 @@ describe('the fake PostgREST', () => {
     ])
   })
 
-  it('maps database errors as PostgREST does: 403 for a signed-in 42501, 400 for our codes', async () => {
+  it('maps database errors as PostgREST: signed-in 42501 403, a custom code 400', async () => {
     const privileged = await rest('POST', 'rpc/service_role_consume_usage', {
       body: { user_id: user.id, metric: 'api_calls' },
     })
@@ -109,6 +114,33 @@ describe('the fake PostgREST', () => {
         hint: null,
       },
     })
+  })
+
+  it('answers a RAISE SQLSTATE PGRST with the status and body it carries (NOMET 404)', async () => {
+    const unknown = await rest('POST', 'rpc/consume_usage', { body: { metric: 'no_such_metric' } })
+
+    expect(unknown).toEqual({
+      status: 404,
+      type: 'application/json; charset=utf-8',
+      body: {
+        code: 'NOMET',
+        message: 'Unknown metric no_such_metric',
+        details: null,
+        hint: 'Metrics are the ones named in tollgate.plan_limits.',
+      },
+    })
+    expect(stack.postgrest.requests.at(-1)).toMatchObject({ status: 404, code: 'NOMET' })
+  })
+
+  it('inserts as PostgREST does: under the role’s privileges, 201 without a body', async () => {
+    // Clients may not write tollgate.plans: the database refuses (42501), answered 403.
+    expect(await rest('POST', 'plans', { body: { id: 'mine' } })).toMatchObject({
+      status: 403,
+      body: { code: '42501' },
+    })
+    expect(
+      await rest('POST', 'plans?columns=%22id%22,%22nope%22', { body: [{ id: 'mine' }] }),
+    ).toMatchObject({ status: 400, body: { code: 'PGRST204' } })
   })
 
   it('answers PostgREST’s own errors for unknown schemas, tables, functions and bad tokens', async () => {
@@ -138,7 +170,10 @@ describe('the fake PostgREST', () => {
       await rest('GET', 'plans', { headers: { accept: 'text/csv' } }),
       await rest('GET', 'plans', { headers: { 'accept-profile': 'public' } }),
       await rest('PATCH', 'plans?id=eq.pro', { body: { name: 'Mine' } }),
-      await rest('POST', 'plans', { body: { id: 'mine' } }),
+      await rest('POST', 'plans', {
+        body: { id: 'mine' },
+        headers: { prefer: 'return=representation' },
+      }),
     ]
 
     for (const answer of refused) {
@@ -149,5 +184,85 @@ describe('the fake PostgREST', () => {
     }
     expect(refused[1]?.body.message).toContain('id=like.pro*')
     expect(refused[6]?.body.message).toContain('PATCH /rest/v1/plans')
+  })
+})
+
+// PostgREST's parseRaisePGRST: the message a JSON object with string code and message, the
+// detail a JSON object with an integer status and a headers object; else 500 PGRST121.
+describe('the fake PostgREST and RAISE SQLSTATE PGRST', () => {
+  const schema = appSchemaName()
+  let raising: FakePostgrest
+  beforeAll(async () => {
+    await stack.sql.unsafe(`
+      create schema ${schema};
+      grant usage on schema ${schema} to authenticated;
+      create function ${schema}.raise_pgrst(message text, detail text) returns integer
+      language plpgsql set search_path = '' as $$
+      begin
+        raise sqlstate 'PGRST' using message = raise_pgrst.message, detail = raise_pgrst.detail;
+      end;
+      $$;
+      grant execute on function ${schema}.raise_pgrst(text, text) to authenticated;
+    `)
+    raising = createFakePostgrest({
+      databaseUrl: postgrestUrl(),
+      jwtSecret: JWT_SECRET,
+      schemas: [schema],
+      served: schema,
+    })
+  })
+  afterAll(async () => {
+    await raising?.close()
+    await stack.sql.unsafe(`drop schema if exists ${schema} cascade`)
+  })
+
+  const raise = async (message: unknown, detail: unknown) => {
+    const app = await clientOfFake(raising, user.token, schema)
+    const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value))
+    const { status, error } = await app.rpc('raise_pgrst', {
+      message: text(message),
+      detail: text(detail),
+    })
+    return { status, error }
+  }
+
+  it('answers the status, headers and body the error carries', async () => {
+    const body = { code: 'QUOTA', message: 'Used up', details: '3 of 3', hint: 'Upgrade' }
+    const answer = await raise(body, { status: 429, headers: { 'Retry-After': '60' } })
+    expect(answer).toMatchObject({ status: 429, error: body })
+    const response = await raising.fetch(
+      new Request(`http://fake.test/rest/v1/rpc/raise_pgrst`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          'content-profile': schema,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          message: JSON.stringify({ code: 'QUOTA', message: 'Used up' }),
+          detail: JSON.stringify({ status: 429, headers: { 'Retry-After': '60' } }),
+        }),
+      }),
+    )
+    expect(response.status).toBe(429)
+    expect(response.headers.get('retry-after')).toBe('60')
+    expect(await response.json()).toEqual({
+      code: 'QUOTA',
+      message: 'Used up',
+      details: null,
+      hint: null,
+    })
+  })
+
+  it.each([
+    ['a message that is not JSON', 'Used up', { status: 429, headers: {} }],
+    ['a message without a code', { message: 'Used up' }, { status: 429, headers: {} }],
+    ['a detail without headers', { code: 'QUOTA', message: 'Used up' }, { status: 429 }],
+    ['a textual status', { code: 'QUOTA', message: 'x' }, { status: '429', headers: {} }],
+  ])('answers 500 PGRST121 for %s', async (_name, message, detail) => {
+    expect(await raise(message, detail)).toMatchObject({
+      status: 500,
+      error: { code: 'PGRST121' },
+    })
   })
 })

@@ -95,7 +95,8 @@ const noRealtime = function NoRealtime(): never {
 const REALTIME = { transport: noRealtime as never }
 
 // PostgREST logs in as `authenticator`; with DATABASE_URL its password is unknown, so the owner.
-const postgrestUrl = (): string => {
+/** The database URL a fake PostgREST logs in with. */
+export const postgrestUrl = (): string => {
   if (inject('externalDatabase')) return inject('databaseUrl')
   const url = new URL(inject('databaseUrl'))
   url.username = 'authenticator'
@@ -190,6 +191,22 @@ export const startClientStack = async (env: Record<string, string> = {}): Promis
     },
   }
 }
+
+/** A supabase-js client that sends `token` to this fake PostgREST alone, `schema` its default. */
+export const clientOfFake = async (
+  postgrest: FakePostgrest,
+  token: string,
+  schema: string,
+): Promise<SupabaseClient<any, any, any>> =>
+  createClient('http://fake-postgrest.test', await signToken(anonClaims()), {
+    auth: AUTH_OFF,
+    realtime: REALTIME,
+    db: { schema },
+    global: {
+      headers: { Authorization: `Bearer ${token}` },
+      fetch: (input, init) => postgrest.fetch(new Request(input, init)),
+    },
+  })
 
 /** The service_role API key's claims, signed. */
 export const serviceKey = (): Promise<string> => signToken(serviceRoleClaims())

@@ -6,10 +6,13 @@
  *
  * Handled: `GET /rest/v1/<relation>?select=…&<col>=eq.<v>&<col>=[not.]in.(…)&order=…` with
  * one level of one-to-many embedding (`alias:relation(columns)`, `<alias>.order=…`), answered as a
- * JSON array or, for `Accept: application/vnd.pgrst.object+json`, one object; and
- * `POST /rest/v1/rpc/<function>` with a JSON object of named arguments. Anything else is answered
- * 400 `UNSUPPORTED` naming what the fake does not know, so a client that starts sending something
- * new fails its tests instead of being answered by guesswork.
+ * JSON array or, for `Accept: application/vnd.pgrst.object+json`, one object;
+ * `POST /rest/v1/rpc/<function>` with a JSON object of named arguments; and
+ * `POST /rest/v1/<table>[?columns=…]` with a JSON object or array of them, inserted as PostgREST
+ * does without a `Prefer` header (201, no body). Every request sets the `request.*` settings
+ * PostgREST sets (method, path, headers, cookies). Anything else is answered 400 `UNSUPPORTED`
+ * naming what the fake does not know, so a client that starts sending something new fails its
+ * tests instead of being answered by guesswork.
  */
 import { errors, jwtVerify, type JWTPayload } from 'jose'
 import postgres from 'postgres'
@@ -130,29 +133,53 @@ const statusOfSqlState = (code: string, authed: boolean): number => {
   return 400
 }
 
-// A database error as PostgREST answers it, `RAISE SQLSTATE 'PGRST'` with JSON message included.
-const fromDatabase = (error: postgres.PostgresError, authed: boolean): Answer => {
-  if (error.code === 'PGRST') {
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+const isOptionalText = (value: unknown): value is string | null | undefined =>
+  value === undefined || value === null || typeof value === 'string'
+
+// `RAISE SQLSTATE 'PGRST'` as PostgREST parses it (src/PostgREST/Error.hs, parseRaisePGRST):
+// the message a JSON object with string `code` and `message`, optional string `details` and
+// `hint`; the detail a JSON object with an integer `status` and a `headers` object of strings.
+const fromRaisePgrst = (error: postgres.PostgresError): Answer => {
+  const parse = (text: string | undefined): unknown => {
     try {
-      const body = JSON.parse(error.message) as Partial<ErrorBody>
-      const meta = JSON.parse(error.detail ?? '') as {
-        status: number
-        headers?: Record<string, string>
-      }
-      return new Answer(
-        meta.status,
-        {
-          code: String(body.code),
-          message: String(body.message),
-          details: body.details ?? null,
-          hint: body.hint ?? null,
-        },
-        meta.headers ?? {},
-      )
+      return text === undefined ? undefined : JSON.parse(text)
     } catch {
-      return pgrst(500, 'PGRST121', "Could not parse JSON in the 'RAISE SQLSTATE PGRST' error")
+      return undefined
     }
   }
+  const body = parse(error.message)
+  const meta = parse(error.detail)
+  const valid =
+    isRecord(body) &&
+    typeof body.code === 'string' &&
+    typeof body.message === 'string' &&
+    isOptionalText(body.details) &&
+    isOptionalText(body.hint) &&
+    isRecord(meta) &&
+    Number.isInteger(meta.status) &&
+    isRecord(meta.headers) &&
+    Object.values(meta.headers).every((value) => typeof value === 'string')
+  if (!valid) {
+    return pgrst(500, 'PGRST121', "Could not parse JSON in the 'RAISE SQLSTATE PGRST' error")
+  }
+  return new Answer(
+    meta.status as number,
+    {
+      code: body.code as string,
+      message: body.message as string,
+      details: (body.details as string | null | undefined) ?? null,
+      hint: (body.hint as string | null | undefined) ?? null,
+    },
+    meta.headers as Record<string, string>,
+  )
+}
+
+// A database error as PostgREST answers it, `RAISE SQLSTATE 'PGRST'` with JSON message included.
+const fromDatabase = (error: postgres.PostgresError, authed: boolean): Answer => {
+  if (error.code === 'PGRST') return fromRaisePgrst(error)
   const status = statusOfSqlState(error.code, authed)
   return new Answer(
     status,
@@ -374,7 +401,14 @@ type Routine = {
   plainInArgs: boolean
 }
 
-type Query = { text: string; params: string[]; readOnly: boolean; singular: boolean }
+type Query = {
+  text: string
+  params: string[]
+  readOnly: boolean
+  singular: boolean
+  /** An insert: answered 201 without a body, as PostgREST does without `Prefer: return=…`. */
+  created?: boolean
+}
 
 const buildRead = async (
   catalog: Catalog,
@@ -545,6 +579,77 @@ const buildCall = async (
   }
 }
 
+// ---- the insert ----
+
+const QUOTED_NAME = /^"([A-Za-z_][A-Za-z0-9_]*)"$/
+
+const buildInsert = async (
+  catalog: Catalog,
+  schema: string,
+  relation: string,
+  url: URL,
+  body: unknown,
+): Promise<Query> => {
+  const types = await catalog.columnsOf(schema, relation)
+  if (!types) {
+    throw pgrst(
+      404,
+      'PGRST205',
+      `Could not find the table '${schema}.${relation}' in the schema cache`,
+    )
+  }
+  const rows = Array.isArray(body) ? body : [body]
+  if (!rows.every(isRecord)) {
+    throw unsupported('an insert whose body is not a JSON object or an array of them')
+  }
+  let columns: string[]
+  const listed = url.searchParams.get('columns')
+  for (const key of url.searchParams.keys()) {
+    if (key !== 'columns') throw unsupported(`the query parameter ${key} on an insert`)
+  }
+  if (listed !== null) {
+    columns = listed.split(',').map((item) => {
+      const name = QUOTED_NAME.exec(item)?.[1] ?? (NAME.test(item) ? item : null)
+      if (name === null) throw unsupported(`the columns item "${item}"`)
+      return name
+    })
+  } else {
+    columns = Object.keys(rows[0] ?? {})
+    const same = (row: Record<string, unknown>) =>
+      Object.keys(row).length === columns.length && columns.every((name) => name in row)
+    if (!rows.every(same)) throw pgrst(400, 'PGRST102', 'All object keys must match')
+  }
+  for (const name of columns) {
+    if (!types.has(name)) {
+      throw pgrst(
+        400,
+        'PGRST204',
+        `Could not find the '${name}' column of '${relation}' in the schema cache`,
+      )
+    }
+  }
+  const table = `${ident(schema)}.${ident(relation)}`
+  const list = columns.map(ident).join(', ')
+  const record = columns.map((name) => `${ident(name)} ${types.get(name)}`).join(', ')
+  // Missing keys insert null (supabase-js's default, no `Prefer: missing=default`).
+  const text = columns.length
+    ? `with _pgrst_source as (
+        insert into ${table} (${list})
+        select ${list} from json_to_recordset($1::text::json) as _pgrst_body(${record})
+        returning 1)
+      select count(*)::int as rows, null::text as body from _pgrst_source`
+    : `with _pgrst_source as (
+        insert into ${table} default values returning 1)
+      select count(*)::int as rows, null::text as body from _pgrst_source`
+  return {
+    text,
+    params: columns.length ? [JSON.stringify(rows)] : [],
+    readOnly: false,
+    singular: false,
+    created: true,
+  }
+}
+
 const createCatalog = (sql: postgres.Sql): Catalog => ({
   columnsOf: async (schema, name) => {
     const rows = await sql<{ name: string | null; type: string | null }[]>`
@@ -587,20 +692,23 @@ const createCatalog = (sql: postgres.Sql): Catalog => ({
       where n.nspname = ${schema} and p.proname = ${name} and p.prokind = 'f'`,
 })
 
-const bodyOf = async (request: Request): Promise<Record<string, unknown>> => {
+const jsonOf = async (request: Request): Promise<unknown> => {
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/json(;|$)/.test(type)) throw unsupported(`Content-Type: ${type}`)
   const text = await request.text()
-  let value: unknown
   try {
-    value = text.trim() === '' ? {} : JSON.parse(text)
+    return text.trim() === '' ? {} : JSON.parse(text)
   } catch {
     throw pgrst(400, 'PGRST102', 'Empty or invalid json')
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+}
+
+const bodyOf = async (request: Request): Promise<Record<string, unknown>> => {
+  const value = await jsonOf(request)
+  if (!isRecord(value)) {
     throw unsupported('a function call whose body is not one JSON object of named arguments')
   }
-  return value as Record<string, unknown>
+  return value
 }
 
 const respond = (status: number, body: string, headers: Record<string, string> = {}): Response =>
@@ -633,6 +741,11 @@ export const createFakePostgrest = (options: FakePostgrestOptions): FakePostgres
     if (request.method === 'GET' && NAME.test(path)) {
       refuseHeaders(request, ['prefer', 'range'])
       return buildRead(catalog, schema, path, url, singularOf(request), maxRows)
+    }
+    if (request.method === 'POST' && NAME.test(path)) {
+      refuseHeaders(request, ['prefer', 'range'])
+      if (singularOf(request)) throw unsupported(`${OBJECT_TYPE} on an insert`)
+      return buildInsert(catalog, schema, path, url, await jsonOf(request))
     }
     throw unsupported(`${request.method} ${url.pathname}`)
   }
@@ -678,6 +791,9 @@ export const createFakePostgrest = (options: FakePostgrestOptions): FakePostgres
     }
     const [result] = rows
     const count = result?.rows ?? 0
+    if (query.created) {
+      return new Response(null, { status: 201, headers: { 'content-range': '*/*' } })
+    }
     if (query.singular && count !== 1) {
       throw pgrst(
         406,
