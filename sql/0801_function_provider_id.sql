@@ -1,15 +1,18 @@
+-- plpgsql for the reason in 0800_function_unix_time.sql: called on every webhook event.
 create function tollgate_private.provider_id(value jsonb)
 returns text
-language sql
+language plpgsql
 immutable
 security invoker
 set search_path = ''
 as $$
+begin
   -- Stripe's expandable fields are either an id string or the expanded object.
-  select case jsonb_typeof(provider_id.value)
+  return case jsonb_typeof(provider_id.value)
     when 'string' then provider_id.value #>> '{}'
     when 'object' then provider_id.value ->> 'id'
-  end
+  end;
+end;
 $$;
 
 comment on function tollgate_private.provider_id(jsonb) is

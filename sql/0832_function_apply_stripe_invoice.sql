@@ -35,6 +35,9 @@ begin
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for invoice %s', v_stripe_id));
   end if;
 
+  -- The user's lock, as apply_stripe_subscription takes it: an invoice applied while its
+  -- subscription's first event is in flight waits for it, then finds the subscription to link to.
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
   if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at, apply_stripe_invoice.event_id) then
     return jsonb_build_object('outcome', 'stale');
   end if;

@@ -37,6 +37,10 @@ begin
     return jsonb_build_object('outcome', 'ignored', 'error', 'not paid yet');
   end if;
 
+  -- The user's lock before the first write, as apply_stripe_subscription takes it before linking
+  -- the customer: a checkout and its subscription's event applied at once then queue on the lock,
+  -- instead of each waiting on what the other wrote (a deadlock, one side retried minutes later).
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
   perform tollgate_private.link_customer(
     v_user_id, 'stripe', tollgate_private.provider_id(apply_stripe_checkout.session -> 'customer'));
   if v_checkout_id is not null then

@@ -26,7 +26,10 @@ begin
         -- A failed first delivery was noted without these.
         api_version = coalesce(tollgate_private.webhook_events.api_version, excluded.api_version),
         event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
-        payload = excluded.payload
+        -- A processed event keeps the payload it was applied from (and the row is not rewritten
+        -- with its TOAST chunks on every duplicate).
+        payload = case when tollgate_private.webhook_events.processed_at is null then excluded.payload
+          else tollgate_private.webhook_events.payload end
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);

@@ -2,12 +2,12 @@ import { Hono, type Context } from 'hono'
 import {
   ApiError,
   CheckoutRequest,
+  envOf,
   notFound,
   onError,
   parseJson,
   PlanChangeRequest,
   PortalRequest,
-  readEnv,
   redirectUrl,
   requireEnv,
   requireUser,
@@ -19,11 +19,11 @@ import {
   type PlanRow,
   type PreparedCheckout,
 } from '../../packages/core/src/index.ts'
-import { createDb, dbUrlFrom, type Db, type DbTx } from '../../packages/db/src/client.ts'
+import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
 import {
-  createStripeClient,
   idempotencyKey,
   providerError,
+  stripeClientFor,
   stripeFailureOf,
 } from '../../packages/providers/stripe/src/index.ts'
 import {
@@ -32,29 +32,9 @@ import {
 } from '../../packages/providers/razorpay/src/index.ts'
 
 type BillingEnv = AuthEnv & { Bindings: Record<string, string | undefined> | undefined }
-type Stripe = ReturnType<typeof createStripeClient>
+type Stripe = ReturnType<typeof stripeClientFor>
 
-// One pool per database URL for the life of the isolate.
-const pools = new Map<string, Db>()
-const dbFor = (env: Env): Db => {
-  const url = dbUrlFrom(env)
-  const existing = pools.get(url)
-  if (existing) return existing
-  const db = createDb(url, { max: 5 })
-  pools.set(url, db)
-  return db
-}
-
-const runtimeEnv = (): Record<string, string | undefined> => {
-  const runtime = globalThis as {
-    Deno?: { env: { toObject(): Record<string, string> } }
-    process?: { env: Record<string, string | undefined> }
-  }
-  return runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}
-}
-
-// Tests pass variables as app.request's third argument; the runtime's own come first.
-const envOf = (c: Context<BillingEnv>): Env => readEnv({ ...runtimeEnv(), ...(c.env ?? {}) })
+const dbFor = (env: Env): Db => poolFor(env, { max: 5 })
 
 // Every call below is one SQL function returning one JSON value.
 const value = async <T>(rows: Promise<readonly { value?: unknown }[]>): Promise<T> =>
@@ -104,13 +84,13 @@ app.notFound(notFound)
 app.use(
   '*',
   requireUser<BillingEnv>((c) => {
-    const env = envOf(c as Context<BillingEnv>)
+    const env = envOf(c.env)
     return { jwtSecret: env.SUPABASE_JWT_SECRET, supabaseUrl: env.SUPABASE_URL }
   }),
 )
 
 app.post('/checkout', async (c) => {
-  const env = envOf(c)
+  const env = envOf(c.env)
   const user = c.get('user')
   const body = await parseJson(c, CheckoutRequest)
   // Redirect URLs the caller asked for are checked before anything is reserved.
@@ -135,7 +115,7 @@ app.post('/checkout', async (c) => {
   try {
     // A provider that is not configured fails here (NOCFG), and the catch gives the coupon back.
     if (body.provider === 'stripe') {
-      const stripe = createStripeClient(env)
+      const stripe = stripeClientFor(env)
       const successUrl = redirectUrl(env, body.success_url, 'success')
       const cancelUrl = redirectUrl(env, body.cancel_url, 'cancel')
       const customerId =
@@ -210,12 +190,12 @@ app.post('/checkout', async (c) => {
 })
 
 app.post('/verify-payment', async (c) => {
-  const env = envOf(c)
+  const env = envOf(c.env)
   const user = c.get('user')
   const body = await parseJson(c, VerifyPaymentRequest)
 
   if (body.provider === 'stripe') {
-    const stripe = createStripeClient(env)
+    const stripe = stripeClientFor(env)
     const session = await provider(
       () => stripe.checkout.sessions.retrieve(body.session_id, { expand: ['subscription'] }),
       'NOTFD',
@@ -254,10 +234,10 @@ app.post('/verify-payment', async (c) => {
 })
 
 app.post('/change-plan', async (c) => {
-  const env = envOf(c)
+  const env = envOf(c.env)
   const user = c.get('user')
   const body = await parseJson(c, PlanChangeRequest)
-  const stripe = createStripeClient(env)
+  const stripe = stripeClientFor(env)
   const db = dbFor(env)
   const change = await value<{ plan: PlanRow; live: Json }>(
     db`select tollgate_private.prepare_plan_change(${user.id}, ${body.plan_id}) as value`,
@@ -284,10 +264,10 @@ app.post('/cancel', (c) => cancelOrResume(c, true))
 app.post('/resume', (c) => cancelOrResume(c, false))
 
 app.post('/portal', async (c) => {
-  const env = envOf(c)
+  const env = envOf(c.env)
   const user = c.get('user')
   const body = await parseJson(c, PortalRequest, { allowEmpty: true })
-  const stripe = createStripeClient(env)
+  const stripe = stripeClientFor(env)
   const returnUrl = redirectUrl(env, body.return_url, 'return')
   const db = dbFor(env)
   const customer = await value<string | null>(
@@ -302,7 +282,7 @@ app.post('/portal', async (c) => {
 })
 
 const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<Response> => {
-  const env = envOf(c)
+  const env = envOf(c.env)
   const user = c.get('user')
   const db = dbFor(env)
   const live = await value<Json | null>(
@@ -319,7 +299,7 @@ const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<
     )
     return c.json({ subscription })
   }
-  const stripe = createStripeClient(env)
+  const stripe = stripeClientFor(env)
   const subscriptionId = String(live.provider_subscription_id)
   const action = cancel ? 'cancel' : 'resume'
   const updated = await provider(() =>
@@ -345,7 +325,7 @@ const switchToFree = async (
       (tx) => tx`select tollgate_private.set_local_subscription(${user.id}, 'end', now()) as value`,
     )
   }
-  const stripe = createStripeClient(env)
+  const stripe = stripeClientFor(env)
   const subscriptionId = String(live.provider_subscription_id)
   const canceled = await provider(() =>
     stripe.subscriptions.cancel(subscriptionId, undefined, {

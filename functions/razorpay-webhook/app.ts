@@ -1,10 +1,10 @@
-import { Hono, type Context } from 'hono'
+import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { type Env, type EnvSource, readEnv } from '../../packages/core/src/env.ts'
+import { type Env, type EnvSource, envOf } from '../../packages/core/src/env.ts'
 import { statusForCode } from '../../packages/core/src/errors.ts'
 import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
 import { log } from '../../packages/core/src/log.ts'
-import { createDb, type Db, dbUrlFrom } from '../../packages/db/src/client.ts'
+import { type Db, poolFor } from '../../packages/db/src/client.ts'
 import {
   parseRazorpayWebhook,
   verifyWebhookSignature,
@@ -22,33 +22,7 @@ export type RazorpayWebhookEnv = { Bindings: EnvSource }
 /** How the app reaches the database; default one pool per DATABASE_URL / SUPABASE_DB_URL. */
 export type RazorpayWebhookOptions = { db?: (env: Env) => Db }
 
-const pools = new Map<string, Db>()
-
-const poolFor = (env: Env): Db => {
-  const url = dbUrlFrom(env)
-  let db = pools.get(url)
-  if (!db) {
-    db = createDb(url, { applicationName: 'tollgate-razorpay-webhook' })
-    pools.set(url, db)
-  }
-  return db
-}
-
-type RuntimeGlobals = {
-  Deno?: { env: { toObject(): Record<string, string> } }
-  process?: { env: EnvSource }
-}
-
-// The runtime's variables, overridden by string bindings (on Deno.serve the second argument is
-// connection info, not variables: only strings count).
-const envOf = (c: Context<RazorpayWebhookEnv>): Env => {
-  const runtime = globalThis as unknown as RuntimeGlobals
-  const base = runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}
-  const bindings = Object.entries((c.env ?? {}) as Record<string, unknown>).filter(
-    (entry): entry is [string, string] => typeof entry[1] === 'string',
-  )
-  return readEnv({ ...base, ...Object.fromEntries(bindings) })
-}
+const poolOf = (env: Env): Db => poolFor(env, { applicationName: 'tollgate-razorpay-webhook' })
 
 const sqlStateOf = (error: unknown): string | null => {
   if (typeof error !== 'object' || error === null) return null
@@ -72,13 +46,13 @@ const tooBig = (): never => {
 
 /** The razorpay-webhook app (POST /razorpay-webhook), with the database access of your choice. */
 export const createRazorpayWebhookApp = (options: RazorpayWebhookOptions = {}) => {
-  const dbFor = options.db ?? poolFor
+  const dbFor = options.db ?? poolOf
   const app = new Hono<RazorpayWebhookEnv>().basePath('/razorpay-webhook')
   app.onError(onError)
   app.notFound(notFound)
 
   app.post('/', bodyLimit({ maxSize: RAZORPAY_WEBHOOK_BODY_LIMIT, onError: tooBig }), async (c) => {
-    const env = envOf(c)
+    const env = envOf(c.env)
     // Never another secret in its place: a webhook verified with the wrong key proves nothing.
     const secret = env.RAZORPAY_WEBHOOK_SECRET
     if (secret === undefined) {

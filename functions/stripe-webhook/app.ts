@@ -1,11 +1,11 @@
-import { type Context, Hono } from 'hono'
+import { Hono } from 'hono'
 import type Stripe from 'stripe'
-import { type Env, type EnvSource, readEnv, requireEnv } from '../../packages/core/src/env.ts'
+import { type Env, envOf, requireEnv } from '../../packages/core/src/env.ts'
 import { statusForCode } from '../../packages/core/src/errors.ts'
 import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
 import { log } from '../../packages/core/src/log.ts'
-import { createDb, type Db, dbUrlFrom } from '../../packages/db/src/client.ts'
-import { createStripeClient, providerError } from '../../packages/providers/stripe/src/client.ts'
+import { type Db, poolFor } from '../../packages/db/src/client.ts'
+import { providerError, stripeClientFor } from '../../packages/providers/stripe/src/client.ts'
 import { subscriptionToFetch } from '../../packages/providers/stripe/src/normalize.ts'
 import { readRawBody, verifyStripeWebhook } from '../../packages/providers/stripe/src/webhook.ts'
 
@@ -20,36 +20,7 @@ export type StripeWebhookDeps = {
 /** What apply_stripe_event answers. */
 type ApplyResult = { outcome: string; event_id: string; type: string; error?: string }
 
-// One pool per database URL for the isolate's lifetime.
-const pools = new Map<string, Db>()
-
-const poolFor = (env: Env): Db => {
-  const url = dbUrlFrom(env)
-  let db = pools.get(url)
-  if (!db) {
-    db = createDb(url, { applicationName: 'tollgate-stripe-webhook' })
-    pools.set(url, db)
-  }
-  return db
-}
-
-type RuntimeGlobals = {
-  Deno?: { env: { toObject(): Record<string, string> } }
-  process?: { env: EnvSource }
-}
-
-// The runtime's variables, overridden by the bindings a caller passes (tests: app.request's 3rd argument).
-const envOf = (c: Context): Env => {
-  const runtime = globalThis as unknown as RuntimeGlobals
-  const variables: EnvSource = { ...(runtime.Deno?.env.toObject() ?? runtime.process?.env ?? {}) }
-  const bindings: unknown = c.env
-  if (typeof bindings === 'object' && bindings !== null) {
-    for (const [name, value] of Object.entries(bindings)) {
-      if (typeof value === 'string' || value === undefined) variables[name] = value
-    }
-  }
-  return readEnv(variables)
-}
+const poolOf = (env: Env): Db => poolFor(env, { applicationName: 'tollgate-stripe-webhook' })
 
 const sqlStateOf = (error: unknown): string | null => {
   if (typeof error !== 'object' || error === null) return null
@@ -95,28 +66,39 @@ const failureOf = async (db: Db, event: Stripe.Event, raw: string, error: unknow
   return new ApiError('INTRN', { details: { code: state }, cause })
 }
 
-/** The subscription a paid checkout created, fetched now (SQL applies it with the checkout). */
+// Whether this event was applied already: a cheap read, so a duplicate needs nothing from Stripe.
+const processed = async (db: Db, event: Stripe.Event): Promise<boolean> => {
+  const [row] = await db<{ processed: boolean }[]>`
+    select tollgate_private.webhook_event_processed('stripe', ${event.id}) as processed`
+  return row?.processed === true
+}
+
+/**
+ * The subscription a paid checkout created, fetched now (SQL applies it with the checkout); null
+ * when there is none or the event was applied already (apply_stripe_event answers duplicate).
+ */
 const relatedOf = async (
   event: Stripe.Event,
   env: Env,
+  db: Db,
   stripeFor: (env: Env) => Stripe,
 ): Promise<string | null> => {
   const subscriptionId = subscriptionToFetch(event)
-  if (subscriptionId === null) return null
+  if (subscriptionId === null || (await processed(db, event))) return null
   const subscription = await stripeFor(env).subscriptions.retrieve(subscriptionId)
   return JSON.stringify({ subscription })
 }
 
 /** Builds the stripe-webhook app (POST /stripe-webhook, Stripe-Signature instead of a JWT). */
 export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
-  const dbFor = deps.db ?? poolFor
-  const stripeFor = deps.stripe ?? ((env: Env) => createStripeClient(env))
+  const dbFor = deps.db ?? poolOf
+  const stripeFor = deps.stripe ?? stripeClientFor
   const app = new Hono().basePath('/stripe-webhook')
   app.onError(onError)
   app.notFound(notFound)
 
   app.post('/', async (c) => {
-    const env = envOf(c)
+    const env = envOf(c.env)
     const secret = requireEnv(env, 'STRIPE_WEBHOOK_SECRET')
     const db = dbFor(env)
     const raw = await readRawBody(c.req.raw)
@@ -124,7 +106,7 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       ...(deps.now ? { now: deps.now() } : {}),
     })
     try {
-      const related = await relatedOf(event, env, stripeFor)
+      const related = await relatedOf(event, env, db, stripeFor)
       // Text, cast in SQL: the exact bytes Stripe signed are stored (postgres.js would re-encode a
       // jsonb parameter as a JSON string).
       const [row] = await db<{ result: ApplyResult }[]>`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readEnv, requireEnv } from './env.ts'
+import { envOf, readEnv, requireEnv } from './env.ts'
 import type { ApiError } from './http.ts'
 
 const thrownBy = (fn: () => unknown): ApiError => {
@@ -29,6 +29,15 @@ describe('readEnv', () => {
       STRIPE_API_BASE: 'http://127.0.0.1:12111',
       PORT: 54321,
       TOLLGATE_REDIRECT_ORIGINS: ['https://app.example.com', 'http://localhost:3000'],
+    })
+  })
+
+  it('reads TOLLGATE_DB_PREPARE as a boolean and refuses other values (NOCFG)', () => {
+    expect(readEnv({ TOLLGATE_DB_PREPARE: 'false' })).toEqual({ TOLLGATE_DB_PREPARE: false })
+    expect(readEnv({ TOLLGATE_DB_PREPARE: 'true' })).toEqual({ TOLLGATE_DB_PREPARE: true })
+    expect(thrownBy(() => readEnv({ TOLLGATE_DB_PREPARE: 'no' }))).toMatchObject({
+      code: 'NOCFG',
+      details: { invalid: ['TOLLGATE_DB_PREPARE'] },
     })
   })
 
@@ -81,5 +90,51 @@ describe('requireEnv', () => {
       status: 503,
       details: { missing: 'STRIPE_WEBHOOK_SECRET' },
     })
+  })
+})
+
+describe('envOf', () => {
+  const runtime = process.env.STRIPE_API_BASE
+
+  it('parses a bindings object once: the same object gives the same result', () => {
+    const bindings = { STRIPE_SECRET_KEY: 'sk_test_once', HOME: '/elsewhere' }
+    const env = envOf(bindings)
+    expect(env.STRIPE_SECRET_KEY).toBe('sk_test_once')
+    expect(envOf(bindings)).toBe(env)
+    expect(envOf({ ...bindings })).not.toBe(env)
+    expect(envOf({ ...bindings })).toEqual(env)
+  })
+
+  it('lays string bindings over the runtime variables; undefined unsets one', () => {
+    const base = envOf({
+      STRIPE_SECRET_KEY: 'sk_test_base',
+      STRIPE_API_BASE: 'http://127.0.0.1:9/',
+    })
+    expect(base).toMatchObject({
+      STRIPE_SECRET_KEY: 'sk_test_base',
+      STRIPE_API_BASE: 'http://127.0.0.1:9',
+    })
+    expect(envOf({ STRIPE_API_BASE: undefined }).STRIPE_API_BASE).toBeUndefined()
+  })
+
+  it('reads the runtime variables alone, once, when no binding is a variable', () => {
+    const alone = envOf(undefined)
+    expect(alone.STRIPE_API_BASE).toBe(runtime?.replace(/\/+$/, '') || undefined)
+    // Deno.serve passes its connection info as the second argument.
+    expect(envOf({ remoteAddr: { hostname: '127.0.0.1' }, completed: Promise.resolve() })).toBe(
+      alone,
+    )
+    expect(envOf({ STRIPE_SECRET_KEY: 42 })).toBe(alone)
+    expect(envOf(undefined)).toBe(alone)
+  })
+
+  it('refuses invalid bindings every time, caching nothing (NOCFG)', () => {
+    const bindings = { SUPABASE_URL: 'ftp://nowhere' }
+    for (const _ of [1, 2]) {
+      expect(thrownBy(() => envOf(bindings))).toMatchObject({
+        code: 'NOCFG',
+        details: { invalid: ['SUPABASE_URL'] },
+      })
+    }
   })
 })

@@ -45,6 +45,10 @@ export const Env = z.object({
   RAZORPAY_API_BASE: HttpUrl.optional(),
   PORT: Port.optional(),
   TOLLGATE_REDIRECT_ORIGINS: OriginList.optional(),
+  TOLLGATE_DB_PREPARE: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
 })
 
 /** The parsed environment. */
@@ -74,6 +78,44 @@ export const readEnv = (source: EnvSource = runtimeEnv()): Env => {
   // Names only: values may be secrets.
   const invalid = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))]
   throw new ApiError('NOCFG', { message: 'Some settings are invalid', details: { invalid } })
+}
+
+const NAMES = Object.keys(Env.shape)
+
+// Parsed once per process or isolate: the runtime's variables do not change while it serves.
+let runtimeParsed: Env | undefined
+const parsedByBindings = new WeakMap<object, Env>()
+
+// The variables a bindings object sets (a string) or unsets (undefined); anything else is not a
+// variable (Deno.serve passes its connection info there).
+const overridesOf = (bindings: object): EnvSource | null => {
+  let overrides: EnvSource | null = null
+  for (const name of NAMES) {
+    if (!(name in bindings)) continue
+    const value: unknown = (bindings as Record<string, unknown>)[name]
+    if (typeof value === 'string' || value === undefined) (overrides ??= {})[name] = value
+  }
+  return overrides
+}
+
+/**
+ * The runtime's variables overridden by a request's bindings (Hono's `c.env`: app.request's third
+ * argument in tests, the local gateway's variables); parsed once per process and per bindings
+ * object, so a bindings object must not change once used.
+ */
+export const envOf = (bindings: unknown): Env => {
+  if (typeof bindings === 'object' && bindings !== null) {
+    const cached = parsedByBindings.get(bindings)
+    if (cached) return cached
+    const overrides = overridesOf(bindings)
+    if (overrides) {
+      const env = readEnv({ ...runtimeEnv(), ...overrides })
+      parsedByBindings.set(bindings, env)
+      return env
+    }
+  }
+  runtimeParsed ??= readEnv()
+  return runtimeParsed
 }
 
 /** The value of `name`, or ApiError NOCFG (503) naming the missing variable. */

@@ -1,11 +1,31 @@
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { anonClaims, createUser, ownerSql, serviceRoleClaims } from '../../../tests/helpers/db.ts'
-import { createDb, dbUrlFrom, withClaims } from './client.ts'
+import { createDb, type Db, dbUrlFrom, poolFor, preparesOn, withClaims } from './client.ts'
 
 // One connection, so every query below runs on the session withClaims used.
-const db = createDb(inject('databaseUrl'), { max: 1, applicationName: 'tollgate-client-test' })
+const url = inject('databaseUrl')
+const db = createDb(url, { max: 1, applicationName: 'tollgate-client-test' })
 const owner = ownerSql({ max: 1 })
-afterAll(() => Promise.all([db.end(), owner.end()]))
+const others: Db[] = []
+afterAll(() => Promise.all([db.end(), owner.end(), ...others.map((pool) => pool.end())]))
+
+// The URL with its query parameters set.
+const withQuery = (base: string, query: Record<string, string>): string => {
+  const parsed = new URL(base)
+  for (const [name, value] of Object.entries(query)) parsed.searchParams.set(name, value)
+  return parsed.toString()
+}
+
+// How many named statements the pool's one session holds after running a query twice.
+const preparedBy = async (pool: Db): Promise<number> => {
+  others.push(pool)
+  await pool`select ${1}::int as x`
+  await pool`select ${1}::int as x`
+  const [row] = await pool<{ n: number }[]>`
+    select count(*)::int as n from pg_prepared_statements
+    where statement like 'select $1::int as x%'`
+  return row?.n ?? -1
+}
 
 type Who = { role: string; uid: string | null; admin: string | null }
 
@@ -97,11 +117,44 @@ describe('createDb', () => {
     expect(row).toEqual({ from_bigint: '9007199254740993', from_number: 42 })
   })
 
-  it('never prepares named statements, as Supabase transaction pooling requires', async () => {
-    await db`select ${1}::int as x`
-    await db`select ${1}::int as x`
-    const [row] = await db<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements`
-    expect(row).toEqual({ n: 0 })
+  it.skipIf(!preparesOn(url))('prepares named statements on a direct connection', async () => {
+    expect(await preparedBy(createDb(url, { max: 1 }))).toBe(1)
+  })
+
+  it('never prepares through a pooler (pgbouncer=true) nor when told not to', async () => {
+    // Postgres would refuse pgbouncer as a startup parameter: createDb leaves it out.
+    expect(await preparedBy(createDb(withQuery(url, { pgbouncer: 'true' }), { max: 1 }))).toBe(0)
+    expect(await preparedBy(createDb(url, { max: 1, prepare: false }))).toBe(0)
+  })
+})
+
+describe('preparesOn', () => {
+  const pooler = 'postgres://postgres.abcd:pw@aws-0-eu-central-1.pooler.supabase.com'
+  const direct = 'postgres://postgres:pw@db.abcd.supabase.co:5432/postgres'
+
+  it('is false for transaction pooling, pgbouncer=true, prepare=false and unparsable URLs', () => {
+    expect(preparesOn(`${pooler}:6543/postgres`)).toBe(false)
+    expect(preparesOn(`${direct}?pgbouncer=true`)).toBe(false)
+    expect(preparesOn('postgres://postgres@127.0.0.1:5432/postgres?prepare=false')).toBe(false)
+    expect(preparesOn('postgres://u@h1:5432,h2:5432/postgres')).toBe(false)
+  })
+
+  it('is true for direct connections, the session pooler and the local stack', () => {
+    expect(preparesOn(direct)).toBe(true)
+    expect(preparesOn(`${pooler}:5432/postgres`)).toBe(true)
+    expect(preparesOn('postgres://postgres@127.0.0.1:54329/postgres')).toBe(true)
+    expect(preparesOn('postgresql://postgres@localhost/postgres?sslmode=disable')).toBe(true)
+  })
+})
+
+describe('poolFor', () => {
+  it('makes one pool per URL and settings; TOLLGATE_DB_PREPARE=false: no preparing', async () => {
+    const env = { DATABASE_URL: url, TOLLGATE_DB_PREPARE: false }
+    const pool = poolFor(env, { max: 1, applicationName: 'tollgate-client-test-pool' })
+    expect(poolFor({ ...env }, { max: 1, applicationName: 'tollgate-client-test-pool' })).toBe(pool)
+    expect(poolFor({ ...env, TOLLGATE_DB_PREPARE: true }, { max: 1 })).not.toBe(pool)
+    others.push(poolFor({ ...env, TOLLGATE_DB_PREPARE: true }, { max: 1 }))
+    expect(await preparedBy(pool)).toBe(0)
   })
 })
 

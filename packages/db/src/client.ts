@@ -31,19 +31,82 @@ export type DbOptions = {
   idleTimeout?: number
   /** `application_name` seen in pg_stat_activity (default 'tollgate'). */
   applicationName?: string
+  /** Named prepared statements (default: `preparesOn(url)`, false through a transaction pooler). */
+  prepare?: boolean
 }
 
-/** A postgres.js pool fit for Supabase's transaction pooler (no prepared statements); int8 as number. */
+// Pooler hints in a connection string, which Postgres itself would refuse as startup parameters.
+const POOLER_HINTS = ['pgbouncer']
+
+const parsedUrl = (url: string): URL | null => {
+  try {
+    return new URL(url)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether a connection string reaches a session of its own, where named prepared statements live
+ * on: false for Supavisor's transaction mode (port 6543), `pgbouncer=true` or `prepare=false` in
+ * the query, and anything unparsable (several hosts); true otherwise (a direct connection on 5432,
+ * the session pooler, the local stack's PGlite socket).
+ */
+export const preparesOn = (url: string): boolean => {
+  const parsed = parsedUrl(url)
+  if (parsed === null) return false
+  const query = parsed.searchParams
+  return !(
+    parsed.port === '6543' ||
+    query.get('pgbouncer') === 'true' ||
+    query.get('prepare') === 'false'
+  )
+}
+
+const withoutPoolerHints = (url: string): string => {
+  const parsed = parsedUrl(url)
+  if (parsed === null || !POOLER_HINTS.some((name) => parsed.searchParams.has(name))) return url
+  for (const name of POOLER_HINTS) parsed.searchParams.delete(name)
+  return parsed.toString()
+}
+
+/**
+ * A postgres.js pool, int8 as number. Prepared statements (one round trip a query) unless the URL
+ * goes through a transaction pooler, which cannot keep them across transactions.
+ */
 export const createDb = (url: string, options: DbOptions = {}): Db =>
-  postgres(url, {
-    // Supavisor in transaction mode (port 6543) cannot keep prepared statements across transactions.
-    prepare: false,
+  postgres(withoutPoolerHints(url), {
+    prepare: options.prepare ?? preparesOn(url),
     max: options.max ?? 5,
     idle_timeout: options.idleTimeout ?? 20,
     types: { int8: Int8 },
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'tollgate' },
   })
+
+/** The settings `poolFor` reads. */
+export type DbEnv = Pick<Env, 'DATABASE_URL' | 'SUPABASE_DB_URL' | 'TOLLGATE_DB_PREPARE'>
+
+const pools = new Map<string, Db>()
+
+/**
+ * The pool of the isolate (or process) for the environment's database, made on first use: one per
+ * URL, TOLLGATE_DB_PREPARE and options. ApiError NOCFG (503) without a database URL.
+ */
+export const poolFor = (
+  env: DbEnv,
+  options: Pick<DbOptions, 'max' | 'applicationName'> = {},
+): Db => {
+  const url = dbUrlFrom(env)
+  const prepare = env.TOLLGATE_DB_PREPARE ?? preparesOn(url)
+  const key = JSON.stringify([url, prepare, options.max ?? null, options.applicationName ?? null])
+  let db = pools.get(key)
+  if (!db) {
+    db = createDb(url, { ...options, prepare })
+    pools.set(key, db)
+  }
+  return db
+}
 
 /** JWT claims as PostgREST receives them; `role` picks the database role. */
 export type DbClaims = { role: string; [claim: string]: unknown }

@@ -1,4 +1,4 @@
-import type { Tx } from '../../helpers/db.ts'
+import type { Queryable, Tx } from '../../helpers/db.ts'
 import type { StripeJson } from '../../helpers/stripe/events.ts'
 
 /** What apply_stripe_event answers. */
@@ -14,7 +14,7 @@ export type ApplyResult = {
 
 /** Calls tollgate_private.apply_stripe_event as the webhook does (text cast to jsonb). */
 export const applyEvent = async (
-  tx: Tx,
+  tx: Queryable,
   event: StripeJson,
   related: StripeJson | null = null,
 ): Promise<ApplyResult> => {

@@ -9,6 +9,7 @@ import {
   providerError,
   SDK_API_VERSION,
   STRIPE_API_VERSION,
+  stripeClientFor,
   stripeFailureOf,
 } from './client.ts'
 
@@ -19,6 +20,18 @@ beforeAll(async () => {
 afterAll(() => fake.close())
 
 const env = () => ({ STRIPE_SECRET_KEY: 'sk_test_client', STRIPE_API_BASE: fake.url })
+
+describe('stripeClientFor', () => {
+  it('makes one client per secret key and API base, and refuses without a key (NOCFG)', () => {
+    const client = stripeClientFor(env())
+    expect(stripeClientFor(env())).toBe(client)
+    expect(stripeClientFor({ ...env(), STRIPE_SECRET_KEY: 'sk_test_other' })).not.toBe(client)
+    expect(stripeClientFor({ STRIPE_SECRET_KEY: 'sk_test_client' })).not.toBe(client)
+    expect(() => stripeClientFor({ STRIPE_API_BASE: fake.url })).toThrow(
+      expect.objectContaining({ code: 'NOCFG', details: { missing: 'STRIPE_SECRET_KEY' } }),
+    )
+  })
+})
 
 describe('createStripeClient', () => {
   it('refuses to run without STRIPE_SECRET_KEY (NOCFG)', () => {

@@ -70,6 +70,20 @@ export const createStripeClient = (env: StripeEnv, options: StripeClientOptions 
   })
 }
 
+// A client holds only its settings, so one serves every request with the same key and API base.
+const clients = new Map<string, Stripe>()
+
+/** `createStripeClient(env)` made once per secret key and API base, then reused; NOCFG as it. */
+export const stripeClientFor = (env: StripeEnv): Stripe => {
+  const key = `${env.STRIPE_API_BASE ?? ''} ${env.STRIPE_SECRET_KEY ?? ''}`
+  let client = clients.get(key)
+  if (!client) {
+    client = createStripeClient(env)
+    clients.set(key, client)
+  }
+  return client
+}
+
 /** Largest Idempotency-Key Stripe accepts. */
 export const IDEMPOTENCY_KEY_MAX = 255
 
