@@ -1,12 +1,20 @@
 -- Policy helper: invoker, reads only the caller's own JWT.
 create function tollgate_private.is_admin()
 returns boolean
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
-  select coalesce((auth.jwt() -> 'app_metadata' ->> 'role') = 'admin', false)
+begin
+  -- auth.jwt()'s own definition (supabase/auth), in plpgsql for the reason given in
+  -- 0035_function_caller_id.sql: a SQL function with a pinned search_path is planned on every call.
+  return coalesce((
+    coalesce(
+      nullif(current_setting('request.jwt.claim', true), ''),
+      nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb -> 'app_metadata' ->> 'role') = 'admin', false);
+end;
 $$;
 
 comment on function tollgate_private.is_admin() is

@@ -9,13 +9,16 @@ returns table (
   quota bigint,
   remaining bigint
 )
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
+begin
   -- Computed with the same rule the writers use, so a read shows a lazy reset or a plan change
-  -- before any write has happened.
+  -- before any write has happened. plpgsql, not sql: a SQL function with a pinned search_path is
+  -- never inlined, so it was planned on every read; plpgsql keeps the plan for the session.
+  return query
   select usage_rows.for_user_id, l.metric, n.period, n.period_start, n.period_end, n.used, n.quota,
     case when n.quota = -1 then null else greatest(n.quota - n.used, 0) end
   from tollgate_private.entitlement(usage_rows.for_user_id, usage_rows.as_of) e
@@ -25,7 +28,8 @@ as $$
   cross join lateral tollgate_private.next_counter_state(
     c, usage_rows.for_user_id, l.metric, e.plan_id, l.quota, l.period, l.carry_over, e.anchor,
     e.valid_until, usage_rows.as_of) n
-  order by l.metric
+  order by l.metric;
+end;
 $$;
 
 comment on function tollgate_private.usage_rows(uuid, timestamptz) is

@@ -1,0 +1,70 @@
+-- Reads of tollgate.usage: usage_rows and is_admin in plpgsql, so their plans are cached per session
+-- instead of planned on every read (a SQL function with a pinned search_path is never inlined).
+-- Same text as the files in sql/ named below; `create or replace` keeps privileges and comments.
+
+-- ==== sql/0410_function_usage_rows.sql
+create or replace function tollgate_private.usage_rows(for_user_id uuid, as_of timestamptz)
+returns table (
+  user_id uuid,
+  metric text,
+  period text,
+  period_start timestamptz,
+  period_end timestamptz,
+  used bigint,
+  quota bigint,
+  remaining bigint
+)
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  -- Computed with the same rule the writers use, so a read shows a lazy reset or a plan change
+  -- before any write has happened. plpgsql, not sql: a SQL function with a pinned search_path is
+  -- never inlined, so it was planned on every read; plpgsql keeps the plan for the session.
+  return query
+  select usage_rows.for_user_id, l.metric, n.period, n.period_start, n.period_end, n.used, n.quota,
+    case when n.quota = -1 then null else greatest(n.quota - n.used, 0) end
+  from tollgate_private.entitlement(usage_rows.for_user_id, usage_rows.as_of) e
+  join tollgate.plan_limits l on l.plan_id = e.plan_id
+  left join tollgate_private.usage_counters c
+    on c.user_id = usage_rows.for_user_id and c.metric = l.metric
+  cross join lateral tollgate_private.next_counter_state(
+    c, usage_rows.for_user_id, l.metric, e.plan_id, l.quota, l.period, l.carry_over, e.anchor,
+    e.valid_until, usage_rows.as_of) n
+  order by l.metric;
+end;
+$$;
+
+comment on function tollgate_private.usage_rows(uuid, timestamptz) is
+  E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited) and remaining (null when unlimited).';
+
+revoke all on function tollgate_private.usage_rows(uuid, timestamptz) from public, anon, authenticated, service_role;
+
+-- ==== sql/0030_function_is_admin.sql
+-- Policy helper: invoker, reads only the caller's own JWT.
+create or replace function tollgate_private.is_admin()
+returns boolean
+language plpgsql
+stable
+security invoker
+set search_path = ''
+as $$
+begin
+  -- auth.jwt()'s own definition (supabase/auth), in plpgsql for the reason given in
+  -- 0035_function_caller_id.sql: a SQL function with a pinned search_path is planned on every call.
+  return coalesce((
+    coalesce(
+      nullif(current_setting('request.jwt.claim', true), ''),
+      nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb -> 'app_metadata' ->> 'role') = 'admin', false);
+end;
+$$;
+
+comment on function tollgate_private.is_admin() is
+  E'True when the caller''s JWT carries app_metadata.role = admin. Admins read every Tollgate row.';
+
+revoke all on function tollgate_private.is_admin() from public, anon, authenticated, service_role;
+
+grant execute on function tollgate_private.is_admin() to authenticated, service_role;
