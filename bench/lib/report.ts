@@ -157,7 +157,19 @@ const rowsOf = (result: BenchResult): Row[] => {
     })
   }
   for (const read of result.reads) {
-    rows.push(measured('6', 'usage view read (PostgREST style)', read, null, ''))
+    const ceiling = result.readCeiling.find((row) => row.connections === read.connections)
+    if (ceiling) {
+      rows.push(measured('6', 'read ceiling: one row by key, same framing', ceiling, null, ''))
+    }
+    rows.push(
+      measured(
+        '6',
+        'usage view read (PostgREST style)',
+        read,
+        null,
+        ceiling ? `p99 ${fixed(read.p99Ms / ceiling.p99Ms, 2)}x the read ceiling's` : '',
+      ),
+    )
   }
   return rows
 }
@@ -237,9 +249,14 @@ export const renderTable = (result: BenchResult): string => {
   ].join('\n')
 }
 
-const framedLine = (result: BenchResult): string =>
-  `${fixed(result.framedRatios.at8, 2)} @8, hot user ${fixed(result.framedRatios.hot, 2)} ` +
-  `(while the quota lasts ${fixed(result.framedRatios.hotAllowedPhase, 2) || 'n/a'})`
+const framedLine = (result: BenchResult): string => {
+  const ceiling8 = result.readCeiling.find((row) => row.connections === 8)
+  return (
+    `${fixed(result.framedRatios.at8, 2)} @8, hot user ${fixed(result.framedRatios.hot, 2)} ` +
+    `(while the quota lasts ${fixed(result.framedRatios.hotAllowedPhase, 2) || 'n/a'})` +
+    (ceiling8 ? `; one row read in the same framing: p99 @8 ${fixed(ceiling8.p99Ms, 2)} ms` : '')
+  )
+}
 
 const mdRow = (cells: string[]): string => `| ${cells.join(' | ')} |`
 

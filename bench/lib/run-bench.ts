@@ -27,6 +27,7 @@ import {
   ceilingCall,
   consumeCall,
   framedCeilingCall,
+  framedReadCeilingCall,
   naiveCall,
   openConnections,
   pick,
@@ -122,6 +123,8 @@ export type BenchResult = {
   }
   naive: NaiveRow[]
   reads: Figure[]
+  /** One row by key in the same read framing: what any PostgREST read costs at least (context). */
+  readCeiling: Figure[]
   webhooks: WebhookFigures
   targets: Target[]
   checks: Check[]
@@ -489,9 +492,17 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     })
   }
 
-  // 6: the usage view as PostgREST reads it.
+  // 6: the usage view as PostgREST reads it, next to one row by key in the same framing.
   const reads: Figure[] = []
+  const readCeiling: Figure[] = []
   for (const connections of READ_LEVELS) {
+    readCeiling.push(
+      toFigure(
+        await figure('read ceiling (one row by key, framed)', database.apiUrl, connections, (connection) =>
+          framedReadCeilingCall(connection, () => pick(database.users)),
+        ),
+      ),
+    )
     reads.push(
       toFigure(
         await figure('usage view (read)', database.apiUrl, connections, (connection) =>
@@ -616,6 +627,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     hotUser,
     naive,
     reads,
+    readCeiling,
     webhooks,
     targets,
     checks,

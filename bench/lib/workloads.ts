@@ -37,6 +37,7 @@ export const STATEMENTS = {
     "pg_catalog.set_config('request.jwt.claims', $1, true)",
   consume: 'select tollgate.consume_usage($1::text, 1) as answer',
   usage: 'select * from tollgate.usage',
+  readCeiling: 'select used, quota from public.bench_ceiling where key = $1',
   naiveRead:
     'select coalesce(sum(amount), 0)::bigint as total from public.bench_naive_usage where user_id = $1',
   naiveInsert: 'insert into public.bench_naive_usage (user_id, amount) values ($1, 1)',
@@ -117,6 +118,24 @@ export const usageCall =
     if (rows.length !== expectedRows) {
       throw new Error(`usage view: ${rows.length} rows, expected ${expectedRows}`)
     }
+    return true
+  }
+
+/**
+ * The reads' ceiling: one row of a plain table by primary key, in the framing PostgREST gives
+ * `GET /usage` (read-only transaction, role and claims first). What any PostgREST read costs at least.
+ */
+export const framedReadCeilingCall =
+  (connection: Connection, user: () => BenchUser): Call =>
+  async () => {
+    const claims = user().claims
+    const key = 1 + randomInt(CEILING_ROWS)
+    const begin = connection.unsafe(STATEMENTS.beginReadOnly).execute()
+    const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
+    const read = connection.unsafe(STATEMENTS.readCeiling, [key], { prepare: true }).execute()
+    const commit = connection.unsafe(STATEMENTS.commit).execute()
+    const [, , rows] = await Promise.all([begin, setup, read, commit])
+    if (rows.length !== 1) throw new Error(`read ceiling: ${rows.length} rows for key ${key}`)
     return true
   }
 
