@@ -85,7 +85,12 @@ app.use(
   '*',
   requireUser<BillingEnv>((c) => {
     const env = envOf(c.env)
-    return { jwtSecret: env.SUPABASE_JWT_SECRET, supabaseUrl: env.SUPABASE_URL }
+    // A hosted project gets no JWT secret and the CLI refuses SUPABASE_* secrets: a legacy HS256
+    // project sets TOLLGATE_JWT_SECRET; one on JWT signing keys needs only SUPABASE_URL (JWKS).
+    return {
+      jwtSecret: env.SUPABASE_JWT_SECRET ?? env.TOLLGATE_JWT_SECRET,
+      supabaseUrl: env.SUPABASE_URL,
+    }
   }),
 )
 

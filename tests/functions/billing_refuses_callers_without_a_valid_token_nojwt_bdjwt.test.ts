@@ -3,6 +3,7 @@ import { userClaims } from '../helpers/db.ts'
 import {
   billingHarness,
   footprintOf,
+  JWT_SECRET,
   signToken,
   unixNow,
   type BillingHarness,
@@ -91,6 +92,38 @@ describe('POST /billing/* without a valid access token', () => {
       customers: [],
       refs: [],
       redemptions: [],
+    })
+  })
+})
+
+describe('POST /billing/* on a project whose JWT secret is set as TOLLGATE_JWT_SECRET', () => {
+  // `supabase secrets set` refuses SUPABASE_* names, so a deployed legacy HS256 project passes its
+  // secret under this name.
+  const env = { SUPABASE_JWT_SECRET: undefined, TOLLGATE_JWT_SECRET: JWT_SECRET }
+
+  it('accepts a token signed with it', async () => {
+    expect(await h.post('resume', caller, undefined, { env })).toEqual({
+      status: 404,
+      body: expect.objectContaining({ code: 'NOSUB' }),
+    })
+  })
+
+  it('still refuses a token signed with another secret (BDJWT)', async () => {
+    const token = await signToken(caller.claims, 'another-secret-another-secret-another')
+    expect(await h.post('resume', caller, undefined, { env, token })).toEqual({
+      status: 401,
+      body: expect.objectContaining({ code: 'BDJWT' }),
+    })
+  })
+
+  it('answers NOCFG naming both names when no secret and no SUPABASE_URL is set', async () => {
+    const none = { SUPABASE_JWT_SECRET: undefined, TOLLGATE_JWT_SECRET: undefined, SUPABASE_URL: undefined }
+    expect(await h.post('resume', caller, undefined, { env: none })).toEqual({
+      status: 503,
+      body: expect.objectContaining({
+        code: 'NOCFG',
+        details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' },
+      }),
     })
   })
 })

@@ -201,7 +201,7 @@ describe('requireUser without keys', () => {
       body: {
         code: 'NOCFG',
         message: 'This service is not configured',
-        details: { missing: 'SUPABASE_JWT_SECRET or SUPABASE_URL' },
+        details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' },
         hint: null,
       },
     })

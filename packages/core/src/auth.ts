@@ -110,7 +110,7 @@ export const requireUser = <E extends AuthEnv = AuthEnv>(
   async function requireUser(c, next) {
     const config = typeof options === 'function' ? options(c) : options
     if (!config.jwtSecret && !config.supabaseUrl) {
-      throw new ApiError('NOCFG', { details: { missing: 'SUPABASE_JWT_SECRET or SUPABASE_URL' } })
+      throw new ApiError('NOCFG', { details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' } })
     }
     const header = c.req.header('authorization')
     if (header === undefined || header.trim() === '') throw noUser()

@@ -35,6 +35,8 @@ export const Env = z.object({
   DATABASE_URL: Text.optional(),
   SUPABASE_DB_URL: Text.optional(),
   SUPABASE_JWT_SECRET: Text.optional(),
+  /** The same HS256 secret under a name `supabase secrets set` accepts (it refuses SUPABASE_*). */
+  TOLLGATE_JWT_SECRET: Text.optional(),
   SUPABASE_URL: HttpUrl.optional(),
   STRIPE_SECRET_KEY: Text.optional(),
   STRIPE_WEBHOOK_SECRET: Text.optional(),
