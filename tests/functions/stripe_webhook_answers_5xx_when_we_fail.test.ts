@@ -15,6 +15,7 @@ import {
   subscriptionsOf,
   WEBHOOK_SECRET,
   type WebhookHarness,
+  userWithSubscriptionAtStripe,
   webhookHarness,
 } from '../helpers/stripe/webhook.ts'
 
@@ -26,8 +27,7 @@ afterAll(() => h.close())
 
 describe('stripe-webhook answers 5xx when the failure is ours, so Stripe retries', () => {
   it('Stripe fails to return the checkout subscription: 502 (PROVR), failure in the ledger, the retry applies it', async () => {
-    const world = newWorld((await createUser(h.sql)).id)
-    h.fake.state.subscriptions.set(world.subscriptionId, subscriptionFixture(world))
+    const world = await userWithSubscriptionAtStripe(h)
     const event = makeStripeEvent('checkout.session.completed', checkoutSessionFixture(world))
     const delivery = await signedDelivery(event, WEBHOOK_SECRET)
     h.fake.fail('GET', `/v1/subscriptions/${world.subscriptionId}`, { status: 500 }, 3)

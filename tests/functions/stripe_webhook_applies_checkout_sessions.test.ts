@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createUser } from '../helpers/db.ts'
 import { makeStripeEvent, type StripeJson } from '../helpers/stripe/events.ts'
 import {
   checkoutSessionFixture,
   MONTH,
-  newWorld,
   nowSeconds,
   type StripeWorld,
-  subscriptionFixture,
 } from '../helpers/stripe/fixtures.ts'
 import {
   answer,
@@ -16,6 +13,7 @@ import {
   ledgerOf,
   subscriptionsOf,
   type WebhookHarness,
+  userWithSubscriptionAtStripe,
   webhookHarness,
 } from '../helpers/stripe/webhook.ts'
 
@@ -28,14 +26,7 @@ afterAll(() => h.close())
 const T = nowSeconds() - 600
 
 /** A user, and at the fake Stripe the active subscription their checkout created. */
-const setup = async (): Promise<StripeWorld> => {
-  const world = newWorld((await createUser(h.sql)).id)
-  h.fake.state.subscriptions.set(
-    world.subscriptionId,
-    subscriptionFixture(world, { periodStart: T }),
-  )
-  return world
-}
+const setup = (): Promise<StripeWorld> => userWithSubscriptionAtStripe(h, { periodStart: T })
 
 const deliver = async (type: string, session: StripeJson, created: number): Promise<StripeJson> => {
   const event = makeStripeEvent(type, session, { created })

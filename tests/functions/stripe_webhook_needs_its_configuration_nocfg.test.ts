@@ -13,6 +13,7 @@ import {
   subscriptionsOf,
   WEBHOOK_SECRET,
   type WebhookHarness,
+  userWithSubscriptionAtStripe,
   webhookHarness,
 } from '../helpers/stripe/webhook.ts'
 
@@ -64,8 +65,7 @@ describe('stripe-webhook without its settings (NOCFG)', () => {
   })
 
   it('answers 503 (NOCFG) when a checkout needs Stripe and STRIPE_SECRET_KEY is missing; the retry applies it', async () => {
-    const world = newWorld((await createUser(h.sql)).id)
-    h.fake.state.subscriptions.set(world.subscriptionId, subscriptionFixture(world))
+    const world = await userWithSubscriptionAtStripe(h)
     const event = makeStripeEvent('checkout.session.completed', checkoutSessionFixture(world))
     const delivery = await signedDelivery(event, WEBHOOK_SECRET)
     const failed = await answer(await h.post(delivery, { STRIPE_SECRET_KEY: '' }))

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createUser } from '../helpers/db.ts'
 import { makeStripeEvent } from '../helpers/stripe/events.ts'
 import {
   checkoutSessionFixture,
-  newWorld,
   nowSeconds,
   type StripeWorld,
-  subscriptionFixture,
 } from '../helpers/stripe/fixtures.ts'
 import {
   answer,
@@ -15,6 +12,7 @@ import {
   ledgerOf,
   subscriptionsOf,
   type WebhookHarness,
+  userWithSubscriptionAtStripe,
   webhookHarness,
 } from '../helpers/stripe/webhook.ts'
 
@@ -26,14 +24,8 @@ afterAll(() => h.close())
 
 const T = nowSeconds() - 600
 
-const setup = async (): Promise<StripeWorld> => {
-  const world = newWorld((await createUser(h.sql)).id)
-  h.fake.state.subscriptions.set(
-    world.subscriptionId,
-    subscriptionFixture(world, { periodStart: T }),
-  )
-  return world
-}
+/** A user, and at the fake Stripe the active subscription their checkout created. */
+const setup = (): Promise<StripeWorld> => userWithSubscriptionAtStripe(h, { periodStart: T })
 
 const callsFor = (world: StripeWorld) =>
   h.fake.requestsTo('GET', `/v1/subscriptions/${world.subscriptionId}`)

@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createUser } from '../helpers/db.ts'
 import { makeStripeEvent, signedDelivery } from '../helpers/stripe/events.ts'
-import {
-  checkoutSessionFixture,
-  newWorld,
-  subscriptionFixture,
-} from '../helpers/stripe/fixtures.ts'
+import { checkoutSessionFixture } from '../helpers/stripe/fixtures.ts'
 import { holdUserLock, waitForLockWaiters } from '../helpers/stripe/locks.ts'
 import {
   answer,
@@ -15,6 +10,7 @@ import {
   subscriptionsOf,
   WEBHOOK_SECRET,
   type WebhookHarness,
+  userWithSubscriptionAtStripe,
   webhookHarness,
 } from '../helpers/stripe/webhook.ts'
 
@@ -26,8 +22,7 @@ afterAll(() => h.close())
 
 describe('a database connection killed in the middle of applying an event', () => {
   it('leaves no partial state, answers 500, and the retry applies the event once', async () => {
-    const world = newWorld((await createUser(h.sql)).id)
-    h.fake.state.subscriptions.set(world.subscriptionId, subscriptionFixture(world))
+    const world = await userWithSubscriptionAtStripe(h)
     const event = makeStripeEvent('checkout.session.completed', checkoutSessionFixture(world))
     const delivery = await signedDelivery(event, WEBHOOK_SECRET)
 

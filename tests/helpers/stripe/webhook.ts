@@ -5,9 +5,15 @@ import {
   type StripeWebhookDeps,
 } from '../../../functions/stripe-webhook/app.ts'
 import { createDb, type Db } from '../../../packages/db/src/client.ts'
-import { ownerSql, type Sql } from '../db.ts'
+import { createUser, ownerSql, type Sql } from '../db.ts'
 import { createFakeStripe, type FakeStripe } from '../fake-stripe.ts'
 import { type SignedDelivery, signedDelivery, type StripeJson } from './events.ts'
+import {
+  newWorld,
+  type StripeWorld,
+  type SubscriptionOptions,
+  subscriptionFixture,
+} from './fixtures.ts'
 
 /** The endpoint secret the tests sign with. */
 export const WEBHOOK_SECRET = 'whsec_tollgate_webhook_tests'
@@ -173,3 +179,13 @@ export const answer = async (response: Response): Promise<{ status: number; body
   status: response.status,
   body: await response.json(),
 })
+
+/** A new user, and at the fake Stripe the subscription their checkout created (`options`). */
+export const userWithSubscriptionAtStripe = async (
+  h: Pick<WebhookHarness, 'fake' | 'sql'>,
+  options: SubscriptionOptions = {},
+): Promise<StripeWorld> => {
+  const world = newWorld((await createUser(h.sql)).id)
+  h.fake.state.subscriptions.set(world.subscriptionId, subscriptionFixture(world, options))
+  return world
+}
