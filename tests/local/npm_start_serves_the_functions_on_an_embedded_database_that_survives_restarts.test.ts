@@ -59,6 +59,13 @@ describe('npm start on the embedded database', () => {
     expect(checkout).toEqual({ status: 200, body: { subscription: null } })
   })
 
+  it('leaves no named statements in the one PGlite session the functions share', async () => {
+    // Each pool reconnect would add its own; nothing deallocates them in a session that never ends.
+    const { jwt } = await token(env, email)
+    await post(`${stack?.functions}/billing/checkout`, jwt, { plan_id: 'free' })
+    expect(await query('select name from pg_catalog.pg_prepared_statements')).toEqual([])
+  })
+
   it('answers a Stripe checkout with 503 NOCFG naming STRIPE_SECRET_KEY while it is unset', async () => {
     const { jwt } = await token(env, email)
     const checkout = await post(`${stack?.functions}/billing/checkout`, jwt, {

@@ -122,7 +122,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const serve = async (database: Database): Promise<void> => {
   const secret = await jwtSecretFor(dataDir, process.env)
-  const bindings = { DATABASE_URL: database.url, SUPABASE_JWT_SECRET: secret.secret }
+  const bindings: Record<string, string> = {
+    DATABASE_URL: database.url,
+    SUPABASE_JWT_SECRET: secret.secret,
+  }
+  // PGlite is one backend session shared by every pool connection: named statements would pile
+  // up there with each reconnect (nothing deallocates them), so the embedded database gets none.
+  if (!externalUrl && !process.env.TOLLGATE_DB_PREPARE) bindings.TOLLGATE_DB_PREPARE = 'false'
   const env = parsedEnv({ ...process.env, ...bindings })
   const apps = await functions
   if (signalled) return
