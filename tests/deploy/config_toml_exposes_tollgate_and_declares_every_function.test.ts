@@ -2,11 +2,21 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { parse, type TomlTable, type TomlValue } from 'smol-toml'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
 import { ownerSql } from '../helpers/db.ts'
 import { cliUrl, supabase, supabaseJson } from './supabase-cli.ts'
-import { parseTomlSubset, tableAt, type TomlTable } from './toml.ts'
+
+const isTable = (value: TomlValue | undefined): value is TomlTable =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+
+// The table at `path` (e.g. ['functions', 'billing']), or undefined.
+const tableAt = (root: TomlTable, path: string[]): TomlTable | undefined => {
+  let current: TomlValue | undefined = root
+  for (const key of path) current = isTable(current) ? current[key] : undefined
+  return isTable(current) ? current : undefined
+}
 
 const SUPABASE_DIR = join(REPO_ROOT, 'supabase')
 const CONFIG_FILE = join(SUPABASE_DIR, 'config.toml')
@@ -40,7 +50,7 @@ describe('supabase/config.toml', () => {
 
   beforeAll(async () => {
     text = await readFile(CONFIG_FILE, 'utf8')
-    config = parseTomlSubset(text, 'supabase/config.toml')
+    config = parse(text)
     scratchDir = await mkdtemp(join(tmpdir(), 'tollgate-config-'))
   })
 
