@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import {
   ApiError,
+  authOptionsOf,
   CheckoutRequest,
   envOf,
   notFound,
@@ -83,15 +84,7 @@ app.onError(onError)
 app.notFound(notFound)
 app.use(
   '*',
-  requireUser<BillingEnv>((c) => {
-    const env = envOf(c.env)
-    // A hosted project gets no JWT secret and the CLI refuses SUPABASE_* secrets: a legacy HS256
-    // project sets TOLLGATE_JWT_SECRET; one on JWT signing keys needs only SUPABASE_URL (JWKS).
-    return {
-      jwtSecret: env.SUPABASE_JWT_SECRET ?? env.TOLLGATE_JWT_SECRET,
-      supabaseUrl: env.SUPABASE_URL,
-    }
-  }),
+  requireUser<BillingEnv>((c) => authOptionsOf(envOf(c.env))),
 )
 
 app.post('/checkout', async (c) => {

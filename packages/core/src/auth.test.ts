@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Hono } from 'hono'
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { type AuthEnv, type AuthOptions, requireUser } from './auth.ts'
+import { type AuthEnv, type AuthOptions, authOptionsOf, requireUser } from './auth.ts'
 import { notFound, onError } from './http.ts'
 
 const SECRET = 'super-secret-jwt-token-with-at-least-32-characters-long'
@@ -352,5 +352,20 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
       stderr.mockRestore()
       await broken.close()
     }
+  })
+})
+
+describe('authOptionsOf', () => {
+  it('takes SUPABASE_JWT_SECRET, else TOLLGATE_JWT_SECRET, beside SUPABASE_URL', () => {
+    const url = 'https://abcd.supabase.co'
+    expect(authOptionsOf({ SUPABASE_JWT_SECRET: 'a', TOLLGATE_JWT_SECRET: 'b' })).toEqual({
+      jwtSecret: 'a',
+      supabaseUrl: undefined,
+    })
+    expect(authOptionsOf({ TOLLGATE_JWT_SECRET: 'b', SUPABASE_URL: url })).toEqual({
+      jwtSecret: 'b',
+      supabaseUrl: url,
+    })
+    expect(authOptionsOf({})).toEqual({ jwtSecret: undefined, supabaseUrl: undefined })
   })
 })

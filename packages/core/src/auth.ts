@@ -8,6 +8,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose'
 import * as z from 'zod'
+import type { Env } from './env.ts'
 import { ApiError } from './http.ts'
 
 /** Claims of a signed-in Supabase user; other claims are kept as they are. */
@@ -31,6 +32,18 @@ export type AuthEnv = { Variables: AuthVariables }
 
 /** Where keys come from: the HS256 secret and/or the project URL (JWKS). */
 export type AuthOptions = { jwtSecret?: string | undefined; supabaseUrl?: string | undefined }
+
+/**
+ * How the environment says to verify tokens: the HS256 secret (SUPABASE_JWT_SECRET, else
+ * TOLLGATE_JWT_SECRET, the name `supabase secrets set` accepts: it refuses SUPABASE_*) and/or the
+ * project's JWKS at SUPABASE_URL.
+ */
+export const authOptionsOf = (
+  env: Pick<Env, 'SUPABASE_JWT_SECRET' | 'TOLLGATE_JWT_SECRET' | 'SUPABASE_URL'>,
+): AuthOptions => ({
+  jwtSecret: env.SUPABASE_JWT_SECRET ?? env.TOLLGATE_JWT_SECRET,
+  supabaseUrl: env.SUPABASE_URL,
+})
 
 type RemoteJwks = ReturnType<typeof createRemoteJWKSet>
 
