@@ -2,9 +2,6 @@ import { join } from 'node:path'
 import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
 import { run, type RunResult } from '../schema/scratch.ts'
 
-/** The output and exit code of a command. */
-export type CommandResult = RunResult
-
 /** Options of `runCommand`: working directory, extra environment, and a kill timeout in ms. */
 export type CommandOptions = { cwd?: string; env?: Record<string, string>; timeout?: number }
 
@@ -25,7 +22,7 @@ export const runCommand = (
   file: string,
   args: string[],
   options: CommandOptions = {},
-): Promise<CommandResult> =>
+): Promise<RunResult> =>
   run(file, args, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...baseEnv(), ...options.env },
@@ -39,7 +36,7 @@ export const SUPABASE_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'supabase')
 export const supabase = (
   args: string[],
   options: { workdir?: string } = {},
-): Promise<CommandResult> => {
+): Promise<RunResult> => {
   const workdir = options.workdir ?? REPO_ROOT
   return runCommand(SUPABASE_BIN, ['--workdir', workdir, '--agent', 'no', ...args], {
     cwd: workdir,

@@ -50,7 +50,7 @@ const parsedUrl = (url: string): URL | null => {
  * Whether a connection string reaches a session of its own, where named prepared statements live
  * on: false for Supavisor's transaction mode (port 6543), `pgbouncer=true` or `prepare=false` in
  * the query, and anything unparsable (several hosts); true otherwise (a direct connection on 5432,
- * the session pooler, the local stack's PGlite socket).
+ * the session pooler). The local stack turns it off for its embedded PGlite (TOLLGATE_DB_PREPARE).
  */
 export const preparesOn = (url: string): boolean => {
   const parsed = parsedUrl(url)
