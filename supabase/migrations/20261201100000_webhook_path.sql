@@ -306,15 +306,18 @@ revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from p
 -- ==== sql/0844_function_webhook_event_processed.sql
 create function tollgate_private.webhook_event_processed(provider text, event_id text)
 returns boolean
-language sql
+language plpgsql
 stable
 security invoker
 set search_path = ''
 as $$
-  select coalesce((
+begin
+  -- plpgsql for the reason in 0800_function_unix_time.sql: its plan is kept between calls.
+  return coalesce((
     select w.processed_at is not null
     from tollgate_private.webhook_events w
-    where w.provider = webhook_event_processed.provider and w.event_id = webhook_event_processed.event_id), false)
+    where w.provider = webhook_event_processed.provider and w.event_id = webhook_event_processed.event_id), false);
+end;
 $$;
 
 comment on function tollgate_private.webhook_event_processed(text, text) is
