@@ -67,54 +67,58 @@ export const ceilingCall =
   }
 
 /**
- * The ceiling's update inside the framing the RPC gets (begin; role + claims; statement; commit,
- * pipelined, as `authenticated`): what any PostgREST call that writes one row costs at least.
+ * One statement in the framing PostgREST gives every request: a transaction (read-only for reads),
+ * role and claims set first, commit. The four statements are pipelined (one write, one round trip).
+ */
+const inFraming = async <T extends object>(
+  connection: Connection,
+  claims: string,
+  statement: string,
+  params: postgres.ParameterOrJSON<never>[],
+  options: { readOnly?: boolean; query?: postgres.UnsafeQueryOptions } = {},
+): Promise<postgres.RowList<T[]>> => {
+  const begin = connection
+    .unsafe(options.readOnly ? STATEMENTS.beginReadOnly : STATEMENTS.begin)
+    .execute()
+  const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
+  const main = connection.unsafe<T[]>(statement, params, options.query ?? { prepare: true }).execute()
+  const commit = connection.unsafe(STATEMENTS.commit).execute()
+  const [, , rows] = await Promise.all([begin, setup, main, commit])
+  return rows
+}
+
+/**
+ * The ceiling's update inside the framing the RPC gets, as `authenticated`: what any PostgREST
+ * call that writes one row costs at least.
  */
 export const framedCeilingCall =
   (connection: Connection, user: () => BenchUser, fixedKey: number | null): Call =>
   async () => {
-    const claims = user().claims
     const key = fixedKey ?? 1 + randomInt(CEILING_ROWS)
-    const begin = connection.unsafe(STATEMENTS.begin).execute()
-    const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
-    const update = connection.unsafe(STATEMENTS.ceiling, [key], { prepare: true }).execute()
-    const commit = connection.unsafe(STATEMENTS.commit).execute()
-    const [, , result] = await Promise.all([begin, setup, update, commit])
+    const result = await inFraming(connection, user().claims, STATEMENTS.ceiling, [key])
     return result.count === 1
   }
 
 type Answer = { answer: { allowed: boolean } }
 
-/**
- * Ours, as PostgREST runs `POST /rpc/consume_usage`: one transaction with role and claims set
- * first. The four statements are pipelined (sent in one write, one round trip).
- */
+/** Ours, as PostgREST runs `POST /rpc/consume_usage`. */
 export const consumeCall =
   (connection: Connection, user: () => BenchUser): Call =>
   async () => {
-    const claims = user().claims
-    const begin = connection.unsafe(STATEMENTS.begin).execute()
-    const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
-    const call = connection
-      .unsafe<Answer[]>(STATEMENTS.consume, [METRIC], { prepare: true })
-      .execute()
-    const commit = connection.unsafe(STATEMENTS.commit).execute()
-    const [, , rows] = await Promise.all([begin, setup, call, commit])
+    const rows = await inFraming<Answer>(connection, user().claims, STATEMENTS.consume, [METRIC])
     const answer = rows[0]?.answer
     if (!answer || typeof answer.allowed !== 'boolean') throw new Error('consume_usage: no answer')
     return answer.allowed
   }
 
-/** Reads as PostgREST runs `GET /usage`: a read-only transaction, role and claims set first. */
+/** Reads as PostgREST runs `GET /usage`. */
 export const usageCall =
   (connection: Connection, user: () => BenchUser, expectedRows: number): Call =>
   async () => {
-    const claims = user().claims
-    const begin = connection.unsafe(STATEMENTS.beginReadOnly).execute()
-    const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
-    const read = connection.unsafe(STATEMENTS.usage, [], EXTENDED).execute()
-    const commit = connection.unsafe(STATEMENTS.commit).execute()
-    const [, , rows] = await Promise.all([begin, setup, read, commit])
+    const rows = await inFraming(connection, user().claims, STATEMENTS.usage, [], {
+      readOnly: true,
+      query: EXTENDED,
+    })
     if (rows.length !== expectedRows) {
       throw new Error(`usage view: ${rows.length} rows, expected ${expectedRows}`)
     }
@@ -122,19 +126,16 @@ export const usageCall =
   }
 
 /**
- * The reads' ceiling: one row of a plain table by primary key, in the framing PostgREST gives
- * `GET /usage` (read-only transaction, role and claims first). What any PostgREST read costs at least.
+ * The reads' ceiling: one row of a plain table by primary key in the same read framing. What any
+ * PostgREST read costs at least.
  */
 export const framedReadCeilingCall =
   (connection: Connection, user: () => BenchUser): Call =>
   async () => {
-    const claims = user().claims
     const key = 1 + randomInt(CEILING_ROWS)
-    const begin = connection.unsafe(STATEMENTS.beginReadOnly).execute()
-    const setup = connection.unsafe(STATEMENTS.claims, [claims], { prepare: true }).execute()
-    const read = connection.unsafe(STATEMENTS.readCeiling, [key], { prepare: true }).execute()
-    const commit = connection.unsafe(STATEMENTS.commit).execute()
-    const [, , rows] = await Promise.all([begin, setup, read, commit])
+    const rows = await inFraming(connection, user().claims, STATEMENTS.readCeiling, [key], {
+      readOnly: true,
+    })
     if (rows.length !== 1) throw new Error(`read ceiling: ${rows.length} rows for key ${key}`)
     return true
   }
