@@ -9,8 +9,35 @@ declare
   v_row tollgate_private.usage_counters;
   v_entitlement record;
   v_baseline text;
+  v_key bigint;
 begin
   if apply_usage.delta > 0 then
+    -- Writers of one counter queue on an advisory lock, woken one at a time, rather than on the
+    -- counter's row, whose wait-and-recheck costs several times the CPU under contention (a user
+    -- whose workers all consume at once). A queue, not the guard: the update below is atomic alone.
+    v_key := pg_catalog.hashtextextended(
+      'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
+    if not pg_catalog.pg_try_advisory_xact_lock(v_key) then
+      -- Busy. A current counter without room refuses now, without queueing.
+      select c.* into v_row
+      from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      if v_row.user_id is not null
+        and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
+        and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
+        and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+        return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+      end if;
+      -- Wait, unless this transaction already holds the row (written before by a release, a plan
+      -- change...): the lock's holder may be waiting for that row, and we would deadlock.
+      perform from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+      for no key update skip locked;
+      if not found then
+        perform pg_catalog.pg_advisory_xact_lock(v_key);
+      end if;
+    end if;
+
     -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on the
     -- newest row version make it atomic: no concurrency can take used past quota.
     update tollgate_private.usage_counters c
@@ -109,6 +136,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
-  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Writes no ledger row: record_usage does.';
+  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
 
 revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;

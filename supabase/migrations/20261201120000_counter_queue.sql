@@ -1,0 +1,147 @@
+-- Consumers of one counter queue on a transaction advisory lock instead of the counter's row
+-- (bench/NOTES.md, Hot user): under contention the row's wait-and-recheck cost about twice the CPU
+-- per call and a p99 four times longer. The conditional update stays what makes a consume atomic.
+-- Same text as sql/0360_function_apply_usage.sql; `create or replace` keeps its privileges.
+
+-- ==== sql/0360_function_apply_usage.sql
+create or replace function tollgate_private.apply_usage(user_id uuid, metric text, delta bigint, as_of timestamptz)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_row tollgate_private.usage_counters;
+  v_entitlement record;
+  v_baseline text;
+  v_key bigint;
+begin
+  if apply_usage.delta > 0 then
+    -- Writers of one counter queue on an advisory lock, woken one at a time, rather than on the
+    -- counter's row, whose wait-and-recheck costs several times the CPU under contention (a user
+    -- whose workers all consume at once). A queue, not the guard: the update below is atomic alone.
+    v_key := pg_catalog.hashtextextended(
+      'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
+    if not pg_catalog.pg_try_advisory_xact_lock(v_key) then
+      -- Busy. A current counter without room refuses now, without queueing.
+      select c.* into v_row
+      from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      if v_row.user_id is not null
+        and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
+        and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
+        and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+        return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+      end if;
+      -- Wait, unless this transaction already holds the row (written before by a release, a plan
+      -- change...): the lock's holder may be waiting for that row, and we would deadlock.
+      perform from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+      for no key update skip locked;
+      if not found then
+        perform pg_catalog.pg_advisory_xact_lock(v_key);
+      end if;
+    end if;
+
+    -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on the
+    -- newest row version make it atomic: no concurrency can take used past quota.
+    update tollgate_private.usage_counters c
+    set used = c.used + apply_usage.delta,
+        updated_at = now()
+    where c.user_id = apply_usage.user_id
+      and c.metric = apply_usage.metric
+      and (c.period_end is null or c.period_end > apply_usage.as_of)
+      and (c.valid_until is null or c.valid_until > apply_usage.as_of)
+      and (c.quota = -1 or c.used + apply_usage.delta <= c.quota)
+    returning c.* into v_row;
+    if found then
+      return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+    end if;
+
+    -- REFUSAL without a lock, so a user hammering an exhausted quota does not queue on its row.
+    select c.* into v_row
+    from tollgate_private.usage_counters c
+    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+    if v_row.user_id is not null
+      and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
+      and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
+      and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+      return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+    end if;
+  else
+    -- Releases only apply to gauges (never-resetting metrics), and never below zero.
+    update tollgate_private.usage_counters c
+    set used = greatest(c.used + apply_usage.delta, 0),
+        updated_at = now()
+    where c.user_id = apply_usage.user_id
+      and c.metric = apply_usage.metric
+      and c.period = 'never'
+      and (c.valid_until is null or c.valid_until > apply_usage.as_of)
+    returning c.* into v_row;
+    if found then
+      return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+    end if;
+  end if;
+
+  -- SLOW PATH: the counter is missing, its period has ended, or its plan must be checked again.
+  if not exists (select from auth.users u where u.id = apply_usage.user_id) then
+    perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
+      hint => 'The user must exist in auth.users.');
+  end if;
+  if not exists (select from tollgate.plan_limits l where l.metric = apply_usage.metric)
+    and not exists (
+      select from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+    ) then
+    perform tollgate_private.raise_error('NOMET', format('Unknown metric %s', apply_usage.metric),
+      hint => 'Metrics are the ones named in tollgate.plan_limits.');
+  end if;
+
+  select e.* into v_entitlement from tollgate_private.entitlement(apply_usage.user_id, apply_usage.as_of) e;
+  select c.plan_id into v_baseline
+  from tollgate_private.usage_counters c
+  where c.user_id = apply_usage.user_id
+  limit 1;
+
+  v_row := tollgate_private.refresh_usage_counter(
+    apply_usage.user_id, apply_usage.metric, apply_usage.as_of, v_entitlement.plan_id,
+    v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id));
+
+  if v_row.user_id is null then
+    -- The metric exists, but not on this user's plan: quota 0.
+    return tollgate_private.usage_answer(apply_usage.delta < 0, apply_usage.metric, null);
+  end if;
+
+  if apply_usage.delta < 0 then
+    if v_row.period <> 'never' then
+      perform tollgate_private.raise_error('GAUGE',
+        format('Only never-resetting metrics can be released; %s resets every %s',
+          apply_usage.metric, v_row.period),
+        hint => 'Usage of a resetting metric is not given back.');
+    end if;
+    update tollgate_private.usage_counters c
+    set used = greatest(c.used + apply_usage.delta, 0),
+        updated_at = now()
+    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+    returning c.* into v_row;
+    return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+  end if;
+
+  -- The row is locked by refresh_usage_counter: decide on the fresh state.
+  if v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+    return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+  end if;
+  update tollgate_private.usage_counters c
+  set used = c.used + apply_usage.delta,
+      updated_at = now()
+  where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+  returning c.* into v_row;
+  return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+end;
+$$;
+
+comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
+  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
+
+revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;
