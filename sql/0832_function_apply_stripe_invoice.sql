@@ -17,6 +17,11 @@ declare
   v_subscription_id uuid;
   v_local_id uuid;
   v_status text := apply_stripe_invoice.invoice ->> 'status';
+  v_amount_due bigint;
+  v_amount_paid bigint;
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_paid_at timestamptz;
 begin
   if v_stripe_id is null or v_stripe_id !~ '^in_' then
     raise exception 'Not a Stripe invoice object' using errcode = 'BADEV';
@@ -50,32 +55,45 @@ begin
   from tollgate_private.provider_refs r
   where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
 
+  v_amount_due := greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_due')::bigint, 0), 0);
+  v_amount_paid := greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_paid')::bigint, 0), 0);
+  -- The service period is on the lines; the invoice's own period_* are when items were added.
+  v_period_start := coalesce(tollgate_private.unix_time(v_line #> '{period,start}'),
+    tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_start'));
+  v_period_end := coalesce(tollgate_private.unix_time(v_line #> '{period,end}'),
+    tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_end'));
+  v_paid_at := tollgate_private.unix_time(apply_stripe_invoice.invoice #> '{status_transitions,paid_at}');
+
+  -- One write per event: a new invoice is inserted whole, a known one updated in place.
   if v_local_id is null then
-    insert into tollgate.invoices (user_id, provider, status, currency, created_at)
-    values (v_user_id, 'stripe', v_status, lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', 'usd')),
-      coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()))
+    insert into tollgate.invoices (
+      user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
+      period_start, period_end, hosted_invoice_url, invoice_pdf, paid_at, created_at)
+    values (
+      v_user_id, v_subscription_id, 'stripe', apply_stripe_invoice.invoice ->> 'number', v_status,
+      lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', 'usd')),
+      v_amount_due, v_amount_paid, v_period_start, v_period_end,
+      apply_stripe_invoice.invoice ->> 'hosted_invoice_url', apply_stripe_invoice.invoice ->> 'invoice_pdf',
+      v_paid_at, coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()))
     returning id into v_local_id;
     update tollgate_private.provider_refs r
     set local_id = v_local_id, user_id = v_user_id, parent_id = v_stripe_subscription
     where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+  else
+    update tollgate.invoices i
+    set subscription_id = coalesce(v_subscription_id, i.subscription_id),
+        number = apply_stripe_invoice.invoice ->> 'number',
+        status = v_status,
+        currency = lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', i.currency)),
+        amount_due = v_amount_due,
+        amount_paid = v_amount_paid,
+        period_start = v_period_start,
+        period_end = v_period_end,
+        hosted_invoice_url = apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
+        invoice_pdf = apply_stripe_invoice.invoice ->> 'invoice_pdf',
+        paid_at = v_paid_at
+    where i.id = v_local_id;
   end if;
-
-  update tollgate.invoices i
-  set subscription_id = coalesce(v_subscription_id, i.subscription_id),
-      number = apply_stripe_invoice.invoice ->> 'number',
-      status = v_status,
-      currency = lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', i.currency)),
-      amount_due = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_due')::bigint, 0), 0),
-      amount_paid = greatest(coalesce((apply_stripe_invoice.invoice ->> 'amount_paid')::bigint, 0), 0),
-      -- The service period is on the lines; the invoice's own period_* are when items were added.
-      period_start = coalesce(tollgate_private.unix_time(v_line #> '{period,start}'),
-        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_start')),
-      period_end = coalesce(tollgate_private.unix_time(v_line #> '{period,end}'),
-        tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_end')),
-      hosted_invoice_url = apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
-      invoice_pdf = apply_stripe_invoice.invoice ->> 'invoice_pdf',
-      paid_at = tollgate_private.unix_time(apply_stripe_invoice.invoice #> '{status_transitions,paid_at}')
-  where i.id = v_local_id;
 
   return jsonb_build_object('outcome', 'applied', 'invoice_id', v_local_id, 'user_id', v_user_id);
 end;

@@ -1,0 +1,154 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createUser, ownerSql, type Sql, type Tx, withRollback } from '../../helpers/db.ts'
+import { makeStripeEvent } from '../../helpers/stripe/events.ts'
+import {
+  ENTERPRISE_PRICE,
+  MONTH,
+  newWorld,
+  nowSeconds,
+  PRO_PRICE,
+  type StripeWorld,
+  subscriptionFixture,
+} from '../../helpers/stripe/fixtures.ts'
+import { beginSession } from '../consume_usage/support.ts'
+import { countersOf, usageAs } from '../subscriptions/support.ts'
+import { applyEvent, subscriptionsOf } from './support.ts'
+
+const sql = ownerSql()
+const other = ownerSql({ max: 1 })
+const userIds: string[] = []
+afterAll(async () => {
+  if (userIds.length > 0) await sql`delete from auth.users where id in ${sql(userIds)}`
+  await Promise.all([sql.end(), other.end()])
+})
+
+// The subscription began 40 days ago (its billing_cycle_anchor); month 1 is the running period.
+const T0 = nowSeconds() - 40 * 24 * 3600
+
+const created = (world: StripeWorld) =>
+  makeStripeEvent(
+    'customer.subscription.created',
+    subscriptionFixture(world, { periodStart: T0, created: T0 }),
+    { created: T0 },
+  )
+
+// customer.subscription.updated for month `month`, as Stripe sends a renewal.
+const renewal = (world: StripeWorld, month: number, price = PRO_PRICE) =>
+  makeStripeEvent(
+    'customer.subscription.updated',
+    subscriptionFixture(world, {
+      price,
+      periodStart: T0 + month * MONTH,
+      periodEnd: T0 + (month + 1) * MONTH,
+      created: T0,
+    }),
+    { created: T0 + month * MONTH + 60 },
+  )
+
+// Resolves 'waiting' once backend `pid` waits on a lock, 'finished' if `work` settles first.
+const waitingOrFinished = async (
+  observer: Sql,
+  pid: number,
+  work: Promise<unknown>,
+): Promise<'waiting' | 'finished'> => {
+  let finished = false
+  void work.then(
+    () => (finished = true),
+    () => (finished = true),
+  )
+  for (let attempt = 0; attempt < 1000 && !finished; attempt += 1) {
+    const [row] = await observer<{ blocked: boolean }[]>`
+      select coalesce(wait_event_type = 'Lock', false) as blocked
+      from pg_catalog.pg_stat_activity where pid = ${pid}`
+    if (row?.blocked) return 'waiting'
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return 'finished'
+}
+
+const consume = async (q: Sql | Tx, userId: string, amount: number, asOf = 'now()') => {
+  const [row] = await q<{ answer: { allowed: boolean; used: number; quota: number } }[]>`
+    select tollgate_private.consume_usage(
+      ${userId}::uuid, 'api_calls', ${amount}::bigint, null::text, ${asOf}::text::timestamptz
+    ) as answer`
+  return row?.answer
+}
+
+describe('apply_stripe_event with a renewal that only moves the period', () => {
+  it('does not wait for a consume in flight on the user, but a plan change does', async () => {
+    const user = await createUser(sql)
+    userIds.push(user.id)
+    const world = newWorld(user.id)
+    expect(await applyEvent(sql, created(world))).toMatchObject({ outcome: 'applied' })
+
+    // A consume of the user, not yet committed, holds their api_calls counter.
+    const consuming = await beginSession(sql)
+    expect(await consume(consuming.q, user.id, 5, 'now')).toMatchObject({ allowed: true })
+
+    const [backend] = await other<{ pid: number }[]>`select pg_catalog.pg_backend_pid() as pid`
+    const renewed = applyEvent(other, renewal(world, 1))
+    const renewing = await waitingOrFinished(sql, backend?.pid ?? -1, renewed)
+    // A plan change must wait: the counters move to the new plan with what was used.
+    const upgraded = applyEvent(other, renewal(world, 2, ENTERPRISE_PRICE))
+    const upgrading = await waitingOrFinished(sql, backend?.pid ?? -1, upgraded)
+    await consuming.end('commit')
+    expect(await renewed).toMatchObject({ outcome: 'applied' })
+    expect(await upgraded).toMatchObject({ outcome: 'applied' })
+    expect({ renewing, upgrading }).toEqual({ renewing: 'finished', upgrading: 'waiting' })
+
+    // The upgrade carried over pro's unused quota, counting the consume it waited for.
+    const counters = await sql.begin((tx) => countersOf(tx, user.id))
+    expect(counters.api_calls).toMatchObject({
+      plan_id: 'enterprise',
+      used: '0',
+      quota: String(1_000_000 + 100_000 + 1_000 - 5),
+    })
+  })
+
+  it('keeps the counters as they were, and they still roll at their own period end', async () => {
+    await withRollback(sql, async (tx) => {
+      const user = await createUser(tx)
+      const world = newWorld(user.id)
+      await applyEvent(tx, created(world))
+      expect(await consume(tx, user.id, 7)).toMatchObject({ allowed: true, used: 7 })
+      const [before] = await tx`
+        select to_jsonb(c) as counters from (
+          select * from tollgate_private.usage_counters where user_id = ${user.id}::uuid
+          order by metric) c`
+      const usage = await usageAs(tx, user)
+
+      expect(await applyEvent(tx, renewal(world, 1))).toMatchObject({ outcome: 'applied' })
+      expect((await subscriptionsOf(tx, user.id)).map((s) => s.current_period_start)).toEqual([
+        T0 + MONTH,
+      ])
+      const [after] = await tx`
+        select to_jsonb(c) as counters from (
+          select * from tollgate_private.usage_counters where user_id = ${user.id}::uuid
+          order by metric) c`
+      expect(after).toEqual(before)
+      expect(await usageAs(tx, user)).toEqual(usage)
+
+      // The monthly period counts from the anchor (T0), not from Stripe's 30-day periods.
+      const counters = await countersOf(tx, user.id)
+      const [window] = await tx<{ start: Date; end: Date }[]>`
+        select period_start as start, period_end as end
+        from tollgate_private.period_window('month', to_timestamp(${T0}), now())`
+      expect(counters.api_calls).toMatchObject({
+        plan_id: 'pro',
+        period_start: window?.start,
+        period_end: window?.end,
+        used: '7',
+        valid_until: null,
+      })
+
+      // At its period end the counter rolls on the next consume, as without the renewal.
+      const end = counters.api_calls?.period_end?.toISOString() ?? ''
+      expect(await consume(tx, user.id, 2, end)).toMatchObject({ allowed: true, used: 2 })
+      expect((await countersOf(tx, user.id)).api_calls).toMatchObject({
+        period_start: window?.end,
+        used: '2',
+        quota: '100000',
+      })
+    })
+  })
+})
