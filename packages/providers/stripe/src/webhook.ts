@@ -1,6 +1,7 @@
 import Stripe from 'stripe'
 import * as z from 'zod'
 import { ApiError, readBodyBytes } from '../../../core/src/http.ts'
+import { cachedSubtleCryptoProvider } from './crypto.ts'
 import {
   checkEventObject,
   StripeEventEnvelope,
@@ -49,7 +50,8 @@ export const parseSignatureHeader = (header: string): SignatureHeader | null => 
   return { timestamp: Number(timestamp), v1 }
 }
 
-const cryptoProvider = Stripe.createSubtleCryptoProvider()
+// One per isolate: each webhook secret's HMAC key is imported once, not on every event.
+const cryptoProvider = cachedSubtleCryptoProvider()
 
 /**
  * Verifies a Stripe webhook (HMAC-SHA256 of the raw body with SubtleCrypto, timestamp within
