@@ -10,6 +10,7 @@ declare
   v_entitlement record;
   v_baseline text;
   v_key bigint;
+  v_my_turn boolean;
 begin
   if apply_usage.delta > 0 then
     -- Writers of one counter queue on an advisory lock, woken one at a time, rather than on the
@@ -17,8 +18,27 @@ begin
     -- whose workers all consume at once). A queue, not the guard: the update below is atomic alone.
     v_key := pg_catalog.hashtextextended(
       'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
-    if not pg_catalog.pg_try_advisory_xact_lock(v_key) then
-      -- Busy. A current counter without room refuses now, without queueing.
+    v_my_turn := pg_catalog.pg_try_advisory_xact_lock(v_key);
+    loop
+      if v_my_turn then
+        -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on
+        -- the newest row version make it atomic: no concurrency can take used past quota.
+        update tollgate_private.usage_counters c
+        set used = c.used + apply_usage.delta,
+            updated_at = now()
+        where c.user_id = apply_usage.user_id
+          and c.metric = apply_usage.metric
+          and (c.period_end is null or c.period_end > apply_usage.as_of)
+          and (c.valid_until is null or c.valid_until > apply_usage.as_of)
+          and (c.quota = -1 or c.used + apply_usage.delta <= c.quota)
+        returning c.* into v_row;
+        if found then
+          return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+        end if;
+      end if;
+
+      -- REFUSAL without a lock: a current counter without room answers at once, so a user
+      -- hammering an exhausted quota neither queues nor writes.
       select c.* into v_row
       from tollgate_private.usage_counters c
       where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
@@ -28,41 +48,20 @@ begin
         and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
         return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
       end if;
-      -- Wait, unless this transaction already holds the row (written before by a release, a plan
-      -- change...): the lock's holder may be waiting for that row, and we would deadlock.
+
+      -- Neither counted nor refused after our turn: the slow path below decides.
+      exit when v_my_turn;
+      -- The lock was busy. Wait for it, unless this transaction already holds the row (written
+      -- before by a release, a plan change...): the lock's holder may be waiting for that row, and
+      -- we would deadlock.
       perform from tollgate_private.usage_counters c
       where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
       for no key update skip locked;
       if not found then
         perform pg_catalog.pg_advisory_xact_lock(v_key);
       end if;
-    end if;
-
-    -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on the
-    -- newest row version make it atomic: no concurrency can take used past quota.
-    update tollgate_private.usage_counters c
-    set used = c.used + apply_usage.delta,
-        updated_at = now()
-    where c.user_id = apply_usage.user_id
-      and c.metric = apply_usage.metric
-      and (c.period_end is null or c.period_end > apply_usage.as_of)
-      and (c.valid_until is null or c.valid_until > apply_usage.as_of)
-      and (c.quota = -1 or c.used + apply_usage.delta <= c.quota)
-    returning c.* into v_row;
-    if found then
-      return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
-    end if;
-
-    -- REFUSAL without a lock, so a user hammering an exhausted quota does not queue on its row.
-    select c.* into v_row
-    from tollgate_private.usage_counters c
-    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
-    if v_row.user_id is not null
-      and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
-      and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
-      and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
-      return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
-    end if;
+      v_my_turn := true;
+    end loop;
   else
     -- Releases only apply to gauges (never-resetting metrics), and never below zero.
     update tollgate_private.usage_counters c
