@@ -1,34 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, type Sql } from '../../helpers/db.ts'
+import { createUser, ownerSql } from '../../helpers/db.ts'
 import { makeStripeEvent } from '../../helpers/stripe/events.ts'
 import { invoiceFixture, newWorld, subscriptionFixture } from '../../helpers/stripe/fixtures.ts'
-import { beginSession } from '../consume_usage/support.ts'
+import { beginSession, waitingOrFinished } from '../consume_usage/support.ts'
 import { applyEvent } from './support.ts'
 
 const sql = ownerSql()
 const other = ownerSql({ max: 1 })
 afterAll(() => Promise.all([sql.end(), other.end()]))
-
-// Resolves 'waiting' once backend `pid` waits on a lock, 'finished' if `work` settles first.
-const waitingOrFinished = async (
-  observer: Sql,
-  pid: number,
-  work: Promise<unknown>,
-): Promise<'waiting' | 'finished'> => {
-  let finished = false
-  void work.then(
-    () => (finished = true),
-    () => (finished = true),
-  )
-  for (let attempt = 0; attempt < 1000 && !finished; attempt += 1) {
-    const [row] = await observer<{ blocked: boolean }[]>`
-      select coalesce(wait_event_type = 'Lock', false) as blocked
-      from pg_catalog.pg_stat_activity where pid = ${pid}`
-    if (row?.blocked) return 'waiting'
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return 'finished'
-}
 
 describe('apply_stripe_event with an invoice and its subscription applied at once', () => {
   it('waits for the subscription in flight, then links the invoice to it', async () => {

@@ -10,7 +10,7 @@ import {
   type StripeWorld,
   subscriptionFixture,
 } from '../../helpers/stripe/fixtures.ts'
-import { beginSession } from '../consume_usage/support.ts'
+import { beginSession, waitingOrFinished } from '../consume_usage/support.ts'
 import { countersOf, usageAs } from '../subscriptions/support.ts'
 import { applyEvent, subscriptionsOf } from './support.ts'
 
@@ -44,27 +44,6 @@ const renewal = (world: StripeWorld, month: number, price = PRO_PRICE) =>
     }),
     { created: T0 + month * MONTH + 60 },
   )
-
-// Resolves 'waiting' once backend `pid` waits on a lock, 'finished' if `work` settles first.
-const waitingOrFinished = async (
-  observer: Sql,
-  pid: number,
-  work: Promise<unknown>,
-): Promise<'waiting' | 'finished'> => {
-  let finished = false
-  void work.then(
-    () => (finished = true),
-    () => (finished = true),
-  )
-  for (let attempt = 0; attempt < 1000 && !finished; attempt += 1) {
-    const [row] = await observer<{ blocked: boolean }[]>`
-      select coalesce(wait_event_type = 'Lock', false) as blocked
-      from pg_catalog.pg_stat_activity where pid = ${pid}`
-    if (row?.blocked) return 'waiting'
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  return 'finished'
-}
 
 const consume = async (q: Sql | Tx, userId: string, amount: number, asOf = 'now()') => {
   const [row] = await q<{ answer: { allowed: boolean; used: number; quota: number } }[]>`

@@ -272,3 +272,24 @@ export const waitUntilBlocked = async (observer: Sql, pid: number) => {
   }
   throw new Error(`backend ${pid} never waited on a lock`)
 }
+
+/** Resolves 'waiting' once backend `pid` waits on a lock, 'finished' if `work` settles first. */
+export const waitingOrFinished = async (
+  observer: Sql,
+  pid: number,
+  work: Promise<unknown>,
+): Promise<'waiting' | 'finished'> => {
+  let finished = false
+  void work.then(
+    () => (finished = true),
+    () => (finished = true),
+  )
+  for (let attempt = 0; attempt < 1000 && !finished; attempt += 1) {
+    const [row] = await observer<{ blocked: boolean }[]>`
+      select coalesce(wait_event_type = 'Lock', false) as blocked
+      from pg_catalog.pg_stat_activity where pid = ${pid}`
+    if (row?.blocked) return 'waiting'
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return 'finished'
+}
