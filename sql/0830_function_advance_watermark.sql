@@ -3,7 +3,10 @@ create function tollgate_private.advance_watermark(
   object_type text,
   provider_id text,
   event_at timestamptz,
-  event_id text
+  event_id text,
+  local_id uuid default null,
+  user_id uuid default null,
+  parent_id text default null
 )
 returns boolean
 language plpgsql
@@ -11,38 +14,28 @@ volatile
 security invoker
 set search_path = ''
 as $$
-declare
-  v_ref tollgate_private.provider_refs;
 begin
-  insert into tollgate_private.provider_refs (provider, object_type, provider_id)
-  values (advance_watermark.provider, advance_watermark.object_type, advance_watermark.provider_id)
-  on conflict do nothing;
-
-  -- Locked until commit: two deliveries about one object are applied one after the other.
-  select r.* into v_ref
-  from tollgate_private.provider_refs r
-  where r.provider = advance_watermark.provider
-    and r.object_type = advance_watermark.object_type
-    and r.provider_id = advance_watermark.provider_id
-  for update;
-
-  -- Late events never overwrite newer state: order by creation time, then event id.
-  if v_ref.last_event_at is not null
-    and (v_ref.last_event_at, v_ref.last_event_id) >= (advance_watermark.event_at, advance_watermark.event_id) then
-    return false;
-  end if;
-
-  update tollgate_private.provider_refs r
-  set last_event_at = advance_watermark.event_at,
-      last_event_id = advance_watermark.event_id
-  where r.provider = advance_watermark.provider
-    and r.object_type = advance_watermark.object_type
-    and r.provider_id = advance_watermark.provider_id;
-  return true;
+  -- One statement: an object seen for the first time is inserted with its watermark (and its link,
+  -- when the caller gives one); a known object's row is locked until commit, even when the event
+  -- is older and nothing is updated (ON CONFLICT DO UPDATE locks the row before its WHERE), so two
+  -- deliveries about one object are applied one after the other. Late events never overwrite newer
+  -- state: order by creation time, then event id.
+  insert into tollgate_private.provider_refs as r (
+    provider, object_type, provider_id, local_id, user_id, parent_id, last_event_at, last_event_id)
+  values (
+    advance_watermark.provider, advance_watermark.object_type, advance_watermark.provider_id,
+    advance_watermark.local_id, advance_watermark.user_id, advance_watermark.parent_id,
+    advance_watermark.event_at, advance_watermark.event_id)
+  on conflict on constraint provider_refs_pkey do update
+    set last_event_at = excluded.last_event_at,
+        last_event_id = excluded.last_event_id
+    where (r.last_event_at is not null
+      and (r.last_event_at, r.last_event_id) >= (excluded.last_event_at, excluded.last_event_id)) is not true;
+  return found;
 end;
 $$;
 
-comment on function tollgate_private.advance_watermark(text, text, text, timestamptz, text) is
-  E'Locks a provider object''s row and moves its watermark to this event when the event is newer (created time, then event id); false means the event is older than what was applied and must not be.';
+comment on function tollgate_private.advance_watermark(text, text, text, timestamptz, text, uuid, uuid, text) is
+  E'Locks a provider object''s row and moves its watermark to this event when the event is newer (created time, then event id); false means the event is older than what was applied and must not be. An object seen for the first time gets its row here, with local_id, user_id and parent_id when given (a known object''s are left as they are).';
 
-revoke all on function tollgate_private.advance_watermark(text, text, text, timestamptz, text) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.advance_watermark(text, text, text, timestamptz, text, uuid, uuid, text) from public, anon, authenticated, service_role;

@@ -22,18 +22,29 @@ declare
   v_period_end timestamptz;
   v_cancel_at timestamptz;
   v_local_id uuid;
+  -- The id a new subscription gets, recorded in its provider_refs row when the watermark creates it.
+  v_new_id uuid := gen_random_uuid();
   v_other uuid;
 begin
   if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
     raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
   end if;
 
+  -- In this order: hint, metadata.user_id, customer, the subscription's ref. Lookups are
+  -- statements of their own: inside one coalesce Postgres planned it again on every call.
   v_user_id := coalesce(
     apply_stripe_subscription.user_hint,
-    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'),
-    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
-    (select r.user_id from tollgate_private.provider_refs r
-     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id));
+    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'));
+  if v_user_id is null then
+    select c.user_id into v_user_id
+    from tollgate_private.customers c
+    where c.provider = 'stripe' and c.provider_customer_id = v_customer;
+  end if;
+  if v_user_id is null then
+    select r.user_id into v_user_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+  end if;
   if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
   end if;
@@ -59,7 +70,8 @@ begin
   -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
   perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
   perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
-  if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at, apply_stripe_subscription.event_id) then
+  if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at,
+      apply_stripe_subscription.event_id, v_new_id, v_user_id) then
     return jsonb_build_object('outcome', 'stale');
   end if;
 
@@ -82,23 +94,27 @@ begin
     end loop;
   end if;
 
-  if v_local_id is null then
+  -- A new subscription is inserted with the id its ref already points at.
+  if v_local_id is null or v_local_id = v_new_id then
     insert into tollgate.subscriptions (
-      user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
+      id, user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
       cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
     values (
-      v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
+      v_new_id, v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'),
       coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
         or (v_cancel_at is not null and v_cancel_at <= v_period_end),
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
-      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
-    returning id into v_local_id;
-    update tollgate_private.provider_refs r
-    set local_id = v_local_id, user_id = v_user_id
-    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()));
+    -- A ref the watermark found without a link (not written by this function) gets it now.
+    if v_local_id is null then
+      update tollgate_private.provider_refs r
+      set local_id = v_new_id, user_id = v_user_id
+      where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+    end if;
+    v_local_id := v_new_id;
     -- Invoices seen before their subscription now get linked to it.
     update tollgate.invoices i
     set subscription_id = v_local_id

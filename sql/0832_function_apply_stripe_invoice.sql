@@ -16,6 +16,8 @@ declare
   v_user_id uuid;
   v_subscription_id uuid;
   v_local_id uuid;
+  -- The id a new invoice gets, recorded in its provider_refs row when the watermark creates it.
+  v_new_id uuid := gen_random_uuid();
   v_status text := apply_stripe_invoice.invoice ->> 'status';
   v_amount_due bigint;
   v_amount_paid bigint;
@@ -30,12 +32,21 @@ begin
     return jsonb_build_object('outcome', 'ignored', 'error', format('invoice status %s', coalesce(v_status, '(none)')));
   end if;
 
-  v_user_id := coalesce(
-    (select c.user_id from tollgate_private.customers c where c.provider = 'stripe' and c.provider_customer_id = v_customer),
-    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{parent,subscription_details,metadata,user_id}'),
-    tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{subscription_details,metadata,user_id}'),
-    (select r.user_id from tollgate_private.provider_refs r
-     where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription));
+  -- In this order: customer, subscription metadata (basil, then before), the subscription's ref.
+  -- Lookups are statements of their own: inside one coalesce Postgres planned it again on every call.
+  select c.user_id into v_user_id
+  from tollgate_private.customers c
+  where c.provider = 'stripe' and c.provider_customer_id = v_customer;
+  if v_user_id is null then
+    v_user_id := coalesce(
+      tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{parent,subscription_details,metadata,user_id}'),
+      tollgate_private.uuid_or_null(apply_stripe_invoice.invoice #>> '{subscription_details,metadata,user_id}'));
+  end if;
+  if v_user_id is null then
+    select r.user_id into v_user_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_subscription;
+  end if;
   if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for invoice %s', v_stripe_id));
   end if;
@@ -43,7 +54,8 @@ begin
   -- The user's lock, as apply_stripe_subscription takes it: an invoice applied while its
   -- subscription's first event is in flight waits for it, then finds the subscription to link to.
   perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
-  if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at, apply_stripe_invoice.event_id) then
+  if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at,
+      apply_stripe_invoice.event_id, v_new_id, v_user_id, v_stripe_subscription) then
     return jsonb_build_object('outcome', 'stale');
   end if;
 
@@ -64,21 +76,25 @@ begin
     tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'period_end'));
   v_paid_at := tollgate_private.unix_time(apply_stripe_invoice.invoice #> '{status_transitions,paid_at}');
 
-  -- One write per event: a new invoice is inserted whole, a known one updated in place.
-  if v_local_id is null then
+  -- One write per event: a new invoice is inserted whole (its ref already points at it), a known
+  -- one updated in place when the snapshot changes it.
+  if v_local_id is null or v_local_id = v_new_id then
     insert into tollgate.invoices (
-      user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
+      id, user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
       period_start, period_end, hosted_invoice_url, invoice_pdf, paid_at, created_at)
     values (
-      v_user_id, v_subscription_id, 'stripe', apply_stripe_invoice.invoice ->> 'number', v_status,
+      v_new_id, v_user_id, v_subscription_id, 'stripe', apply_stripe_invoice.invoice ->> 'number', v_status,
       lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', 'usd')),
       v_amount_due, v_amount_paid, v_period_start, v_period_end,
       apply_stripe_invoice.invoice ->> 'hosted_invoice_url', apply_stripe_invoice.invoice ->> 'invoice_pdf',
-      v_paid_at, coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()))
-    returning id into v_local_id;
-    update tollgate_private.provider_refs r
-    set local_id = v_local_id, user_id = v_user_id, parent_id = v_stripe_subscription
-    where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+      v_paid_at, coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()));
+    -- A ref the watermark found without a link (not written by this function) gets it now.
+    if v_local_id is null then
+      update tollgate_private.provider_refs r
+      set local_id = v_new_id, user_id = v_user_id, parent_id = v_stripe_subscription
+      where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
+    end if;
+    v_local_id := v_new_id;
   else
     update tollgate.invoices i
     set subscription_id = coalesce(v_subscription_id, i.subscription_id),
@@ -92,7 +108,15 @@ begin
         hosted_invoice_url = apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
         invoice_pdf = apply_stripe_invoice.invoice ->> 'invoice_pdf',
         paid_at = v_paid_at
-    where i.id = v_local_id;
+    where i.id = v_local_id
+      -- An identical snapshot (invoice.paid and invoice.payment_succeeded) writes nothing.
+      and (i.subscription_id, i.number, i.status, i.currency, i.amount_due, i.amount_paid, i.period_start,
+           i.period_end, i.hosted_invoice_url, i.invoice_pdf, i.paid_at)
+        is distinct from
+          (coalesce(v_subscription_id, i.subscription_id), apply_stripe_invoice.invoice ->> 'number', v_status,
+           lower(coalesce(apply_stripe_invoice.invoice ->> 'currency', i.currency)), v_amount_due, v_amount_paid,
+           v_period_start, v_period_end, apply_stripe_invoice.invoice ->> 'hosted_invoice_url',
+           apply_stripe_invoice.invoice ->> 'invoice_pdf', v_paid_at);
   end if;
 
   return jsonb_build_object('outcome', 'applied', 'invoice_id', v_local_id, 'user_id', v_user_id);

@@ -23,11 +23,16 @@ begin
     return jsonb_build_object('outcome', 'ignored', 'error', 'not a subscription checkout');
   end if;
 
+  -- In this order: client_reference_id, metadata.user_id, the session's ref. The lookup is a
+  -- statement of its own: inside the coalesce Postgres planned it again on every call.
   v_user_id := coalesce(
     tollgate_private.uuid_or_null(apply_stripe_checkout.session ->> 'client_reference_id'),
-    tollgate_private.uuid_or_null(apply_stripe_checkout.session #>> '{metadata,user_id}'),
-    (select r.user_id from tollgate_private.provider_refs r
-     where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id));
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session #>> '{metadata,user_id}'));
+  if v_user_id is null then
+    select r.user_id into v_user_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id;
+  end if;
   if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
   end if;

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createUser, ownerSql, withRollback } from '../../helpers/db.ts'
+import { advance, refOf } from './support.ts'
+
+const sql = ownerSql()
+afterAll(() => sql.end())
+
+const T = '2026-11-01T10:00:00Z'
+const LATER = '2026-11-01T10:00:05Z'
+const EARLIER = '2026-11-01T09:59:55Z'
+
+describe('advance_watermark', () => {
+  it('creates a new object with its watermark and link, and answers true', async () => {
+    await withRollback(sql, async (tx) => {
+      const user = await createUser(tx)
+      const localId = randomUUID()
+      const id = `in_${randomUUID()}`
+      const link = { localId, userId: user.id, parentId: 'sub_x' }
+      expect(await advance(tx, 'invoice', id, T, 'evt_b', link)).toBe(true)
+      expect(await refOf(tx, 'invoice', id)).toEqual({
+        local_id: localId,
+        user_id: user.id,
+        parent_id: 'sub_x',
+        last_event_at: T,
+        last_event_id: 'evt_b',
+      })
+    })
+  })
+
+  it('moves for a later event or a greater id in the same second, never back', async () => {
+    await withRollback(sql, async (tx) => {
+      const id = `sub_${randomUUID()}`
+      expect(await advance(tx, 'subscription', id, T, 'evt_b')).toBe(true)
+      // The same event again, an older one, a smaller id in the same second: stale, nothing moves.
+      expect(await advance(tx, 'subscription', id, T, 'evt_b')).toBe(false)
+      expect(await advance(tx, 'subscription', id, EARLIER, 'evt_z')).toBe(false)
+      expect(await advance(tx, 'subscription', id, T, 'evt_a')).toBe(false)
+      expect(await refOf(tx, 'subscription', id)).toMatchObject({
+        last_event_at: T,
+        last_event_id: 'evt_b',
+      })
+      expect(await advance(tx, 'subscription', id, T, 'evt_c')).toBe(true)
+      expect(await advance(tx, 'subscription', id, LATER, 'evt_a')).toBe(true)
+      expect(await refOf(tx, 'subscription', id)).toMatchObject({
+        last_event_at: LATER,
+        last_event_id: 'evt_a',
+      })
+    })
+  })
+
+  it('keeps a known object link and moves a row that has no watermark yet', async () => {
+    await withRollback(sql, async (tx) => {
+      const user = await createUser(tx)
+      const id = `cs_${randomUUID()}`
+      // A row written before any event (as record_checkout writes a checkout session's).
+      await tx`
+        insert into tollgate_private.provider_refs (provider, object_type, provider_id, user_id)
+        values ('stripe', 'checkout_session', ${id}, ${user.id})`
+      expect(
+        await advance(tx, 'checkout_session', id, T, 'evt_a', {
+          localId: randomUUID(),
+          userId: (await createUser(tx)).id,
+          parentId: 'sub_other',
+        }),
+      ).toBe(true)
+      expect(await refOf(tx, 'checkout_session', id)).toEqual({
+        local_id: null,
+        user_id: user.id,
+        parent_id: null,
+        last_event_at: T,
+        last_event_id: 'evt_a',
+      })
+    })
+  })
+})

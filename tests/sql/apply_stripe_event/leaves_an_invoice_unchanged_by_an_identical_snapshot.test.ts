@@ -1,0 +1,41 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createUser, ownerSql, type Tx, withRollback } from '../../helpers/db.ts'
+import { makeStripeEvent } from '../../helpers/stripe/events.ts'
+import { invoiceFixture, MONTH, newWorld, nowSeconds } from '../../helpers/stripe/fixtures.ts'
+import { applyEvent } from './support.ts'
+
+const sql = ownerSql()
+afterAll(() => sql.end())
+
+const T = nowSeconds() - 3600
+
+const invoiceUpdates = async (tx: Tx) => {
+  const [row] = await tx<{ updated: number }[]>`
+    select n_tup_upd::int as updated
+    from pg_catalog.pg_stat_xact_user_tables where relid = 'tollgate.invoices'::regclass`
+  return row?.updated ?? 0
+}
+
+describe('apply_stripe_event with a later event for a known invoice', () => {
+  it('writes nothing when the snapshot is the same (invoice.paid, then invoice.payment_succeeded)', async () => {
+    await withRollback(sql, async (tx) => {
+      const world = newWorld((await createUser(tx)).id)
+      const paid = invoiceFixture(world, { periodStart: T, periodEnd: T + MONTH, created: T })
+      const first = await applyEvent(tx, makeStripeEvent('invoice.paid', paid, { created: T + 1 }))
+      const before = await invoiceUpdates(tx)
+      const second = await applyEvent(
+        tx,
+        makeStripeEvent('invoice.payment_succeeded', paid, { created: T + 2 }),
+      )
+      expect(second).toMatchObject({ outcome: 'applied', invoice_id: first.invoice_id })
+      expect((await invoiceUpdates(tx)) - before).toBe(0)
+
+      // A snapshot that changes a field is still written, once.
+      const voided = { ...paid, status: 'void' }
+      await applyEvent(tx, makeStripeEvent('invoice.voided', voided, { created: T + 3 }))
+      expect((await invoiceUpdates(tx)) - before).toBe(1)
+      const [row] = await tx`select status from tollgate.invoices where id = ${first.invoice_id ?? ''}::uuid`
+      expect(row).toEqual({ status: 'void' })
+    })
+  })
+})
