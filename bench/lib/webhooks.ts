@@ -417,7 +417,9 @@ export const webhookBench: WebhookBench = async ({
       // later) invalidates them; a deployed Tollgate has their statistics (see NOTES.md).
       await superSql`analyze ${superSql.unsafe(WRITTEN_TABLES.join(', '))}`
       guessRate = warm.allCalls / warm.seconds
-      await source.prepare(Math.ceil((guessRate * 2 * (rewarmMs + measureMs)) / 1000) + 500)
+      // Three times the warm-up's rate: the first warm-up runs before the analyze, on seq-scan
+      // plans, at about half the rate of the window after it.
+      await source.prepare(Math.ceil((guessRate * 3 * (rewarmMs + measureMs)) / 1000) + 500)
       // New sockets: the server closes keep-alive sockets idle for 5 s (signing can take that).
       const client = webhookClient(endpoint, clients)
       const measured = await (async () => {
