@@ -2,19 +2,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createUser, ownerSql, type Tx, withRollback } from '../../helpers/db.ts'
 import { makeStripeEvent } from '../../helpers/stripe/events.ts'
 import { invoiceFixture, MONTH, newWorld, nowSeconds } from '../../helpers/stripe/fixtures.ts'
-import { applyEvent } from './support.ts'
+import { applyEvent, tableWrites } from './support.ts'
 
 const sql = ownerSql()
 afterAll(() => sql.end())
 
 const T = nowSeconds() - 3600
 
-const invoiceUpdates = async (tx: Tx) => {
-  const [row] = await tx<{ updated: number }[]>`
-    select n_tup_upd::int as updated
-    from pg_catalog.pg_stat_xact_user_tables where relid = 'tollgate.invoices'::regclass`
-  return row?.updated ?? 0
-}
+const invoiceUpdates = async (tx: Tx) => (await tableWrites(tx, 'tollgate.invoices')).updated
 
 describe('apply_stripe_event with a later event for a known invoice', () => {
   it('writes nothing when the snapshot is the same (invoice.paid, then invoice.payment_succeeded)', async () => {

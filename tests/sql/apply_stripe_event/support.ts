@@ -62,3 +62,11 @@ export const subscriptionsOf = (tx: Tx, userId: string) =>
     select id, plan_id, status, extract(epoch from current_period_start)::int as current_period_start,
       extract(epoch from current_period_end)::int as current_period_end, cancel_at_period_end
     from tollgate.subscriptions where user_id = ${userId} order by created_at, id`
+
+/** Rows this transaction has inserted, updated and HOT-updated in `table` so far. */
+export const tableWrites = async (tx: Tx, table: string) => {
+  const [row] = await tx<{ inserted: number; updated: number; hot: number }[]>`
+    select n_tup_ins::int as inserted, n_tup_upd::int as updated, n_tup_hot_upd::int as hot
+    from pg_catalog.pg_stat_xact_user_tables where relid = ${table}::regclass`
+  return row ?? { inserted: 0, updated: 0, hot: 0 }
+}

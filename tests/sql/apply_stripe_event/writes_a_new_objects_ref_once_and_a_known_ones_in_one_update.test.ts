@@ -8,20 +8,14 @@ import {
   nowSeconds,
   subscriptionFixture,
 } from '../../helpers/stripe/fixtures.ts'
-import { applyEvent } from './support.ts'
+import { applyEvent, tableWrites } from './support.ts'
 
 const sql = ownerSql()
 afterAll(() => sql.end())
 
 const T = nowSeconds() - 3 * MONTH
 
-// Rows this transaction inserted, updated and HOT-updated in provider_refs so far.
-const refWrites = async (tx: Tx) => {
-  const [row] = await tx<{ inserted: number; updated: number; hot: number }[]>`
-    select n_tup_ins::int as inserted, n_tup_upd::int as updated, n_tup_hot_upd::int as hot
-    from pg_catalog.pg_stat_xact_user_tables where relid = 'tollgate_private.provider_refs'::regclass`
-  return row ?? { inserted: 0, updated: 0, hot: 0 }
-}
+const refWrites = (tx: Tx) => tableWrites(tx, 'tollgate_private.provider_refs')
 
 // provider_refs writes of one event, and what apply_stripe_event answered.
 const writesOf = async (tx: Tx, event: Record<string, unknown>) => {

@@ -8,20 +8,14 @@ import {
   nowSeconds,
   subscriptionFixture,
 } from '../../helpers/stripe/fixtures.ts'
-import { applyEvent } from './support.ts'
+import { applyEvent, tableWrites } from './support.ts'
 
 const sql = ownerSql()
 afterAll(() => sql.end())
 
 const T = nowSeconds() - 3600
 
-// Rows this transaction inserted and updated in tollgate.invoices so far.
-const invoiceWrites = async (tx: Tx) => {
-  const [row] = await tx<{ inserted: number; updated: number }[]>`
-    select n_tup_ins::int as inserted, n_tup_upd::int as updated
-    from pg_catalog.pg_stat_xact_user_tables where relid = 'tollgate.invoices'::regclass`
-  return row
-}
+const invoiceWrites = (tx: Tx) => tableWrites(tx, 'tollgate.invoices')
 
 const invoiceRow = async (tx: Tx, id: string) => {
   const [row] = await tx`
