@@ -19,12 +19,19 @@ declare
   v_my_turn boolean;
 begin
   if apply_usage.delta > 0 then
-    -- Writers of one counter queue on an advisory lock, woken one at a time, rather than on the
-    -- counter's row, whose wait-and-recheck costs several times the CPU under contention (a user
-    -- whose workers all consume at once). A queue, not the guard: the update below is atomic alone.
-    v_key := pg_catalog.hashtextextended(
-      'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
-    v_my_turn := pg_catalog.pg_try_advisory_xact_lock(v_key);
+    -- Signed-in callers (PostgREST's role authenticated) of one counter queue on an advisory lock,
+    -- woken one at a time, rather than on the counter's row, whose wait-and-recheck costs several
+    -- times the CPU under contention (a user whose workers all consume at once). A queue, not the
+    -- guard: the update below is atomic alone. Such a request writes only its caller's counters;
+    -- triggers, the service role and the owner (batches over many users) queue on the rows, so one
+    -- transaction never fills the shared lock table (about 64 locks per connection).
+    if pg_catalog.current_setting('role') = 'authenticated' and pg_catalog.pg_trigger_depth() = 0 then
+      v_key := pg_catalog.hashtextextended(
+        'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
+      v_my_turn := pg_catalog.pg_try_advisory_xact_lock(v_key);
+    else
+      v_my_turn := true;
+    end if;
     loop
       if v_my_turn then
         -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on
@@ -141,6 +148,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
-  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
+  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent signed-in consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
 
 revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;
