@@ -95,7 +95,7 @@ begin
   end if;
 
   -- A new subscription is inserted with the id its ref already points at.
-  if v_local_id is null or v_local_id = v_new_id then
+  if v_local_id = v_new_id then
     insert into tollgate.subscriptions (
       id, user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
       cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
@@ -108,13 +108,6 @@ begin
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
       coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()));
-    -- A ref the watermark found without a link (not written by this function) gets it now.
-    if v_local_id is null then
-      update tollgate_private.provider_refs r
-      set local_id = v_new_id, user_id = v_user_id
-      where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
-    end if;
-    v_local_id := v_new_id;
     -- Invoices seen before their subscription now get linked to it.
     update tollgate.invoices i
     set subscription_id = v_local_id

@@ -78,7 +78,7 @@ begin
 
   -- One write per event: a new invoice is inserted whole (its ref already points at it), a known
   -- one updated in place when the snapshot changes it.
-  if v_local_id is null or v_local_id = v_new_id then
+  if v_local_id = v_new_id then
     insert into tollgate.invoices (
       id, user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
       period_start, period_end, hosted_invoice_url, invoice_pdf, paid_at, created_at)
@@ -88,13 +88,6 @@ begin
       v_amount_due, v_amount_paid, v_period_start, v_period_end,
       apply_stripe_invoice.invoice ->> 'hosted_invoice_url', apply_stripe_invoice.invoice ->> 'invoice_pdf',
       v_paid_at, coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()));
-    -- A ref the watermark found without a link (not written by this function) gets it now.
-    if v_local_id is null then
-      update tollgate_private.provider_refs r
-      set local_id = v_new_id, user_id = v_user_id, parent_id = v_stripe_subscription
-      where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
-    end if;
-    v_local_id := v_new_id;
   else
     update tollgate.invoices i
     set subscription_id = coalesce(v_subscription_id, i.subscription_id),

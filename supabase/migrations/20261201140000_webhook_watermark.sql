@@ -29,11 +29,11 @@ security invoker
 set search_path = ''
 as $$
 begin
-  -- One statement: an object seen for the first time is inserted with its watermark (and its link,
-  -- when the caller gives one); a known object's row is locked until commit, even when the event
-  -- is older and nothing is updated (ON CONFLICT DO UPDATE locks the row before its WHERE), so two
-  -- deliveries about one object are applied one after the other. Late events never overwrite newer
-  -- state: order by creation time, then event id.
+  -- One statement: an object seen for the first time is inserted with its watermark and the link
+  -- the caller gives; a known row keeps its link and gets the given one only where it has none. The
+  -- row is locked until commit even when the event is older and nothing is updated (ON CONFLICT DO
+  -- UPDATE locks the row before its WHERE), so two deliveries about one object are applied one after
+  -- the other. Late events never overwrite newer state: order by creation time, then event id.
   insert into tollgate_private.provider_refs as r (
     provider, object_type, provider_id, local_id, user_id, parent_id, last_event_at, last_event_id)
   values (
@@ -42,7 +42,10 @@ begin
     advance_watermark.event_at, advance_watermark.event_id)
   on conflict on constraint provider_refs_pkey do update
     set last_event_at = excluded.last_event_at,
-        last_event_id = excluded.last_event_id
+        last_event_id = excluded.last_event_id,
+        local_id = coalesce(r.local_id, excluded.local_id),
+        user_id = coalesce(r.user_id, excluded.user_id),
+        parent_id = coalesce(r.parent_id, excluded.parent_id)
     where (r.last_event_at is not null
       and (r.last_event_at, r.last_event_id) >= (excluded.last_event_at, excluded.last_event_id)) is not true;
   return found;
@@ -50,7 +53,7 @@ end;
 $$;
 
 comment on function tollgate_private.advance_watermark(text, text, text, timestamptz, text, uuid, uuid, text) is
-  E'Locks a provider object''s row and moves its watermark to this event when the event is newer (created time, then event id); false means the event is older than what was applied and must not be. An object seen for the first time gets its row here, with local_id, user_id and parent_id when given (a known object''s are left as they are).';
+  E'Locks a provider object''s row and moves its watermark to this event when the event is newer (created time, then event id); false means the event is older than what was applied and must not be. The link given (local_id, user_id, parent_id) is stored where the row has none, so afterwards the row''s local_id is the object''s local row: the given id means a new one.';
 
 revoke all on function tollgate_private.advance_watermark(text, text, text, timestamptz, text, uuid, uuid, text) from public, anon, authenticated, service_role;
 
@@ -152,7 +155,7 @@ begin
   end if;
 
   -- A new subscription is inserted with the id its ref already points at.
-  if v_local_id is null or v_local_id = v_new_id then
+  if v_local_id = v_new_id then
     insert into tollgate.subscriptions (
       id, user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
       cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
@@ -165,13 +168,6 @@ begin
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
       tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
       coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()));
-    -- A ref the watermark found without a link (not written by this function) gets it now.
-    if v_local_id is null then
-      update tollgate_private.provider_refs r
-      set local_id = v_new_id, user_id = v_user_id
-      where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
-    end if;
-    v_local_id := v_new_id;
     -- Invoices seen before their subscription now get linked to it.
     update tollgate.invoices i
     set subscription_id = v_local_id
@@ -294,7 +290,7 @@ begin
 
   -- One write per event: a new invoice is inserted whole (its ref already points at it), a known
   -- one updated in place when the snapshot changes it.
-  if v_local_id is null or v_local_id = v_new_id then
+  if v_local_id = v_new_id then
     insert into tollgate.invoices (
       id, user_id, subscription_id, provider, number, status, currency, amount_due, amount_paid,
       period_start, period_end, hosted_invoice_url, invoice_pdf, paid_at, created_at)
@@ -304,13 +300,6 @@ begin
       v_amount_due, v_amount_paid, v_period_start, v_period_end,
       apply_stripe_invoice.invoice ->> 'hosted_invoice_url', apply_stripe_invoice.invoice ->> 'invoice_pdf',
       v_paid_at, coalesce(tollgate_private.unix_time(apply_stripe_invoice.invoice -> 'created'), now()));
-    -- A ref the watermark found without a link (not written by this function) gets it now.
-    if v_local_id is null then
-      update tollgate_private.provider_refs r
-      set local_id = v_new_id, user_id = v_user_id, parent_id = v_stripe_subscription
-      where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id;
-    end if;
-    v_local_id := v_new_id;
   else
     update tollgate.invoices i
     set subscription_id = coalesce(v_subscription_id, i.subscription_id),

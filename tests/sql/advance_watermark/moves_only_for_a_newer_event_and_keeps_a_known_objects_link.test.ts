@@ -49,27 +49,43 @@ describe('advance_watermark', () => {
     })
   })
 
-  it('keeps a known object link and moves a row that has no watermark yet', async () => {
+  it('keeps a known link and fills in only what a row written before any event lacks', async () => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
+      const other = await createUser(tx)
       const id = `cs_${randomUUID()}`
-      // A row written before any event (as record_checkout writes a checkout session's).
+      // A row written before any event, without a local row (as record_checkout writes one).
       await tx`
         insert into tollgate_private.provider_refs (provider, object_type, provider_id, user_id)
         values ('stripe', 'checkout_session', ${id}, ${user.id})`
+      const localId = randomUUID()
       expect(
         await advance(tx, 'checkout_session', id, T, 'evt_a', {
+          localId,
+          userId: other.id,
+          parentId: 'sub_first',
+        }),
+      ).toBe(true)
+      const linked = {
+        local_id: localId,
+        user_id: user.id,
+        parent_id: 'sub_first',
+        last_event_at: T,
+        last_event_id: 'evt_a',
+      }
+      expect(await refOf(tx, 'checkout_session', id)).toEqual(linked)
+      // Once linked, a later event's link changes nothing but the watermark.
+      expect(
+        await advance(tx, 'checkout_session', id, LATER, 'evt_b', {
           localId: randomUUID(),
-          userId: (await createUser(tx)).id,
-          parentId: 'sub_other',
+          userId: other.id,
+          parentId: 'sub_second',
         }),
       ).toBe(true)
       expect(await refOf(tx, 'checkout_session', id)).toEqual({
-        local_id: null,
-        user_id: user.id,
-        parent_id: null,
-        last_event_at: T,
-        last_event_id: 'evt_a',
+        ...linked,
+        last_event_at: LATER,
+        last_event_id: 'evt_b',
       })
     })
   })
