@@ -202,6 +202,25 @@ describe('verifyStripeWebhook with generated headers', () => {
     expect(error).toMatchObject({ code: 'BADSG', details: { reason: 'mismatch' } })
   })
 
+  it('verifies with each secret its own key: a key imported for one never serves another', async () => {
+    const first = 'whsec_rotation_old'
+    const second = 'whsec_rotation_new'
+    const raw = body()
+    const byFirst = await sign(raw, NOW, first)
+    const bySecond = await sign(raw, NOW, second)
+    for (let round = 0; round < 2; round++) {
+      await expect(verifyStripeWebhook(raw, byFirst, first, { now: NOW })).resolves.toBeTruthy()
+      await expect(verifyStripeWebhook(raw, bySecond, second, { now: NOW })).resolves.toBeTruthy()
+      for (const [header, secret] of [
+        [byFirst, second],
+        [bySecond, first],
+      ] as const) {
+        const error = await rejection(verifyStripeWebhook(raw, header, secret, { now: NOW }))
+        expect(error).toMatchObject({ code: 'BADSG', details: { reason: 'mismatch' } })
+      }
+    }
+  })
+
   it('rejects a missing header (BADSG)', async () => {
     for (const header of [undefined, '', '   ']) {
       const error = await rejection(verifyStripeWebhook(body(), header, SECRET, { now: NOW }))
