@@ -410,14 +410,8 @@ type Query = {
   created?: boolean
 }
 
-const buildRead = async (
-  catalog: Catalog,
-  schema: string,
-  relation: string,
-  url: URL,
-  singular: boolean,
-  maxRows: number,
-): Promise<Query> => {
+// A relation PostgREST does not know answers 404 PGRST205, for reads and inserts alike.
+const columnsOrNotFound = async (catalog: Catalog, schema: string, relation: string) => {
   const types = await catalog.columnsOf(schema, relation)
   if (!types) {
     throw pgrst(
@@ -426,6 +420,18 @@ const buildRead = async (
       `Could not find the table '${schema}.${relation}' in the schema cache`,
     )
   }
+  return types
+}
+
+const buildRead = async (
+  catalog: Catalog,
+  schema: string,
+  relation: string,
+  url: URL,
+  singular: boolean,
+  maxRows: number,
+): Promise<Query> => {
+  const types = await columnsOrNotFound(catalog, schema, relation)
   // PostgREST sends filter values untyped, so Postgres reads them as the column's type; the
   // driver would re-serialize a typed parameter, hence text cast to that type here.
   const params: string[] = []
@@ -590,14 +596,7 @@ const buildInsert = async (
   url: URL,
   body: unknown,
 ): Promise<Query> => {
-  const types = await catalog.columnsOf(schema, relation)
-  if (!types) {
-    throw pgrst(
-      404,
-      'PGRST205',
-      `Could not find the table '${schema}.${relation}' in the schema cache`,
-    )
-  }
+  const types = await columnsOrNotFound(catalog, schema, relation)
   const rows = Array.isArray(body) ? body : [body]
   if (!rows.every(isRecord)) {
     throw unsupported('an insert whose body is not a JSON object or an array of them')
