@@ -12,6 +12,7 @@ create table tollgate_private.usage_counters (
   valid_until timestamptz,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  carried bigint not null default 0,
   primary key (user_id, metric),
   constraint usage_counters_period_end_matches_period check ((period = 'never') = (period_end is null))
 );
@@ -31,10 +32,12 @@ comment on column tollgate_private.usage_counters.anchor is E'Monthly periods st
 comment on column tollgate_private.usage_counters.period_start is E'Start of the current period.';
 comment on column tollgate_private.usage_counters.period_end is E'End of the current period (exclusive); null for never-resetting gauges.';
 comment on column tollgate_private.usage_counters.used is E'Amount used in the current period.';
-comment on column tollgate_private.usage_counters.quota is E'Amount allowed in the current period (plan quota plus any carried-over remainder); -1 = unlimited.';
+comment on column tollgate_private.usage_counters.quota is E'Amount allowed in the current period: base_quota plus carried (never below 0), or only what was used in a period nothing paid for; -1 = unlimited.';
 comment on column tollgate_private.usage_counters.base_quota is E'The plan''s own quota for the metric, without carry-over; -1 = unlimited.';
 comment on column tollgate_private.usage_counters.valid_until is
   E'When the plan behind this quota must be checked again (end of a past_due grace, of a cancelled period, of a one-off payment); null = until the subscription changes.';
+comment on column tollgate_private.usage_counters.carried is
+  E'Carry-over brought into the current period when an upgrade started it (what the old period left; negative = a debt); 0 otherwise. Plan changes inside the period keep it.';
 comment on column tollgate_private.usage_counters.created_at is E'When the counter was created.';
 comment on column tollgate_private.usage_counters.updated_at is E'When the counter last changed.';
 

@@ -4,7 +4,8 @@ create function tollgate_private.entitlement(
   out plan_id text,
   out subscription_id uuid,
   out anchor timestamptz,
-  out valid_until timestamptz
+  out valid_until timestamptz,
+  out paid_until timestamptz
 )
 language plpgsql
 stable
@@ -29,10 +30,24 @@ begin
   select st.past_due_grace into v_grace from tollgate_private.settings st;
   v_grace := coalesce(v_grace, interval '3 days');
 
-  -- Stripe renews by itself and tells us; a past_due one, or one paid once per interval
-  -- (razorpay, internal), keeps its plan until the period it paid for ends, plus the grace.
-  if v_sub.status = 'past_due' or v_sub.provider <> 'stripe' then
-    valid_until := (v_sub.current_period_end at time zone 'UTC' + v_grace) at time zone 'UTC';
+  -- What is paid for: Stripe renews by itself and tells us (no end while it is not past_due); when
+  -- a Stripe renewal fails, Stripe has already moved the period, so the unpaid period starts at
+  -- current_period_start: the failure. One-off payments (razorpay, internal) pay up to
+  -- current_period_end (a trial of theirs up to trial_end).
+  if v_sub.provider = 'stripe' then
+    if v_sub.status = 'past_due' then
+      paid_until := v_sub.current_period_start;
+    end if;
+  elsif v_sub.status = 'trialing' then
+    paid_until := least(v_sub.trial_end, v_sub.current_period_end);
+  else
+    paid_until := v_sub.current_period_end;
+  end if;
+
+  -- The plan is kept for the grace after what was paid for (counted from the failure), never past
+  -- the end of a period set to cancel, nor past a one-off trial.
+  if paid_until is not null then
+    valid_until := (paid_until at time zone 'UTC' + v_grace) at time zone 'UTC';
   end if;
   if v_sub.cancel_at_period_end then
     valid_until := least(valid_until, v_sub.current_period_end);
@@ -43,6 +58,7 @@ begin
 
   if valid_until <= entitlement.as_of then
     valid_until := null;
+    paid_until := null;
     return;
   end if;
 
@@ -53,6 +69,6 @@ end;
 $$;
 
 comment on function tollgate_private.entitlement(uuid, timestamptz) is
-  E'The plan a user is entitled to at as_of: their live subscription''s plan (past_due until period end plus grace), else free; with the month anchor for usage periods and the moment this must be checked again.';
+  E'The plan a user is entitled to at as_of: their live subscription''s plan, else free; with the month anchor for usage periods, paid_until (the end of what is paid for: current_period_end of a one-off razorpay or internal payment, current_period_start of a past_due Stripe subscription, whose failed renewal already moved the period; null while Stripe renews by itself) and valid_until (paid_until plus the grace, or the end of a period set to cancel): the moment this must be checked again.';
 
 revoke all on function tollgate_private.entitlement(uuid, timestamptz) from public, anon, authenticated, service_role;

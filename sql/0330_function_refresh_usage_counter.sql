@@ -5,7 +5,8 @@ create function tollgate_private.refresh_usage_counter(
   plan_id text,
   anchor timestamptz,
   valid_until timestamptz,
-  baseline_plan_id text
+  baseline_plan_id text,
+  paid_until timestamptz default null
 )
 returns tollgate_private.usage_counters
 language plpgsql
@@ -49,7 +50,7 @@ begin
       v_init := tollgate_private.next_counter_state(
         null, refresh_usage_counter.user_id, refresh_usage_counter.metric, v_limit.plan_id,
         v_limit.quota, v_limit.period, v_limit.carry_over, refresh_usage_counter.anchor,
-        refresh_usage_counter.valid_until, refresh_usage_counter.as_of);
+        refresh_usage_counter.valid_until, refresh_usage_counter.as_of, refresh_usage_counter.paid_until);
     end if;
     -- Two first calls at once: one inserts, the other waits for it and then locks the row it made.
     insert into tollgate_private.usage_counters
@@ -65,12 +66,13 @@ begin
   v_next := tollgate_private.next_counter_state(
     v_cur, refresh_usage_counter.user_id, refresh_usage_counter.metric, refresh_usage_counter.plan_id,
     coalesce(v_limit.quota, 0), coalesce(v_limit.period, v_cur.period), coalesce(v_limit.carry_over, false),
-    refresh_usage_counter.anchor, refresh_usage_counter.valid_until, refresh_usage_counter.as_of);
+    refresh_usage_counter.anchor, refresh_usage_counter.valid_until, refresh_usage_counter.as_of,
+    refresh_usage_counter.paid_until);
 
   if (v_next.plan_id, v_next.period, v_next.anchor, v_next.period_start, v_next.period_end,
-      v_next.used, v_next.quota, v_next.base_quota, v_next.valid_until)
+      v_next.used, v_next.quota, v_next.base_quota, v_next.valid_until, v_next.carried)
     is distinct from (v_cur.plan_id, v_cur.period, v_cur.anchor, v_cur.period_start, v_cur.period_end,
-      v_cur.used, v_cur.quota, v_cur.base_quota, v_cur.valid_until) then
+      v_cur.used, v_cur.quota, v_cur.base_quota, v_cur.valid_until, v_cur.carried) then
     update tollgate_private.usage_counters c
     set plan_id = v_next.plan_id,
         period = v_next.period,
@@ -81,6 +83,7 @@ begin
         quota = v_next.quota,
         base_quota = v_next.base_quota,
         valid_until = v_next.valid_until,
+        carried = v_next.carried,
         updated_at = v_next.updated_at
     where c.user_id = refresh_usage_counter.user_id and c.metric = refresh_usage_counter.metric
     returning c.* into v_next;
@@ -89,7 +92,7 @@ begin
 end;
 $$;
 
-comment on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) is
-  E'Locks one usage counter (creating it if missing) and brings it to the state next_counter_state gives for the plan passed in. Callers pass the entitlement; baseline_plan_id is the plan a missing counter would have been on.';
+comment on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text, timestamptz) is
+  E'Locks one usage counter (creating it if missing) and brings it to the state next_counter_state gives for the plan passed in. Callers pass the entitlement (plan, anchor, valid_until, paid_until); baseline_plan_id is the plan a missing counter would have been on.';
 
-revoke all on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text, timestamptz) from public, anon, authenticated, service_role;

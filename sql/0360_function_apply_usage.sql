@@ -106,7 +106,8 @@ begin
 
   v_row := tollgate_private.refresh_usage_counter(
     apply_usage.user_id, apply_usage.metric, apply_usage.as_of, v_entitlement.plan_id,
-    v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id));
+    v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id),
+    v_entitlement.paid_until);
 
   if v_row.user_id is null then
     -- The metric exists, but not on this user's plan: quota 0.

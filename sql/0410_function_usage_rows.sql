@@ -27,7 +27,7 @@ begin
     on c.user_id = usage_rows.for_user_id and c.metric = l.metric
   cross join lateral tollgate_private.next_counter_state(
     c, usage_rows.for_user_id, l.metric, e.plan_id, l.quota, l.period, l.carry_over, e.anchor,
-    e.valid_until, usage_rows.as_of) n
+    e.valid_until, usage_rows.as_of, e.paid_until) n
   order by l.metric;
 end;
 $$;

@@ -44,11 +44,11 @@ create trigger _500_sync_usage_on_update
         (new.user_id, new.plan_id, new.status, new.provider, new.billing_cycle_anchor,
          new.cancel_at_period_end, new.trial_end, new.created_at)
     -- From here on both rows agree on the columns above. Only a subscription that can be the
-    -- user's plan reads its periods: the month anchor falls back to current_period_start, and
-    -- valid_until follows current_period_end for past_due, one-off (razorpay, internal) and
-    -- cancel-at-period-end subscriptions.
+    -- user's plan reads its periods: the month anchor falls back to current_period_start, a
+    -- past_due Stripe subscription is paid until its current_period_start, and valid_until follows
+    -- current_period_end for past_due, one-off (razorpay, internal) and cancel-at-period-end ones.
     or (new.status in ('trialing', 'active', 'past_due')
-      and ((new.billing_cycle_anchor is null
+      and (((new.billing_cycle_anchor is null or (new.status = 'past_due' and new.provider = 'stripe'))
           and old.current_period_start is distinct from new.current_period_start)
         or ((new.status = 'past_due' or new.provider <> 'stripe' or new.cancel_at_period_end)
           and old.current_period_end is distinct from new.current_period_end)))

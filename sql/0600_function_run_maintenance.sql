@@ -68,7 +68,7 @@ begin
     select e.* into v_entitlement from tollgate_private.entitlement(v_counter.user_id, run_maintenance.as_of) e;
     perform tollgate_private.refresh_usage_counter(
       v_counter.user_id, v_counter.metric, run_maintenance.as_of, v_entitlement.plan_id,
-      v_entitlement.anchor, v_entitlement.valid_until, v_counter.plan_id);
+      v_entitlement.anchor, v_entitlement.valid_until, v_counter.plan_id, v_entitlement.paid_until);
     v_counters := v_counters + 1;
   end loop;
 

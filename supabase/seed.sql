@@ -5,9 +5,9 @@ values
   ('free', 'Free', 'For trying things out.', 0, 'usd', 'month', 0,
     array['1,000 API calls a month', '3 projects', '1 GB storage'], true, 0, null),
   ('pro', 'Pro', 'For growing apps.', 2900, 'usd', 'month', 0,
-    array['100,000 API calls a month, unused calls carry over on upgrade', '100 projects', '50 GB storage'], true, 10, 'price_pro_monthly'),
+    array['100,000 API calls a month; an upgrade that starts a new billing period carries unused calls over', '100 projects', '50 GB storage'], true, 10, 'price_pro_monthly'),
   ('enterprise', 'Enterprise', 'For apps at scale.', 9900, 'usd', 'month', 0,
-    array['1,000,000 API calls a month, unused calls carry over on upgrade', 'Unlimited projects', '500 GB storage'], true, 20, 'price_enterprise_monthly')
+    array['1,000,000 API calls a month; an upgrade that starts a new billing period carries unused calls over', 'Unlimited projects', '500 GB storage'], true, 20, 'price_enterprise_monthly')
 on conflict (id) do nothing;
 
 insert into tollgate.plan_limits (plan_id, metric, quota, period, carry_over)

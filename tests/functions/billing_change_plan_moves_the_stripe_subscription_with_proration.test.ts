@@ -49,7 +49,10 @@ describe('POST /billing/change-plan', () => {
     expect(updates).toEqual([
       expect.objectContaining({
         path: `/v1/subscriptions/${subscriptionId}`,
-        idempotencyKey: `tollgate:change-plan:${subscriptionId}:${itemId}:enterprise`,
+        // One key per attempt: the price and the live row's updated_at (as cancel/resume).
+        idempotencyKey: expect.stringMatching(
+          new RegExp(`^tollgate:change-plan:${subscriptionId}:${itemId}:price_enterprise_monthly:.+`),
+        ),
         params: {
           items: [{ id: itemId, price: 'price_enterprise_monthly' }],
           proration_behavior: 'create_prorations',
@@ -63,9 +66,10 @@ describe('POST /billing/change-plan', () => {
     ).toEqual([[itemId, 'price_enterprise_monthly']])
     const after = await subscriptionsOf(h.sql, caller.id)
     expect(after).toEqual([{ ...before, plan_id: 'enterprise' }])
-    // Upgrade with carry-over: 1,000,000 + (100,750 - 750) unused pro calls; used starts at 0.
+    // A prorated change keeps the billing period: the 750 calls stay counted; the quota is
+    // enterprise's plus the 750 free calls carried into the period when pro started it.
     expect(await usageOf(h.sql, caller)).toEqual([
-      { metric: 'api_calls', used: '0', quota: '1100000', remaining: '1100000' },
+      { metric: 'api_calls', used: '750', quota: '1000750', remaining: '1000000' },
       { metric: 'projects', used: '0', quota: '-1', remaining: null },
       { metric: 'storage_gb', used: '0', quota: '500', remaining: '500' },
     ])

@@ -75,12 +75,16 @@ describe('apply_stripe_event with a renewal that only moves the period', () => {
     expect(await upgraded).toMatchObject({ outcome: 'applied' })
     expect({ renewing, upgrading }).toEqual({ renewing: 'finished', upgrading: 'waiting' })
 
-    // The upgrade carried over pro's unused quota, counting the consume it waited for.
+    // A prorated change keeps the billing period: the consume it waited for stays counted, and
+    // the quota is enterprise's plus whatever carry-over the period brought in.
     const counters = await sql.begin((tx) => countersOf(tx, user.id))
+    const [{ carried } = { carried: '?' }] = await sql<{ carried: string }[]>`
+      select carried::text from tollgate_private.usage_counters
+      where user_id = ${user.id}::uuid and metric = 'api_calls'`
     expect(counters.api_calls).toMatchObject({
       plan_id: 'enterprise',
-      used: '0',
-      quota: String(1_000_000 + 100_000 + 1_000 - 5),
+      used: '5',
+      quota: String(1_000_000 + Number(carried)),
     })
   })
 
@@ -107,14 +111,16 @@ describe('apply_stripe_event with a renewal that only moves the period', () => {
       expect(after).toEqual(before)
       expect(await usageAs(tx, user)).toEqual(usage)
 
-      // The monthly period counts from the anchor (T0), not from Stripe's 30-day periods.
+      // The monthly period counts from the anchor (T0), not from Stripe's 30-day periods; the
+      // counter counts since it began counting (free's month start, when later than the window's).
       const counters = await countersOf(tx, user.id)
-      const [window] = await tx<{ start: Date; end: Date }[]>`
-        select period_start as start, period_end as end
+      const [window] = await tx<{ start: Date; end: Date; counted: Date }[]>`
+        select period_start as start, period_end as end,
+          greatest(period_start, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC') as counted
         from tollgate_private.period_window('month', to_timestamp(${T0}), now())`
       expect(counters.api_calls).toMatchObject({
         plan_id: 'pro',
-        period_start: window?.start,
+        period_start: window?.counted,
         period_end: window?.end,
         used: '7',
         valid_until: null,

@@ -101,6 +101,10 @@ describe('a billing month (subscriber, anchored at the subscription start)', () 
     const user = await users.create()
     await withRollback(sql, async (tx) => {
       await subscribe(tx, user.id, 'pro')
+      // Paid for a year (monthly quotas): the month rolls inside what was paid for.
+      await tx`update tollgate.subscriptions
+        set current_period_end = (now() at time zone 'UTC' + interval '1 year') at time zone 'UTC'
+        where user_id = ${user.id}::uuid`
       const endOf = `(now() at time zone 'UTC' + interval '1 month') at time zone 'UTC'`
       const start = await momentOf(tx, 'now()')
       const end = await momentOf(tx, endOf)

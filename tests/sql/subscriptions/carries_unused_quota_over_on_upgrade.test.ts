@@ -37,7 +37,7 @@ describe('an upgrade of a carry_over metric', () => {
     })
   })
 
-  it('gives pro -> enterprise the enterprise base plus what pro had left', async () => {
+  it('keeps pro -> enterprise inside the billing period counted: enterprise base plus what the period brought in', async () => {
     const user = await users.create()
     await withRollback(sql, async (tx) => {
       await consume(tx, user.id, 'api_calls', 200)
@@ -48,6 +48,7 @@ describe('an upgrade of a carry_over metric', () => {
         quota: 100800,
         remaining: 100500,
       })
+      // A prorated change keeps the billing period: no new period, so no second carry-over.
       await tx`update tollgate.subscriptions set plan_id = 'enterprise' where id = ${sub.id}::uuid`
       const t = await clock(tx)
       const [apiCalls] = await usageAs(tx, user)
@@ -56,15 +57,15 @@ describe('an upgrade of a carry_over metric', () => {
         period: 'month',
         period_start: t.now,
         period_end: t.nowPlusMonth,
-        used: '0',
-        quota: '1100500',
-        remaining: '1100500',
+        used: '300',
+        quota: '1000800',
+        remaining: '1000500',
       })
       expect(await countersOf(tx, user.id)).toMatchObject({
         api_calls: {
           plan_id: 'enterprise',
-          used: '0',
-          quota: '1100500',
+          used: '300',
+          quota: '1000800',
           base_quota: '1000000',
         },
       })

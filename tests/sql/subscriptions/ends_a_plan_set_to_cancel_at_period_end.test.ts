@@ -60,7 +60,8 @@ describe('a subscription set to cancel at period end', () => {
       expect(await countersOf(tx, user.id)).toMatchObject({
         api_calls: {
           plan_id: 'free',
-          period_start: month.start,
+          // The pro month ended; the free period counts from then to the end of free's month.
+          period_start: await dateOf(tx, periodEnd),
           period_end: month.end,
           used: '1',
           quota: '1000',

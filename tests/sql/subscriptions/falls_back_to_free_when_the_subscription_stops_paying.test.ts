@@ -34,7 +34,8 @@ describe('a pro subscription that stops paying', () => {
         {
           metric: 'api_calls',
           period: 'month',
-          period_start: t.monthStart,
+          // Still the period pro started counting now: free's month ends it, nothing resets it.
+          period_start: t.now,
           period_end: t.nextMonthStart,
           used: '10',
           quota: '1000',

@@ -36,7 +36,8 @@ describe('a downgrade from pro to free', () => {
       expect(apiCalls).toEqual({
         metric: 'api_calls',
         period: 'month',
-        period_start: t.monthStart,
+        // Still the period pro started counting now: free's month ends it, nothing resets it.
+        period_start: t.now,
         period_end: t.nextMonthStart,
         used: '5000',
         quota: '1000',
