@@ -8,7 +8,7 @@ create table tollgate_private.webhook_events (
   payload jsonb not null,
   received_at timestamptz not null default now(),
   processed_at timestamptz,
-  outcome text check (outcome in ('applied', 'stale', 'ignored', 'unlinked')),
+  outcome text check (outcome in ('applied', 'stale', 'ignored', 'unlinked', 'tie')),
   error text,
   attempts integer not null default 1 check (attempts >= 1),
   -- A provider event is recorded and applied once, however often it is delivered.
@@ -29,7 +29,7 @@ comment on column tollgate_private.webhook_events.event_created_at is E'When the
 comment on column tollgate_private.webhook_events.payload is E'The verified event body.';
 comment on column tollgate_private.webhook_events.received_at is E'When Tollgate first received it.';
 comment on column tollgate_private.webhook_events.processed_at is E'When it was applied (or deliberately not applied).';
-comment on column tollgate_private.webhook_events.outcome is E'applied; stale (older than what was already applied to the same object); ignored (a type or state Tollgate does not act on); unlinked (no Tollgate user or plan matches it: see error).';
+comment on column tollgate_private.webhook_events.outcome is E'applied; stale (older than what was already applied to the same object); ignored (a type or state Tollgate does not act on); unlinked (no Tollgate user or plan matches it: see error); tie (not processed yet: another event about the same object in the same second was applied first, so the object is re-fetched from the provider).';
 comment on column tollgate_private.webhook_events.error is E'The last error applying it, if any; the provider retries.';
 comment on column tollgate_private.webhook_events.attempts is E'How many deliveries of this event arrived.';
 

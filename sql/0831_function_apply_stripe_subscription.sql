@@ -2,7 +2,8 @@ create function tollgate_private.apply_stripe_subscription(
   subscription jsonb,
   event_at timestamptz,
   event_id text,
-  user_hint uuid
+  user_hint uuid,
+  refetched boolean default false
 )
 returns jsonb
 language plpgsql
@@ -25,6 +26,8 @@ declare
   -- The id a new subscription gets, recorded in its provider_refs row when the watermark creates it.
   v_new_id uuid := gen_random_uuid();
   v_other uuid;
+  v_last_at timestamptz;
+  v_last_id text;
 begin
   if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
     raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
@@ -70,14 +73,51 @@ begin
   -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
   perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
   perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
-  if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at,
-      apply_stripe_subscription.event_id, v_new_id, v_user_id) then
-    return jsonb_build_object('outcome', 'stale');
+  if apply_stripe_subscription.event_at is null or apply_stripe_subscription.refetched then
+    -- A snapshot Stripe's API just answered: the object's ref is locked (made if new). Without an
+    -- event time (an answer to our own change, maybe a replay of an older answer) it moves no
+    -- watermark, so every later event still applies; a re-fetch made for an event moves the
+    -- watermark to that event's second whatever the ids, being newer than all of that second.
+    insert into tollgate_private.provider_refs as r (provider, object_type, provider_id, local_id, user_id)
+    values ('stripe', 'subscription', v_stripe_id, v_new_id, v_user_id)
+    on conflict on constraint provider_refs_pkey do update
+      set local_id = coalesce(r.local_id, excluded.local_id),
+          user_id = coalesce(r.user_id, excluded.user_id);
+    if apply_stripe_subscription.event_at is not null then
+      update tollgate_private.provider_refs r
+      set last_event_at = apply_stripe_subscription.event_at, last_event_id = apply_stripe_subscription.event_id
+      where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id
+        and (r.last_event_at is null or r.last_event_at <= apply_stripe_subscription.event_at);
+      if not found then
+        return jsonb_build_object('outcome', 'stale');
+      end if;
+    end if;
+  else
+    -- Stripe's created has whole seconds: two events of one second are not ordered by their
+    -- random ids. A tie applies nothing here; the caller re-fetches the object (refetched).
+    select r.last_event_at, r.last_event_id into v_last_at, v_last_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id
+    for update;
+    if v_last_at = apply_stripe_subscription.event_at and v_last_id is distinct from apply_stripe_subscription.event_id then
+      return jsonb_build_object('outcome', 'tie');
+    end if;
+    if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at,
+        apply_stripe_subscription.event_id, v_new_id, v_user_id) then
+      return jsonb_build_object('outcome', 'stale');
+    end if;
   end if;
 
   select r.local_id into v_local_id
   from tollgate_private.provider_refs r
   where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+
+  -- Stripe never revives a canceled or expired subscription: a live snapshot of one is older news.
+  if v_status not in ('canceled', 'incomplete_expired') and exists (
+      select from tollgate.subscriptions s
+      where s.id = v_local_id and s.status in ('canceled', 'incomplete_expired')) then
+    return jsonb_build_object('outcome', 'stale', 'error', 'an ended subscription stays ended');
+  end if;
 
   if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
     -- This one is live: it replaces whatever else is live for the user (one live per user).
@@ -144,7 +184,7 @@ begin
 end;
 $$;
 
-comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) is
-  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. Outcome applied, stale or unlinked.';
+comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) is
+  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. event_at null = a snapshot Stripe''s API answered (moves no watermark); refetched = fetched for an event of event_at (wins a tie of that second). An ended (canceled, incomplete_expired) subscription stays ended. Outcome applied, stale, tie (another event of the same second was applied: re-fetch and apply with refetched) or unlinked.';
 
-revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) from public, anon, authenticated, service_role;

@@ -59,8 +59,9 @@ begin
   if tollgate_private.provider_id(apply_stripe_checkout.session -> 'subscription') is distinct from apply_stripe_checkout.subscription ->> 'id' then
     raise exception 'The subscription given is not the checkout''s' using errcode = 'BADEV';
   end if;
+  -- Fetched for this event: it wins a tie with another event of the same second.
   v_result := tollgate_private.apply_stripe_subscription(
-    apply_stripe_checkout.subscription, apply_stripe_checkout.event_at, apply_stripe_checkout.event_id, v_user_id);
+    apply_stripe_checkout.subscription, apply_stripe_checkout.event_at, apply_stripe_checkout.event_id, v_user_id, true);
   -- A stale snapshot means a newer one is applied already: the checkout itself is done.
   if v_result ->> 'outcome' = 'stale' then
     return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);

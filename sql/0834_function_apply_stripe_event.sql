@@ -46,7 +46,10 @@ begin
       end if;
       v_result := jsonb_build_object('outcome', 'applied');
     when v_type like 'customer.subscription.%' then
-      v_result := tollgate_private.apply_stripe_subscription(v_object, v_at, v_event_id, null);
+      -- related.subscription: the object re-fetched after this event tied with another of its second.
+      v_result := tollgate_private.apply_stripe_subscription(
+        coalesce(apply_stripe_event.related -> 'subscription', v_object), v_at, v_event_id, null,
+        apply_stripe_event.related -> 'subscription' is not null);
     -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
     when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
       v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
@@ -54,8 +57,9 @@ begin
       v_result := jsonb_build_object('outcome', 'ignored');
   end case;
 
+  -- A tie is not processed yet: the caller re-fetches the object and applies this event again.
   update tollgate_private.webhook_events w
-  set processed_at = now(),
+  set processed_at = case when v_result ->> 'outcome' = 'tie' then null else now() end,
       outcome = v_result ->> 'outcome',
       error = v_result ->> 'error'
   where w.provider = 'stripe' and w.event_id = v_event_id;
@@ -65,6 +69,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
-  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, fetched by the caller.';
+  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller.';
 
 revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

@@ -22,10 +22,11 @@ begin
         apply_stripe_checkout_for.session ->> 'payment_status');
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
-  -- The snapshot was fetched just now: newer than every event Stripe created before (whole seconds).
+  -- The snapshot was fetched just now, but a retried request may replay an older answer: no event
+  -- time, so it moves no watermark and the events that follow still apply.
   v_result := tollgate_private.apply_stripe_checkout(
     apply_stripe_checkout_for.session, apply_stripe_checkout_for.subscription,
-    now(), 'verify:' || v_session_id);
+    null, 'verify:' || v_session_id);
   if v_result ->> 'outcome' not in ('applied', 'stale') then
     raise exception 'The checkout could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
       using errcode = 'NOTPD';

@@ -16,8 +16,10 @@ begin
     raise exception 'This subscription is not yours' using errcode = 'NOTYR';
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
+  -- No event time: the answer to our own change moves no watermark, so the events that follow
+  -- (and any newer one) still apply; stamped now(), a replayed older answer would have won.
   v_result := tollgate_private.apply_stripe_subscription(
-    apply_stripe_subscription_for.subscription, now(),
+    apply_stripe_subscription_for.subscription, null,
     'api:' || apply_stripe_subscription_for.reason, apply_stripe_subscription_for.user_id);
   if v_result ->> 'outcome' not in ('applied', 'stale') then
     raise exception 'The subscription could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')

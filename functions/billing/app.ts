@@ -241,20 +241,32 @@ app.post('/change-plan', async (c) => {
     db`select tollgate_private.prepare_plan_change(${user.id}, ${body.plan_id}) as value`,
   )
   const subscriptionId = String(change.live.provider_subscription_id)
+  const price = priceOf(change.plan)
   const updated = await provider(async () => {
     const current = await stripe.subscriptions.retrieve(subscriptionId)
     const item = current.items.data[0]
     if (!item) throw new ApiError('BADEV', { message: 'The Stripe subscription has no item' })
+    // One key per attempt, like cancel/resume: the live row changes with every applied change, so
+    // A -> B -> A within Stripe's 24 h is three updates, while a retry of one attempt is replayed.
+    const attempt = String(change.live.updated_at)
     return stripe.subscriptions.update(
       subscriptionId,
       {
-        items: [{ id: item.id, price: priceOf(change.plan) }],
+        items: [{ id: item.id, price }],
         proration_behavior: 'create_prorations',
         metadata: { user_id: user.id, plan_id: change.plan.id },
       },
-      { idempotencyKey: idempotencyKey('change-plan', subscriptionId, item.id, change.plan.id) },
+      { idempotencyKey: idempotencyKey('change-plan', subscriptionId, item.id, price, attempt) },
     )
   })
+  // Never record a plan Stripe does not bill.
+  const billed = updated.items.data[0]?.price.id
+  if (billed !== price) {
+    throw new ApiError('PROVR', {
+      message: 'Stripe did not move the subscription to the requested plan',
+      details: { provider: 'stripe', requested: price, billed: billed ?? null },
+    })
+  }
   return c.json({ subscription: await applySnapshot(db, user, updated, 'change-plan') })
 })
 

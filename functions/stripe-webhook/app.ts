@@ -109,14 +109,24 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       const related = await relatedOf(event, env, db, stripeFor)
       // Text, cast in SQL: the exact bytes Stripe signed are stored (postgres.js would re-encode a
       // jsonb parameter as a JSON string).
-      const [row] = await db<{ result: ApplyResult }[]>`
-        select tollgate_private.apply_stripe_event(${raw}::text::jsonb, ${related}::text::jsonb) as result`
+      const apply = async (fetched: string | null) =>
+        (
+          await db<{ result: ApplyResult }[]>`
+            select tollgate_private.apply_stripe_event(${raw}::text::jsonb, ${fetched}::text::jsonb) as result`
+        )[0]?.result
+      let result = await apply(related)
+      // Another event of the same second was applied first: Stripe's current object settles it.
+      if (result?.outcome === 'tie') {
+        const id = String((event.data.object as { id?: unknown }).id)
+        const subscription = await stripeFor(env).subscriptions.retrieve(id)
+        result = await apply(JSON.stringify({ subscription }))
+      }
       log.info('stripe_webhook', {
         event_id: event.id,
         type: event.type,
         api_version: event.api_version,
-        outcome: row?.result.outcome,
-        reason: row?.result.error,
+        outcome: result?.outcome,
+        reason: result?.error,
       })
       return c.json({ received: true })
     } catch (error) {

@@ -107,6 +107,11 @@ export type FakeStripe = {
   ) => { subscription: StripeJson; invoice: StripeJson }
   /** Answers the next `times` requests matching method and path with an error. */
   fail: (method: string, path: string | RegExp, failure: InjectedFailure, times?: number) => void
+  /**
+   * Rewrites the next successful answer to method and path (what Stripe would send when, say, an
+   * update is left pending); the change itself still happens in the fake's state.
+   */
+  rewriteNext: (method: string, path: string | RegExp, rewrite: (body: StripeJson) => StripeJson) => void
   /** The recorded requests with this method whose path matches. */
   requestsTo: (method: string, path: string | RegExp) => RecordedRequest[]
   close: () => Promise<void>
@@ -215,6 +220,11 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     idempotency: new Map(),
   }
   const events: StripeJson[] = []
+  const rewrites: {
+    method: string
+    path: string | RegExp
+    rewrite: (body: StripeJson) => StripeJson
+  }[] = []
   const failures: {
     method: string
     path: string | RegExp
@@ -949,6 +959,19 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     }
     c.set('params', params)
     await next()
+    const rewriteAt = rewrites.findIndex(
+      (r) =>
+        r.method === method && (typeof r.path === 'string' ? r.path === path : r.path.test(path)),
+    )
+    const rewriting = rewrites[rewriteAt]
+    if (rewriting && c.res.status < 300) {
+      rewrites.splice(rewriteAt, 1)
+      const rewritten = rewriting.rewrite((await c.res.clone().json()) as StripeJson)
+      c.res = new Response(JSON.stringify(rewritten), {
+        status: c.res.status,
+        headers: { 'content-type': 'application/json' },
+      })
+    }
     const status = c.res.status
     if (method === 'POST' && idempotencyKey !== null && status < 500) {
       const answer = (await c.res.clone().json()) as StripeJson
@@ -1010,6 +1033,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     renewSubscription,
     fail: (method, path, failure, times = 1) => {
       failures.push({ method: method.toUpperCase(), path, failure, times })
+    },
+    rewriteNext: (method, path, rewrite) => {
+      rewrites.push({ method: method.toUpperCase(), path, rewrite })
     },
     requestsTo: (method, path) =>
       state.requests.filter(

@@ -11,12 +11,13 @@ describe('apply_stripe_event links Stripe objects to users', () => {
   it('uses the customer linked earlier when a later snapshot has no metadata.user_id', async () => {
     await withRollback(sql, async (tx) => {
       const world = newWorld((await createUser(tx)).id)
-      await applyEvent(
-        tx,
-        makeStripeEvent('customer.subscription.created', subscriptionFixture(world)),
-      )
+      const created = makeStripeEvent('customer.subscription.created', subscriptionFixture(world))
+      await applyEvent(tx, created)
       const bare = subscriptionFixture(world, { status: 'past_due', metadata: {} })
-      const result = await applyEvent(tx, makeStripeEvent('customer.subscription.updated', bare))
+      const result = await applyEvent(
+        tx,
+        makeStripeEvent('customer.subscription.updated', bare, { created: Number(created.created) + 1 }),
+      )
       expect(result).toMatchObject({ outcome: 'applied', user_id: world.userId })
       expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['past_due'])
     })

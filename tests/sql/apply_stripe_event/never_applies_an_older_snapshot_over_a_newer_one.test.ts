@@ -34,27 +34,50 @@ describe('apply_stripe_event keeps a watermark per Stripe object', () => {
     })
   })
 
-  it('orders events created in the same second by event id', async () => {
+  it('does not order events of one second by their random ids: a tie waits for the re-fetched object (REVIEW S-4)', async () => {
     await withRollback(sql, async (tx) => {
       const world = newWorld((await createUser(tx)).id)
       const snapshot = (status: string) => subscriptionFixture(world, { periodStart: T, status })
-      const b = makeStripeEvent('customer.subscription.updated', snapshot('past_due'), {
+      // Created (incomplete), then updated (active) in the same second, with a lower event id.
+      const created = makeStripeEvent('customer.subscription.created', snapshot('incomplete'), {
         id: 'evt_same_second_b',
         created: T,
       })
-      const a = makeStripeEvent('customer.subscription.updated', snapshot('active'), {
+      const updated = makeStripeEvent('customer.subscription.updated', snapshot('active'), {
         id: 'evt_same_second_a',
         created: T,
       })
-      const c = makeStripeEvent('customer.subscription.updated', snapshot('unpaid'), {
-        id: 'evt_same_second_c',
-        created: T,
+      expect((await applyEvent(tx, created)).outcome).toBe('applied')
+      expect((await applyEvent(tx, updated)).outcome).toBe('tie')
+      expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['incomplete'])
+      const [ledger] = await tx`select processed_at, outcome from tollgate_private.webhook_events
+        where provider = 'stripe' and event_id = 'evt_same_second_a'`
+      expect(ledger).toEqual({ processed_at: null, outcome: 'tie' })
+      // The webhook re-fetches the subscription from Stripe: its state now settles the second.
+      expect((await applyEvent(tx, updated, { subscription: snapshot('active') })).outcome).toBe(
+        'applied',
+      )
+      expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['active'])
+      // An older event of that second delivered later changes nothing.
+      expect((await applyEvent(tx, created)).outcome).toBe('duplicate')
+    })
+  })
+
+  it('keeps a canceled subscription ended whatever arrives after, same second or not', async () => {
+    await withRollback(sql, async (tx) => {
+      const world = newWorld((await createUser(tx)).id)
+      const snapshot = (status: string) => subscriptionFixture(world, { periodStart: T, status })
+      await applyEvent(tx, makeStripeEvent('customer.subscription.created', snapshot('active'), { created: T }))
+      await applyEvent(
+        tx,
+        makeStripeEvent('customer.subscription.deleted', snapshot('canceled'), { created: T + 5 }),
+      )
+      // An update of the live subscription, delivered late but stamped later (clock skew, retries).
+      const late = makeStripeEvent('customer.subscription.updated', snapshot('active'), {
+        created: T + 6,
       })
-      expect((await applyEvent(tx, b)).outcome).toBe('applied')
-      expect((await applyEvent(tx, a)).outcome).toBe('stale')
-      expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['past_due'])
-      expect((await applyEvent(tx, c)).outcome).toBe('applied')
-      expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['unpaid'])
+      expect((await applyEvent(tx, late)).outcome).toBe('stale')
+      expect((await subscriptionsOf(tx, world.userId)).map((s) => s.status)).toEqual(['canceled'])
     })
   })
 })

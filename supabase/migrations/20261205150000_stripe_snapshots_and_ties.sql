@@ -1,0 +1,439 @@
+-- Stripe snapshots and ties (issue 11: H-1, S-4). An answer of Stripe's API to our own change
+-- (change-plan, cancel, resume, verify-payment) moves no watermark: stamped now(), a replayed older
+-- answer won over the newer events that followed. Events of one second (Stripe's created has whole
+-- seconds) are no longer ordered by their random ids: a tie applies nothing and the webhook re-fetches
+-- the subscription, which then wins that second. A canceled or expired subscription stays ended.
+-- Same text as the files in sql/ (create or replace for the functions kept).
+
+drop function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid);
+
+alter table tollgate_private.webhook_events drop constraint webhook_events_outcome_check;
+alter table tollgate_private.webhook_events add constraint webhook_events_outcome_check
+  check (outcome in ('applied', 'stale', 'ignored', 'unlinked', 'tie'));
+comment on column tollgate_private.webhook_events.outcome is E'applied; stale (older than what was already applied to the same object); ignored (a type or state Tollgate does not act on); unlinked (no Tollgate user or plan matches it: see error); tie (not processed yet: another event about the same object in the same second was applied first, so the object is re-fetched from the provider).';
+-- ==== sql/0831_function_apply_stripe_subscription.sql
+create function tollgate_private.apply_stripe_subscription(
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text,
+  user_hint uuid,
+  refetched boolean default false
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_stripe_id text := apply_stripe_subscription.subscription ->> 'id';
+  v_customer text := tollgate_private.provider_id(apply_stripe_subscription.subscription -> 'customer');
+  v_item jsonb := apply_stripe_subscription.subscription #> '{items,data,0}';
+  v_user_id uuid;
+  v_plan_id text;
+  v_price text;
+  v_status text := apply_stripe_subscription.subscription ->> 'status';
+  v_period_start timestamptz;
+  v_period_end timestamptz;
+  v_cancel_at timestamptz;
+  v_local_id uuid;
+  -- The id a new subscription gets, recorded in its provider_refs row when the watermark creates it.
+  v_new_id uuid := gen_random_uuid();
+  v_other uuid;
+  v_last_at timestamptz;
+  v_last_id text;
+begin
+  if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
+    raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
+  end if;
+
+  -- In this order: hint, metadata.user_id, customer, the subscription's ref. Lookups are
+  -- statements of their own: inside one coalesce Postgres planned it again on every call.
+  v_user_id := coalesce(
+    apply_stripe_subscription.user_hint,
+    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'));
+  if v_user_id is null then
+    select c.user_id into v_user_id
+    from tollgate_private.customers c
+    where c.provider = 'stripe' and c.provider_customer_id = v_customer;
+  end if;
+  if v_user_id is null then
+    select r.user_id into v_user_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+  end if;
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
+  end if;
+
+  v_price := tollgate_private.provider_id(v_item -> 'price');
+  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_price;
+  if v_plan_id is null then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_price, '(none)')));
+  end if;
+
+  -- Since API 2025-03-31.basil the period lives on each item; older versions put it on the subscription.
+  v_period_start := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_start'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_start'));
+  v_period_end := coalesce(
+    tollgate_private.unix_time(v_item -> 'current_period_end'),
+    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_end'));
+  if v_period_end <= v_period_start then
+    v_period_end := null;
+  end if;
+  v_cancel_at := tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'cancel_at');
+
+  -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
+  perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
+  if apply_stripe_subscription.event_at is null or apply_stripe_subscription.refetched then
+    -- A snapshot Stripe's API just answered: the object's ref is locked (made if new). Without an
+    -- event time (an answer to our own change, maybe a replay of an older answer) it moves no
+    -- watermark, so every later event still applies; a re-fetch made for an event moves the
+    -- watermark to that event's second whatever the ids, being newer than all of that second.
+    insert into tollgate_private.provider_refs as r (provider, object_type, provider_id, local_id, user_id)
+    values ('stripe', 'subscription', v_stripe_id, v_new_id, v_user_id)
+    on conflict on constraint provider_refs_pkey do update
+      set local_id = coalesce(r.local_id, excluded.local_id),
+          user_id = coalesce(r.user_id, excluded.user_id);
+    if apply_stripe_subscription.event_at is not null then
+      update tollgate_private.provider_refs r
+      set last_event_at = apply_stripe_subscription.event_at, last_event_id = apply_stripe_subscription.event_id
+      where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id
+        and (r.last_event_at is null or r.last_event_at <= apply_stripe_subscription.event_at);
+      if not found then
+        return jsonb_build_object('outcome', 'stale');
+      end if;
+    end if;
+  else
+    -- Stripe's created has whole seconds: two events of one second are not ordered by their
+    -- random ids. A tie applies nothing here; the caller re-fetches the object (refetched).
+    select r.last_event_at, r.last_event_id into v_last_at, v_last_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id
+    for update;
+    if v_last_at = apply_stripe_subscription.event_at and v_last_id is distinct from apply_stripe_subscription.event_id then
+      return jsonb_build_object('outcome', 'tie');
+    end if;
+    if not tollgate_private.advance_watermark('stripe', 'subscription', v_stripe_id, apply_stripe_subscription.event_at,
+        apply_stripe_subscription.event_id, v_new_id, v_user_id) then
+      return jsonb_build_object('outcome', 'stale');
+    end if;
+  end if;
+
+  select r.local_id into v_local_id
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
+
+  -- Stripe never revives a canceled or expired subscription: a live snapshot of one is older news.
+  if v_status not in ('canceled', 'incomplete_expired') and exists (
+      select from tollgate.subscriptions s
+      where s.id = v_local_id and s.status in ('canceled', 'incomplete_expired')) then
+    return jsonb_build_object('outcome', 'stale', 'error', 'an ended subscription stays ended');
+  end if;
+
+  if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
+    -- This one is live: it replaces whatever else is live for the user (one live per user).
+    for v_other in
+      select s.id from tollgate.subscriptions s
+      where s.user_id = v_user_id
+        and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+        and s.id is distinct from v_local_id
+    loop
+      update tollgate.subscriptions s
+      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
+          ended_at = apply_stripe_subscription.event_at
+      where s.id = v_other;
+    end loop;
+  end if;
+
+  -- A new subscription is inserted with the id its ref already points at.
+  if v_local_id = v_new_id then
+    insert into tollgate.subscriptions (
+      id, user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
+      cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
+    values (
+      v_new_id, v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'),
+      coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+        or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
+      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()));
+    -- Invoices seen before their subscription now get linked to it.
+    update tollgate.invoices i
+    set subscription_id = v_local_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'invoice' and r.parent_id = v_stripe_id
+      and i.id = r.local_id and i.subscription_id is null;
+  else
+    update tollgate.subscriptions s
+    set plan_id = v_plan_id,
+        status = v_status,
+        current_period_start = v_period_start,
+        current_period_end = v_period_end,
+        billing_cycle_anchor = coalesce(
+          tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'), s.billing_cycle_anchor),
+        cancel_at_period_end = coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+          or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+        canceled_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+        ended_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+        trial_end = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end')
+    where s.id = v_local_id
+      -- An identical snapshot (a verify after its webhook) writes nothing.
+      and (s.plan_id, s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end,
+           s.canceled_at, s.ended_at, s.trial_end)
+        is distinct from
+          (v_plan_id, v_status, v_period_start, v_period_end,
+           coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
+             or (v_cancel_at is not null and v_cancel_at <= v_period_end),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
+           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'));
+  end if;
+
+  return jsonb_build_object('outcome', 'applied', 'subscription_id', v_local_id, 'user_id', v_user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) is
+  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. event_at null = a snapshot Stripe''s API answered (moves no watermark); refetched = fetched for an event of event_at (wins a tie of that second). An ended (canceled, incomplete_expired) subscription stays ended. Outcome applied, stale, tie (another event of the same second was applied: re-fetch and apply with refetched) or unlinked.';
+
+revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) from public, anon, authenticated, service_role;
+
+-- ==== sql/0833_function_apply_stripe_checkout.sql
+create or replace function tollgate_private.apply_stripe_checkout(
+  session jsonb,
+  subscription jsonb,
+  event_at timestamptz,
+  event_id text
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout.session ->> 'id';
+  v_user_id uuid;
+  v_checkout_id text := apply_stripe_checkout.session #>> '{metadata,tollgate_checkout_id}';
+  v_result jsonb;
+begin
+  if v_session_id is null or v_session_id !~ '^cs_' then
+    raise exception 'Not a Stripe Checkout Session object' using errcode = 'BADEV';
+  end if;
+  if apply_stripe_checkout.session ->> 'mode' is distinct from 'subscription' then
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not a subscription checkout');
+  end if;
+
+  -- In this order: client_reference_id, metadata.user_id, the session's ref. The lookup is a
+  -- statement of its own: inside the coalesce Postgres planned it again on every call.
+  v_user_id := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout.session #>> '{metadata,user_id}'));
+  if v_user_id is null then
+    select r.user_id into v_user_id
+    from tollgate_private.provider_refs r
+    where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id;
+  end if;
+  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
+  end if;
+
+  if apply_stripe_checkout.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    -- Paid later (async methods): checkout.session.async_payment_succeeded applies it.
+    return jsonb_build_object('outcome', 'ignored', 'error', 'not paid yet');
+  end if;
+
+  -- The user's lock before the first write, as apply_stripe_subscription takes it before linking
+  -- the customer: a checkout and its subscription's event applied at once then queue on the lock,
+  -- instead of each waiting on what the other wrote (a deadlock, one side retried minutes later).
+  perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
+  perform tollgate_private.link_customer(
+    v_user_id, 'stripe', tollgate_private.provider_id(apply_stripe_checkout.session -> 'customer'));
+  if v_checkout_id is not null then
+    perform tollgate_private.settle_coupon(v_checkout_id, true);
+  end if;
+
+  if apply_stripe_checkout.subscription is null then
+    -- The subscription's own events will bring it.
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  if tollgate_private.provider_id(apply_stripe_checkout.session -> 'subscription') is distinct from apply_stripe_checkout.subscription ->> 'id' then
+    raise exception 'The subscription given is not the checkout''s' using errcode = 'BADEV';
+  end if;
+  -- Fetched for this event: it wins a tie with another event of the same second.
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_checkout.subscription, apply_stripe_checkout.event_at, apply_stripe_checkout.event_id, v_user_id, true);
+  -- A stale snapshot means a newer one is applied already: the checkout itself is done.
+  if v_result ->> 'outcome' = 'stale' then
+    return jsonb_build_object('outcome', 'applied', 'user_id', v_user_id);
+  end if;
+  return v_result;
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) is
+  E'Applies a completed, paid subscription-mode Checkout Session: links the customer to the user (client_reference_id), redeems the coupon and applies the subscription snapshot fetched with it. Shared by the webhook and verify-payment.';
+
+revoke all on function tollgate_private.apply_stripe_checkout(jsonb, jsonb, timestamptz, text) from public, anon, authenticated, service_role;
+
+-- ==== sql/0834_function_apply_stripe_event.sql
+create or replace function tollgate_private.apply_stripe_event(event jsonb, related jsonb default null)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_event_id text := apply_stripe_event.event ->> 'id';
+  v_type text := apply_stripe_event.event ->> 'type';
+  v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
+  v_object jsonb := apply_stripe_event.event #> '{data,object}';
+  v_processed timestamptz;
+  v_result jsonb;
+begin
+  if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
+    or jsonb_typeof(v_object) is distinct from 'object' then
+    raise exception 'Not a Stripe event' using errcode = 'BADEV', hint = 'Expected id evt_..., type, created and data.object.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
+  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        api_version = coalesce(tollgate_private.webhook_events.api_version, excluded.api_version),
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        -- A processed event keeps the payload it was applied from (and the row is not rewritten
+        -- with its TOAST chunks on every duplicate).
+        payload = case when tollgate_private.webhook_events.processed_at is null then excluded.payload
+          else tollgate_private.webhook_events.payload end
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
+  end if;
+
+  perform set_config('tollgate.audit_reason', 'stripe:' || v_event_id, true);
+
+  case
+    when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
+      v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
+    when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then
+      if v_object #>> '{metadata,tollgate_checkout_id}' is not null then
+        perform tollgate_private.settle_coupon(v_object #>> '{metadata,tollgate_checkout_id}', false);
+      end if;
+      v_result := jsonb_build_object('outcome', 'applied');
+    when v_type like 'customer.subscription.%' then
+      -- related.subscription: the object re-fetched after this event tied with another of its second.
+      v_result := tollgate_private.apply_stripe_subscription(
+        coalesce(apply_stripe_event.related -> 'subscription', v_object), v_at, v_event_id, null,
+        apply_stripe_event.related -> 'subscription' is not null);
+    -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
+      v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+
+  -- A tie is not processed yet: the caller re-fetches the object and applies this event again.
+  update tollgate_private.webhook_events w
+  set processed_at = case when v_result ->> 'outcome' = 'tie' then null else now() end,
+      outcome = v_result ->> 'outcome',
+      error = v_result ->> 'error'
+  where w.provider = 'stripe' and w.event_id = v_event_id;
+
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
+  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller.';
+
+revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0835_function_apply_stripe_checkout_for.sql
+create or replace function tollgate_private.apply_stripe_checkout_for(user_id uuid, session jsonb, subscription jsonb)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_session_id text := apply_stripe_checkout_for.session ->> 'id';
+  v_owner uuid := coalesce(
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session ->> 'client_reference_id'),
+    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session #>> '{metadata,user_id}'));
+  v_result jsonb;
+begin
+  if v_owner is distinct from apply_stripe_checkout_for.user_id then
+    raise exception 'This checkout is not yours' using errcode = 'NOTYR';
+  end if;
+  if apply_stripe_checkout_for.session ->> 'mode' is distinct from 'subscription'
+    or apply_stripe_checkout_for.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+    raise exception 'The checkout is not paid yet' using errcode = 'NOTPD',
+      detail = format('status %s, payment_status %s', apply_stripe_checkout_for.session ->> 'status',
+        apply_stripe_checkout_for.session ->> 'payment_status');
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
+  -- The snapshot was fetched just now, but a retried request may replay an older answer: no event
+  -- time, so it moves no watermark and the events that follow still apply.
+  v_result := tollgate_private.apply_stripe_checkout(
+    apply_stripe_checkout_for.session, apply_stripe_checkout_for.subscription,
+    null, 'verify:' || v_session_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The checkout could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'NOTPD';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_checkout_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) is
+  E'verify-payment for Stripe: checks the session is the caller''s (NOTYR) and paid (NOTPD), then applies it exactly as the webhook would; whichever comes second changes nothing. Returns the caller''s live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_checkout_for(uuid, jsonb, jsonb) from public, anon, authenticated, service_role;
+
+-- ==== sql/0836_function_apply_stripe_subscription_for.sql
+create or replace function tollgate_private.apply_stripe_subscription_for(user_id uuid, subscription jsonb, reason text)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_owner uuid;
+  v_result jsonb;
+begin
+  select r.user_id into v_owner
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = apply_stripe_subscription_for.subscription ->> 'id';
+  if v_owner is distinct from apply_stripe_subscription_for.user_id then
+    raise exception 'This subscription is not yours' using errcode = 'NOTYR';
+  end if;
+  perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
+  -- No event time: the answer to our own change moves no watermark, so the events that follow
+  -- (and any newer one) still apply; stamped now(), a replayed older answer would have won.
+  v_result := tollgate_private.apply_stripe_subscription(
+    apply_stripe_subscription_for.subscription, null,
+    'api:' || apply_stripe_subscription_for.reason, apply_stripe_subscription_for.user_id);
+  if v_result ->> 'outcome' not in ('applied', 'stale') then
+    raise exception 'The subscription could not be applied: %', coalesce(v_result ->> 'error', v_result ->> 'outcome')
+      using errcode = 'BADEV';
+  end if;
+  return tollgate_private.live_subscription_of(apply_stripe_subscription_for.user_id);
+end;
+$$;
+
+comment on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) is
+  E'Applies the subscription Stripe returned from a change made for the user (change-plan, cancel, resume) the same way its webhook will; refuses (NOTYR) a subscription that is not theirs. Returns their live subscription.';
+
+revoke all on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) from public, anon, authenticated, service_role;
+
