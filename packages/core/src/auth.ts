@@ -14,6 +14,8 @@ import { ApiError } from './http.ts'
 /** The longest life an access token may have: Supabase Auth's largest JWT expiry, one week. */
 export const MAX_TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
 
+const CLOCK_SKEW_SECONDS = 300
+
 /** The audience Supabase Auth gives access tokens of signed-in users. */
 export const USER_AUDIENCE = 'authenticated'
 
@@ -139,7 +141,9 @@ const checkUserClaims = (claims: UserClaims, options: AuthOptions, now: number):
     throw invalidToken(new Error(`the token's issuer is not ${issuer}`))
   }
   const lifetime = claims.exp - claims.iat
-  if (lifetime > MAX_TOKEN_LIFETIME_SECONDS || claims.exp - now > MAX_TOKEN_LIFETIME_SECONDS) {
+  // Five minutes of leeway for a clock behind Auth's on a week-long token.
+  const ahead = claims.exp - now - CLOCK_SKEW_SECONDS
+  if (lifetime > MAX_TOKEN_LIFETIME_SECONDS || ahead > MAX_TOKEN_LIFETIME_SECONDS) {
     throw invalidToken(new Error('the token lives longer than a week'))
   }
 }
