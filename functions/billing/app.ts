@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono'
 import {
   ApiError,
   authOptionsOf,
+  browserAccess,
   CheckoutRequest,
   envOf,
   notFound,
@@ -21,6 +22,7 @@ import {
   type PreparedCheckout,
 } from '../../packages/core/src/index.ts'
 import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
+import { healthCheck } from '../../packages/db/src/health.ts'
 import {
   idempotencyKey,
   providerError,
@@ -82,6 +84,9 @@ export const app = new Hono<BillingEnv>().basePath('/billing')
 
 app.onError(onError)
 app.notFound(notFound)
+// Before authentication: browsers' preflights carry no token; GET /billing is the uptime check.
+app.use('*', browserAccess())
+app.get('/', healthCheck(dbFor))
 app.use(
   '*',
   requireUser<BillingEnv>((c) => authOptionsOf(envOf(c.env))),

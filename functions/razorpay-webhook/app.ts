@@ -5,6 +5,7 @@ import { statusForCode } from '../../packages/core/src/errors.ts'
 import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
 import { log } from '../../packages/core/src/log.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
+import { healthCheck } from '../../packages/db/src/health.ts'
 import {
   parseRazorpayWebhook,
   verifyWebhookSignature,
@@ -50,6 +51,7 @@ export const createRazorpayWebhookApp = (options: RazorpayWebhookOptions = {}) =
   const app = new Hono<RazorpayWebhookEnv>().basePath('/razorpay-webhook')
   app.onError(onError)
   app.notFound(notFound)
+  app.get('/', healthCheck(dbFor))
 
   app.post('/', bodyLimit({ maxSize: RAZORPAY_WEBHOOK_BODY_LIMIT, onError: tooBig }), async (c) => {
     const env = envOf(c.env)

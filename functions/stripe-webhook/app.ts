@@ -5,6 +5,7 @@ import { statusForCode } from '../../packages/core/src/errors.ts'
 import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
 import { log } from '../../packages/core/src/log.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
+import { healthCheck } from '../../packages/db/src/health.ts'
 import { providerError, stripeClientFor } from '../../packages/providers/stripe/src/client.ts'
 import { subscriptionToFetch } from '../../packages/providers/stripe/src/normalize.ts'
 import { readRawBody, verifyStripeWebhook } from '../../packages/providers/stripe/src/webhook.ts'
@@ -96,6 +97,7 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
   const app = new Hono().basePath('/stripe-webhook')
   app.onError(onError)
   app.notFound(notFound)
+  app.get('/', healthCheck(dbFor))
 
   app.post('/', async (c) => {
     const env = envOf(c.env)

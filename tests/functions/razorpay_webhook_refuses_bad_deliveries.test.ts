@@ -235,8 +235,9 @@ describe('POST /razorpay-webhook refuses deliveries it cannot trust', () => {
     })
     expect(other.status).toBe(404)
     expect(await other.json()).toMatchObject({ code: 'NOTFD' })
-    const get = await app.request('/razorpay-webhook', { method: 'GET' })
-    expect(get.status).toBe(404)
+    // GET is the health check (functions_answer_get_on_their_base_path_…).
+    const put = await app.request('/razorpay-webhook', { method: 'PUT' })
+    expect(put.status).toBe(404)
     expect(await ledgerOf(sql, hook.eventId)).toBeUndefined()
   })
 

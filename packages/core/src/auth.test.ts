@@ -189,6 +189,62 @@ describe('requireUser with the HS256 secret', () => {
   })
 })
 
+describe('requireUser checks what a user token claims', () => {
+  const refused = (code: string, status = 401) => ({ status, body: { code } })
+  const week = 7 * 24 * 3600
+
+  it.each([
+    ['the anon audience', { aud: 'anon' }],
+    ['no audience', { aud: undefined }],
+    ['an audience list without authenticated', { aud: ['anon', 'other'] }],
+  ])('refuses a token with %s (BDJWT)', async (_name, overrides) => {
+    const token = await signHs256(userPayload(overrides))
+    expect(await call(secretApp, `Bearer ${token}`)).toMatchObject(refused('BDJWT'))
+  })
+
+  it('accepts an audience list that holds authenticated', async () => {
+    const token = await signHs256(userPayload({ aud: ['authenticated', 'other'] }))
+    expect((await call(secretApp, `Bearer ${token}`)).status).toBe(200)
+  })
+
+  it("refuses a token of another issuer than SUPABASE_URL's Auth when it is set (BDJWT)", async () => {
+    const app = appWith({ jwtSecret: SECRET, supabaseUrl: 'https://abc.supabase.co' })
+    const own = await signHs256(userPayload({ iss: 'https://abc.supabase.co/auth/v1' }))
+    const other = await signHs256(userPayload({ iss: 'https://xyz.supabase.co/auth/v1' }))
+    const none = await signHs256(userPayload({ iss: undefined }))
+    expect((await call(app, `Bearer ${own}`)).status).toBe(200)
+    expect(await call(app, `Bearer ${other}`)).toMatchObject(refused('BDJWT'))
+    expect(await call(app, `Bearer ${none}`)).toMatchObject(refused('BDJWT'))
+  })
+
+  it('takes any issuer when SUPABASE_URL is not set', async () => {
+    const token = await signHs256(userPayload({ iss: 'https://xyz.supabase.co/auth/v1' }))
+    expect((await call(secretApp, `Bearer ${token}`)).status).toBe(200)
+  })
+
+  it.each([
+    ['an expiry in 1e300 seconds', { exp: 1e300 }],
+    ['an expiry more than a week ahead', { exp: epoch() + week + 3600 }],
+    ['a life longer than a week', { iat: epoch() - week, exp: epoch() + 3600 }],
+    ['no issued-at time', { iat: undefined }],
+  ])('refuses a token with %s (BDJWT)', async (_name, overrides) => {
+    const token = await signHs256(userPayload(overrides))
+    expect(await call(secretApp, `Bearer ${token}`)).toMatchObject(refused('BDJWT'))
+  })
+
+  it('accepts a token that lives a week, as long as Supabase Auth can issue', async () => {
+    const token = await signHs256(userPayload({ iat: epoch(), exp: epoch() + week }))
+    expect((await call(secretApp, `Bearer ${token}`)).status).toBe(200)
+  })
+
+  it('refuses an anonymous user: they have no account to bill (ANONY)', async () => {
+    const token = await signHs256(userPayload({ is_anonymous: true }))
+    expect(await call(secretApp, `Bearer ${token}`)).toMatchObject(refused('ANONY', 403))
+    const signedUp = await signHs256(userPayload({ is_anonymous: false }))
+    expect((await call(secretApp, `Bearer ${signedUp}`)).status).toBe(200)
+  })
+})
+
 describe('requireUser without keys', () => {
   it('answers 503 naming the missing variables, before looking at the token (NOCFG)', async () => {
     const app = appWith({ jwtSecret: '', supabaseUrl: undefined })
@@ -258,8 +314,12 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
   })
   afterAll(() => auth.close())
 
+  // A token of the project at auth.url, whose issuer that URL names.
+  const projectPayload = (overrides: JWTPayload = {}, url = auth.url): JWTPayload =>
+    userPayload({ iss: `${url}/auth/v1`, ...overrides })
+
   it('sets the user from an ES256 token signed by a published key', async () => {
-    const payload = userPayload()
+    const payload = projectPayload()
     const token = await signWith(es256, 'es-key', 'ES256', payload)
     const { status, body } = await call(appWith({ supabaseUrl: auth.url }), `Bearer ${token}`)
     expect(status).toBe(200)
@@ -267,7 +327,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
   })
 
   it('sets the user from an RS256 token signed by a published key', async () => {
-    const payload = userPayload()
+    const payload = projectPayload()
     const token = await signWith(rs256, 'rs-key', 'RS256', payload)
     const { status, body } = await call(appWith({ supabaseUrl: auth.url }), `Bearer ${token}`)
     expect(status).toBe(200)
@@ -276,14 +336,14 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
 
   it('accepts both HS256 and JWKS tokens when both are configured', async () => {
     const app = appWith({ jwtSecret: SECRET, supabaseUrl: auth.url })
-    const viaJwks = await signWith(es256, 'es-key', 'ES256', userPayload())
-    const viaSecret = await signHs256(userPayload())
+    const viaJwks = await signWith(es256, 'es-key', 'ES256', projectPayload())
+    const viaSecret = await signHs256(projectPayload())
     expect((await call(app, `Bearer ${viaJwks}`)).status).toBe(200)
     expect((await call(app, `Bearer ${viaSecret}`)).status).toBe(200)
   })
 
   it('refuses a token signed by a key the JWKS does not publish, under a known kid (BDJWT)', async () => {
-    const token = await signWith(stranger, 'es-key', 'ES256', userPayload())
+    const token = await signWith(stranger, 'es-key', 'ES256', projectPayload())
     expect(await call(appWith({ supabaseUrl: auth.url }), `Bearer ${token}`)).toMatchObject({
       status: 401,
       body: { code: 'BDJWT' },
@@ -291,7 +351,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
   })
 
   it('refuses a token whose kid the JWKS does not list (BDJWT)', async () => {
-    const token = await signWith(stranger, 'unknown-key', 'ES256', userPayload())
+    const token = await signWith(stranger, 'unknown-key', 'ES256', projectPayload())
     expect(await call(appWith({ supabaseUrl: auth.url }), `Bearer ${token}`)).toMatchObject({
       status: 401,
       body: { code: 'BDJWT' },
@@ -299,7 +359,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
   })
 
   it('refuses an expired ES256 token (BDJWT)', async () => {
-    const payload = userPayload({ iat: epoch() - 7200, exp: epoch() - 3600 })
+    const payload = projectPayload({ iat: epoch() - 7200, exp: epoch() - 3600 })
     const token = await signWith(es256, 'es-key', 'ES256', payload)
     expect(await call(appWith({ supabaseUrl: auth.url }), `Bearer ${token}`)).toMatchObject({
       status: 401,
@@ -308,7 +368,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
   })
 
   it('refuses an ES256 token when only the HS256 secret is configured (BDJWT)', async () => {
-    const token = await signWith(es256, 'es-key', 'ES256', userPayload())
+    const token = await signWith(es256, 'es-key', 'ES256', projectPayload())
     expect(await call(secretApp, `Bearer ${token}`)).toMatchObject({
       status: 401,
       body: { code: 'BDJWT' },
@@ -329,7 +389,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
       const first = appWith({ supabaseUrl: own.url })
       const second = appWith({ supabaseUrl: `${own.url}/` })
       for (const app of [first, second, first]) {
-        const token = await signWith(es256, 'es-key', 'ES256', userPayload())
+        const token = await signWith(es256, 'es-key', 'ES256', projectPayload({}, own.url))
         expect((await call(app, `Bearer ${token}`)).status).toBe(200)
       }
       expect(own.hits()).toBe(1)
@@ -342,7 +402,7 @@ describe('requireUser with the JWKS of SUPABASE_URL', () => {
     const broken = await serveJwks({ message: 'down' }, 500)
     const stderr = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      const token = await signWith(es256, 'es-key', 'ES256', userPayload())
+      const token = await signWith(es256, 'es-key', 'ES256', projectPayload())
       expect(await call(appWith({ supabaseUrl: broken.url }), `Bearer ${token}`)).toEqual({
         status: 500,
         body: { code: 'INTRN', message: 'Internal error', details: null, hint: null },

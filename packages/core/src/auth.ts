@@ -11,11 +11,26 @@ import * as z from 'zod'
 import type { Env } from './env.ts'
 import { ApiError } from './http.ts'
 
+/** The longest life an access token may have: Supabase Auth's largest JWT expiry, one week. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
+
+const CLOCK_SKEW_SECONDS = 300
+
+/** The audience Supabase Auth gives access tokens of signed-in users. */
+export const USER_AUDIENCE = 'authenticated'
+
 /** Claims of a signed-in Supabase user; other claims are kept as they are. */
 export const UserClaims = z.looseObject({
   sub: z.uuid(),
   role: z.literal('authenticated'),
+  aud: z.union([
+    z.literal(USER_AUDIENCE),
+    z.array(z.string()).refine((aud) => aud.includes(USER_AUDIENCE)),
+  ]),
+  iss: z.string().optional(),
+  iat: z.number(),
   exp: z.number(),
+  is_anonymous: z.boolean().optional(),
 })
 
 /** Verified claims of a signed-in user. */
@@ -114,9 +129,33 @@ const verify = async (token: string, options: AuthOptions): Promise<JWTPayload> 
   throw invalidToken()
 }
 
+/** The issuer of the project's access tokens when SUPABASE_URL is known: `${SUPABASE_URL}/auth/v1`. */
+export const issuerOf = (supabaseUrl: string | undefined): string | undefined =>
+  supabaseUrl ? `${supabaseUrl.replace(/\/+$/, '')}/auth/v1` : undefined
+
+// A user's token: issued by the project (when known), not for a longer life than Supabase gives
+// (a token that outlives its session's revocation by years is a stolen key).
+const checkUserClaims = (claims: UserClaims, options: AuthOptions, now: number): void => {
+  const issuer = issuerOf(options.supabaseUrl)
+  if (issuer !== undefined && claims.iss !== issuer) {
+    throw invalidToken(new Error(`the token's issuer is not ${issuer}`))
+  }
+  const lifetime = claims.exp - claims.iat
+  // Five minutes of leeway for a clock behind Auth's on a week-long token.
+  const ahead = claims.exp - now - CLOCK_SKEW_SECONDS
+  if (lifetime > MAX_TOKEN_LIFETIME_SECONDS || ahead > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw invalidToken(new Error('the token lives longer than a week'))
+  }
+}
+
 const BEARER = /^Bearer +(\S+) *$/i
 
-/** Verifies `Authorization: Bearer <jwt>` (HS256 secret or the project's JWKS) and sets `c.var.user`. */
+/**
+ * Verifies `Authorization: Bearer <jwt>` (HS256 secret or the project's JWKS) and sets `c.var.user`:
+ * a signed-in user's token (role and audience `authenticated`, issuer `${SUPABASE_URL}/auth/v1`
+ * when SUPABASE_URL is set, `iat` and `exp` at most a week apart and ahead), else 401 BDJWT; anon
+ * and service_role keys 401 NOJWT; anonymous Supabase users (`is_anonymous`) 403 ANONY.
+ */
 export const requireUser = <E extends AuthEnv = AuthEnv>(
   options: AuthOptions | ((c: Context<E>) => AuthOptions),
 ): MiddlewareHandler<E> =>
@@ -136,6 +175,9 @@ export const requireUser = <E extends AuthEnv = AuthEnv>(
     if (payload.role !== 'authenticated') throw noUser()
     const claims = UserClaims.safeParse(payload)
     if (!claims.success) throw invalidToken(claims.error)
+    checkUserClaims(claims.data, config, Math.floor(Date.now() / 1000))
+    // Anyone can become one without an account, as often as they like: no billing for them.
+    if (claims.data.is_anonymous === true) throw new ApiError('ANONY')
     c.set('user', { id: claims.data.sub, claims: claims.data })
     await next()
   }

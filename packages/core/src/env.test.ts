@@ -41,6 +41,28 @@ describe('readEnv', () => {
     })
   })
 
+  it('reads TOLLGATE_ALLOWED_ORIGINS as origins and the DB timeouts as milliseconds (NOCFG else)', () => {
+    expect(
+      readEnv({
+        TOLLGATE_ALLOWED_ORIGINS: 'https://app.example.com,http://127.0.0.1:5173/',
+        TOLLGATE_DB_STATEMENT_TIMEOUT: '8s',
+        TOLLGATE_DB_LOCK_TIMEOUT: '500',
+      }),
+    ).toEqual({
+      TOLLGATE_ALLOWED_ORIGINS: ['https://app.example.com', 'http://127.0.0.1:5173'],
+      TOLLGATE_DB_STATEMENT_TIMEOUT: 8000,
+      TOLLGATE_DB_LOCK_TIMEOUT: 500,
+    })
+    expect(readEnv({ TOLLGATE_DB_LOCK_TIMEOUT: '2min' })).toEqual({ TOLLGATE_DB_LOCK_TIMEOUT: 120000 })
+    const error = thrownBy(() =>
+      readEnv({ TOLLGATE_ALLOWED_ORIGINS: 'https://app.example.com/path', TOLLGATE_DB_LOCK_TIMEOUT: '3 s' }),
+    )
+    expect(error).toMatchObject({
+      code: 'NOCFG',
+      details: { invalid: ['TOLLGATE_ALLOWED_ORIGINS', 'TOLLGATE_DB_LOCK_TIMEOUT'] },
+    })
+  })
+
   it('treats empty values as unset', () => {
     expect(readEnv({ SUPABASE_URL: '', STRIPE_SECRET_KEY: '', PORT: undefined })).toEqual({})
   })

@@ -24,6 +24,17 @@ const OriginList = z
   )
   .pipe(z.array(Origin))
 
+const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, min: 60_000 }
+
+// A duration as Postgres writes statement_timeout (8s, 500ms, 1min; a bare number is ms), in ms.
+const Milliseconds = z
+  .string()
+  .regex(/^\d{1,7}(ms|s|min)?$/, 'must be a duration such as 8s or 500ms')
+  .transform((value) => {
+    const [, amount, unit] = /^(\d+)(\D*)$/.exec(value) ?? []
+    return Number(amount) * (MS_PER_UNIT[unit || 'ms'] ?? 1)
+  })
+
 const Port = z
   .string()
   .regex(/^\d{1,5}$/)
@@ -47,6 +58,12 @@ export const Env = z.object({
   RAZORPAY_API_BASE: HttpUrl.optional(),
   PORT: Port.optional(),
   TOLLGATE_REDIRECT_ORIGINS: OriginList.optional(),
+  /** Browser origins that may call the functions (CORS); default TOLLGATE_REDIRECT_ORIGINS'. */
+  TOLLGATE_ALLOWED_ORIGINS: OriginList.optional(),
+  /** statement_timeout of the functions' connections, in ms (default 8s). */
+  TOLLGATE_DB_STATEMENT_TIMEOUT: Milliseconds.optional(),
+  /** lock_timeout of the functions' connections, in ms (default 3s). */
+  TOLLGATE_DB_LOCK_TIMEOUT: Milliseconds.optional(),
   TOLLGATE_DB_PREPARE: z
     .enum(['true', 'false'])
     .transform((value) => value === 'true')

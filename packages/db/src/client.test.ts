@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { anonClaims, createUser, ownerSql, serviceRoleClaims } from '../../../tests/helpers/db.ts'
+import { readEnv } from '../../core/src/env.ts'
 import { createDb, type Db, dbUrlFrom, poolFor, preparesOn, withClaims } from './client.ts'
 
 // One connection, so every query below runs on the session withClaims used.
@@ -155,6 +156,39 @@ describe('poolFor', () => {
     expect(poolFor({ ...env, TOLLGATE_DB_PREPARE: true }, { max: 1 })).not.toBe(pool)
     others.push(poolFor({ ...env, TOLLGATE_DB_PREPARE: true }, { max: 1 }))
     expect(await preparedBy(pool)).toBe(0)
+  })
+})
+
+describe('poolFor timeouts', () => {
+  type Timeouts = { statement_timeout: string; lock_timeout: string }
+  const timeoutsOf = async (pool: Db): Promise<Timeouts | undefined> => {
+    others.push(pool)
+    const [row] = await pool<Timeouts[]>`
+      select current_setting('statement_timeout') as statement_timeout,
+        current_setting('lock_timeout') as lock_timeout`
+    return row
+  }
+
+  it('gives its connections statement_timeout 8s and lock_timeout 3s', async () => {
+    const pool = poolFor({ DATABASE_URL: url }, { max: 1, applicationName: 'timeouts-default' })
+    expect(await timeoutsOf(pool)).toEqual({ statement_timeout: '8s', lock_timeout: '3s' })
+  })
+
+  it('takes TOLLGATE_DB_STATEMENT_TIMEOUT and TOLLGATE_DB_LOCK_TIMEOUT', async () => {
+    const env = readEnv({
+      DATABASE_URL: url,
+      TOLLGATE_DB_STATEMENT_TIMEOUT: '250ms',
+      TOLLGATE_DB_LOCK_TIMEOUT: '1min',
+    })
+    const pool = poolFor(env, { max: 1, applicationName: 'timeouts-set' })
+    expect(await timeoutsOf(pool)).toEqual({ statement_timeout: '250ms', lock_timeout: '1min' })
+    await expect(pool`select pg_sleep(2)`).rejects.toMatchObject({ code: '57014' })
+  })
+
+  it("leaves them to the server's settings through a transaction pooler, which refuses them", async () => {
+    const env = { DATABASE_URL: url, TOLLGATE_DB_PREPARE: false }
+    const pool = poolFor(env, { max: 1, applicationName: 'timeouts-pooled' })
+    expect(await timeoutsOf(pool)).toEqual({ statement_timeout: '0', lock_timeout: '0' })
   })
 })
 

@@ -33,6 +33,10 @@ export type DbOptions = {
   applicationName?: string
   /** Named prepared statements (default: `preparesOn(url)`, false through a transaction pooler). */
   prepare?: boolean
+  /** `statement_timeout` of every connection, in ms (default the server's). */
+  statementTimeout?: number
+  /** `lock_timeout` of every connection, in ms (default the server's). */
+  lockTimeout?: number
 }
 
 // Pooler hints in a connection string, which Postgres itself would refuse as startup parameters.
@@ -81,17 +85,40 @@ export const createDb = (url: string, options: DbOptions = {}): Db =>
     idle_timeout: options.idleTimeout ?? 20,
     types: { int8: Int8 },
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'tollgate' },
+    connection: {
+      application_name: options.applicationName ?? 'tollgate',
+      ...(options.statementTimeout === undefined
+        ? {}
+        : { statement_timeout: options.statementTimeout }),
+      ...(options.lockTimeout === undefined ? {} : { lock_timeout: options.lockTimeout }),
+    },
   })
 
 /** The settings `poolFor` reads. */
-export type DbEnv = Pick<Env, 'DATABASE_URL' | 'SUPABASE_DB_URL' | 'TOLLGATE_DB_PREPARE'>
+export type DbEnv = Pick<
+  Env,
+  | 'DATABASE_URL'
+  | 'SUPABASE_DB_URL'
+  | 'TOLLGATE_DB_PREPARE'
+  | 'TOLLGATE_DB_STATEMENT_TIMEOUT'
+  | 'TOLLGATE_DB_LOCK_TIMEOUT'
+>
+
+/** The longest a statement of the functions may run, in ms (as Supabase's `authenticated` role). */
+export const STATEMENT_TIMEOUT_MS = 8000
+
+/** The longest a statement of the functions may wait for a lock, in ms. */
+export const LOCK_TIMEOUT_MS = 3000
 
 const pools = new Map<string, Db>()
 
 /**
  * The pool of the isolate (or process) for the environment's database, made on first use: one per
- * URL, TOLLGATE_DB_PREPARE and options. ApiError NOCFG (503) without a database URL.
+ * URL, settings and options. ApiError NOCFG (503) without a database URL. Its connections get
+ * statement_timeout and lock_timeout (TOLLGATE_DB_STATEMENT_TIMEOUT, TOLLGATE_DB_LOCK_TIMEOUT,
+ * default 8s and 3s) as startup parameters where they reach a session of their own, as prepared
+ * statements do: a transaction pooler (PgBouncer) refuses unknown startup parameters, and the local
+ * stack's PGlite would set them on the one session everything shares.
  */
 export const poolFor = (
   env: DbEnv,
@@ -99,10 +126,22 @@ export const poolFor = (
 ): Db => {
   const url = dbUrlFrom(env)
   const prepare = env.TOLLGATE_DB_PREPARE ?? preparesOn(url)
-  const key = JSON.stringify([url, prepare, options.max ?? null, options.applicationName ?? null])
+  const timeouts = prepare
+    ? {
+        statementTimeout: env.TOLLGATE_DB_STATEMENT_TIMEOUT ?? STATEMENT_TIMEOUT_MS,
+        lockTimeout: env.TOLLGATE_DB_LOCK_TIMEOUT ?? LOCK_TIMEOUT_MS,
+      }
+    : {}
+  const key = JSON.stringify([
+    url,
+    prepare,
+    timeouts,
+    options.max ?? null,
+    options.applicationName ?? null,
+  ])
   let db = pools.get(key)
   if (!db) {
-    db = createDb(url, { ...options, prepare })
+    db = createDb(url, { ...options, prepare, ...timeouts })
     pools.set(key, db)
   }
   return db

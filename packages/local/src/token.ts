@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { MAX_TOKEN_LIFETIME_SECONDS } from '../../core/src/auth.ts'
 import { dataDirFrom, databaseHolder, jwtSecretFor } from './data-dir.ts'
 import { openEmbedded } from './embedded.ts'
 import { accessClaims, ensureUser, signAccessToken } from './users.ts'
@@ -33,6 +34,8 @@ const [email] = positionals
 if (!email || positionals.length > 1 || !/^[^\s@]+@[^\s@]+$/.test(email)) fail(USAGE, 2)
 const expiresIn = Number(flags['expires-in'])
 if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) fail(USAGE, 2)
+// The functions refuse tokens that live longer than Supabase Auth's longest expiry.
+if (expiresIn > MAX_TOKEN_LIFETIME_SECONDS) fail(`--expires-in is at most ${MAX_TOKEN_LIFETIME_SECONDS} (a week)`, 2)
 
 const dataDir = dataDirFrom(flags['data-dir'], process.env)
 const wait = (ms: number) => new Promise((done) => setTimeout(done, ms))
