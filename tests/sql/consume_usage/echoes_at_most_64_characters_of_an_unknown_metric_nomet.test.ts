@@ -30,7 +30,7 @@ describe('an unknown metric name of 100,000 characters', () => {
   it.each([
     ['well-formed but too long', HUGE],
     ['malformed', MALFORMED_HUGE],
-  ])('answers a signed-in caller NOMET with at most 64 of its characters (%s)', async (_, metric) => {
+  ])('answers a signed-in caller NOMET, echoing 64 characters at most (%s)', async (_, metric) => {
     const user = await users.create()
     const error = await asUser(sql, user, async (tx) => {
       await asPostgrestRequest(tx)
@@ -43,7 +43,7 @@ describe('an unknown metric name of 100,000 characters', () => {
     expect(echoed(body).length).toBeLessThan(300)
   })
 
-  it('answers the service role NOMET with at most 64 of its characters', async () => {
+  it('answers the service role NOMET, echoing 64 characters at most', async () => {
     const user = await users.create()
     const error = await asServiceRole(sql, async (tx) => {
       await asPostgrestRequest(tx, 'POST', '/rpc/service_role_consume_usage')

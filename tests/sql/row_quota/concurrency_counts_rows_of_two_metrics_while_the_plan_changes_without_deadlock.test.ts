@@ -43,7 +43,8 @@ beforeAll(async () => {
       grant insert (user_id) on ${schema}.files, ${schema}.projects to authenticated;
       create trigger _500_enforce_storage_quota
         after insert or delete or update of user_id on ${schema}.files
-        for each row execute function tollgate_private.tg__enforce_row_quota('storage_gb', 'user_id');
+        for each row
+        execute function tollgate_private.tg__enforce_row_quota('storage_gb', 'user_id');
       create trigger _500_enforce_projects_quota
         after insert or delete or update of user_id on ${schema}.projects
         for each row execute function tollgate_private.tg__enforce_row_quota('projects', 'user_id');
@@ -97,9 +98,8 @@ describe('an app transaction counting storage_gb then projects while the plan ch
       await app.q`insert into ${app.q(schema)}.files (user_id) values (${user.id})`
       // 2. The plan changes (a webhook applying an upgrade): its sync locks the counters in
       //    metric order and has to wait for the app.
-      const planChange = outcome(
-        billing.q`update tollgate.subscriptions set plan_id = 'enterprise' where id = ${subscription.id}`,
-      )
+      const planChange = outcome(billing.q`
+        update tollgate.subscriptions set plan_id = 'enterprise' where id = ${subscription.id}`)
       await waitUntilBlocked(sql, billing.pid)
       // 3. The app counts a project. Locked in statement order, this waited for the sync, which
       //    waited for the app: one of the two was killed with 40P01.
