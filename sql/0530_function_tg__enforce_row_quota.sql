@@ -67,6 +67,6 @@ end;
 $$;
 
 comment on function tollgate_private.tg__enforce_row_quota() is
-  E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW.';
+  E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW. The first row counted for an owner locks all of that owner''s counters, in metric order, until the transaction ends.';
 
 revoke all on function tollgate_private.tg__enforce_row_quota() from public, anon, authenticated, service_role;
