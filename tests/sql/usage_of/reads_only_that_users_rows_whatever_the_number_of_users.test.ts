@@ -59,7 +59,8 @@ const readsOf = async (tx: Tx, statement: () => Promise<unknown>): Promise<Reads
   )
 }
 
-// `count` users, each with the three counters of plan free, inserted as the owner.
+// `count` users, each with an ended subscription and the three counters of plan free (which the
+// subscription trigger makes), written as Tollgate writes them.
 const addUsers = (tx: Tx, count: number) =>
   tx`
     with made as (
@@ -69,16 +70,13 @@ const addUsers = (tx: Tx, count: number) =>
       from generate_series(1, ${count}::int)
       returning id
     )
-    insert into tollgate_private.usage_counters (
-      user_id, metric, plan_id, period, period_start, period_end, used, quota, base_quota
+    insert into tollgate.subscriptions (
+      user_id, plan_id, status, provider, current_period_start, current_period_end, canceled_at,
+      ended_at
     )
-    select made.id, m.metric, 'free', m.period,
-      case when m.period = 'month' then date_trunc('month', now(), 'UTC') else now() end,
-      case when m.period = 'month' then date_trunc('month', now(), 'UTC') + interval '1 month' end,
-      1, m.quota, m.quota
-    from made
-    cross join (values ('api_calls', 'month', 1000), ('projects', 'never', 3),
-      ('storage_gb', 'never', 1)) as m(metric, period, quota)`
+    select made.id, 'pro', 'canceled', 'internal', now() - interval '2 months',
+      now() - interval '1 month', now() - interval '1 month', now() - interval '1 month'
+    from made`
 
 const usageOf = (tx: Tx, userId: string) =>
   tx`select * from tollgate.usage_of(${userId}::uuid)`
@@ -125,18 +123,23 @@ describe('tollgate.usage_of', () => {
     ['an admin', admin],
     ['the service role', serviceRoleClaims],
   ])('reads the same rows for %s with 300 or 1,800 other users', async (_, claimsOf) => {
-    const { small, large, rows } = await inCrowd(async (tx, target) => {
+    const { small, large, rows, crowd } = await inCrowd(async (tx, target) => {
       await addUsers(tx, 300)
       // Once before measuring, so both measured calls run with the session's cached plans.
       await readAs(tx, claimsOf(), () => usageOf(tx, target))
       const small = await readAs(tx, claimsOf(), () => usageOf(tx, target))
       await addUsers(tx, 1500)
       const large = await readAs(tx, claimsOf(), () => usageOf(tx, target))
+      const [crowd] = await tx<{ subscriptions: number; counters: number }[]>`
+        select (select count(*)::int from tollgate.subscriptions) as subscriptions,
+          (select count(*)::int from tollgate_private.usage_counters) as counters`
       await become(tx, claimsOf())
       const rows = await tx<{ metric: string; used: string }[]>`
         select metric, used from tollgate.usage_of(${target}::uuid)`
-      return { small, large, rows }
+      return { small, large, rows, crowd }
     })
+    expect(crowd?.subscriptions).toBeGreaterThan(1800)
+    expect(crowd?.counters).toBeGreaterThan(3 * 1800)
     expect(rows).toEqual([
       { metric: 'api_calls', used: '7' },
       { metric: 'projects', used: '0' },
@@ -145,6 +148,7 @@ describe('tollgate.usage_of', () => {
     expect(large).toEqual(small)
     // The user's row, their live subscription (none or one) and their three counters, by index.
     expect(small['auth.users']).toEqual({ scans: 1, seqScans: 0, rows: 1 })
+    expect(small['tollgate.subscriptions']).toMatchObject({ seqScans: 0 })
     expect(small['tollgate.subscriptions']?.rows).toBeLessThanOrEqual(1)
     expect(small['tollgate_private.usage_counters']).toMatchObject({ seqScans: 0 })
     expect(small['tollgate_private.usage_counters']?.rows).toBeLessThanOrEqual(3)
