@@ -18,6 +18,8 @@ declare
     when 'BADKY' then 400
     when 'NOOWN' then 400
     when 'NOJWT' then 401
+    when 'NOADM' then 403
+    when 'ANONY' then 403
     when 'NOUSR' then 404
     when 'NOMET' then 404
     when 'IDKEY' then 409

@@ -37,7 +37,10 @@ begin
           and c.metric = apply_usage.metric
           and (c.period_end is null or c.period_end > apply_usage.as_of)
           and (c.valid_until is null or c.valid_until > apply_usage.as_of)
-          and (c.quota = -1 or c.used + apply_usage.delta <= c.quota)
+          -- Subtractions, never used + delta: no amount can overflow bigint (22003); an unlimited
+          -- counter still stops at bigint's largest value.
+          and (c.quota = -1 and apply_usage.delta <= 9223372036854775807 - c.used
+            or c.quota <> -1 and apply_usage.delta <= c.quota - c.used)
         returning c.* into v_row;
         if found then
           return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
@@ -52,7 +55,8 @@ begin
       if v_row.user_id is not null
         and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
         and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
-        and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+        and apply_usage.delta
+          > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
         return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
       end if;
 
@@ -130,7 +134,8 @@ begin
   end if;
 
   -- The row is locked by refresh_usage_counter: decide on the fresh state.
-  if v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+  if apply_usage.delta
+      > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
     return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
   end if;
   update tollgate_private.usage_counters c

@@ -20,8 +20,11 @@ begin
     perform tollgate_private.raise_error('NOUSR', 'No user given', hint => 'Sign in, or pass a user id.');
   end if;
   if record_usage.metric is null or record_usage.metric !~ '^[a-z][a-z0-9_]{0,62}$' then
+    -- The caller chose the name: echo 64 characters of it at most, never a whole request body.
     perform tollgate_private.raise_error('NOMET',
-      format('Unknown metric %s', coalesce(record_usage.metric, '(null)')),
+      format('Unknown metric %s', coalesce(
+        left(record_usage.metric, 64) || case when length(record_usage.metric) > 64 then '...' else '' end,
+        '(null)')),
       hint => 'Metrics are the ones named in tollgate.plan_limits.');
   end if;
   if record_usage.idempotency_key is not null and length(record_usage.idempotency_key) not between 1 and 255 then

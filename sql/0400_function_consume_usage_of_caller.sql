@@ -11,6 +11,12 @@ begin
   if v_user_id is null then
     perform tollgate_private.raise_error('NOJWT', 'Sign in to consume usage');
   end if;
+  -- Anonymous sign-ins cost nothing to make: each one's free quota would be usage for the taking.
+  if tollgate_private.is_anonymous() then
+    perform tollgate_private.raise_error('ANONY',
+      'Anonymous users cannot do this: sign in with an account',
+      hint => 'Link an email, phone or OAuth identity to the anonymous user first.');
+  end if;
   -- The caller never chooses the time: a client must not move its own period.
   return tollgate_private.consume_usage(
     v_user_id, consume_usage_of_caller.metric, consume_usage_of_caller.amount,
@@ -19,7 +25,7 @@ end;
 $$;
 
 comment on function tollgate_private.consume_usage_of_caller(text, bigint, text) is
-  E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs.';
+  E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs. Anonymous users (JWT is_anonymous) are refused with ANONY.';
 
 revoke all on function tollgate_private.consume_usage_of_caller(text, bigint, text) from public, anon, authenticated, service_role;
 

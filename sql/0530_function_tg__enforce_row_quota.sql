@@ -11,6 +11,7 @@ declare
   v_new_owner uuid;
   v_old_owner uuid;
   v_result jsonb;
+  v_owner uuid;
 begin
   if v_metric is null then
     perform tollgate_private.raise_error('TGCFG',
@@ -30,6 +31,18 @@ begin
     perform tollgate_private.raise_error('NOOWN',
       format('A row counted against metric %s needs an owner in column %s', v_metric, v_owner_column));
   end if;
+
+  foreach v_owner in array array[v_old_owner, v_new_owner] loop
+    if v_owner is not null
+      and v_owner::text is distinct from pg_catalog.current_setting('tollgate.row_quota_locked_user', true) then
+      -- First count for this owner in the transaction: lock all their counters in metric order, as sync_usage_counters does, or rows counted in statement order (storage_gb, then projects) deadlock with a plan change; row locks, so bulk inserts for thousands of users never fill the shared lock table.
+      perform from tollgate_private.usage_counters c
+      where c.user_id = v_owner
+      order by c.metric
+      for update;
+      perform pg_catalog.set_config('tollgate.row_quota_locked_user', v_owner::text, true);
+    end if;
+  end loop;
 
   -- Give back first (an owner change moves one unit from the old owner to the new one). Only
   -- gauges give back: a metric that resets counts creations, not rows that exist.
@@ -54,6 +67,6 @@ end;
 $$;
 
 comment on function tollgate_private.tg__enforce_row_quota() is
-  E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW.';
+  E'Trigger for an app''s own table: counts each new row against its owner''s quota of a metric, refuses the insert past the limit (QUOTA), and gives the unit back on delete. Arguments: metric, owner column (default user_id). Attach AFTER INSERT OR DELETE OR UPDATE OF <owner column>, FOR EACH ROW. The first row counted for an owner locks all of that owner''s counters, in metric order, until the transaction ends.';
 
 revoke all on function tollgate_private.tg__enforce_row_quota() from public, anon, authenticated, service_role;

@@ -132,6 +132,28 @@ describe('the fake PostgREST', () => {
     expect(stack.postgrest.requests.at(-1)).toMatchObject({ status: 404, code: 'NOMET' })
   })
 
+  it('answers a function returning rows as an array, with select and order applied', async () => {
+    const rows = await rest('POST', 'rpc/usage_of?select=metric,quota&order=metric.desc', {
+      token: await serviceKey(),
+      body: { user_id: user.id },
+    })
+    expect(rows).toEqual({
+      status: 200,
+      type: 'application/json; charset=utf-8',
+      body: [
+        { metric: 'storage_gb', quota: 50 },
+        { metric: 'projects', quota: 100 },
+        { metric: 'api_calls', quota: expect.any(Number) },
+      ],
+    })
+    expect(
+      await rest('POST', 'rpc/usage_of?limit=1', {
+        token: await serviceKey(),
+        body: { user_id: user.id },
+      }),
+    ).toMatchObject({ status: 400, body: { code: 'UNSUPPORTED' } })
+  })
+
   it('inserts as PostgREST does: under the role’s privileges, 201 without a body', async () => {
     // Clients may not write tollgate.plans: the database refuses (42501), answered 403.
     expect(await rest('POST', 'plans', { body: { id: 'mine' } })).toMatchObject({

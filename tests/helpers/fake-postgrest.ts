@@ -7,7 +7,9 @@
  * Handled: `GET /rest/v1/<relation>?select=…&<col>=eq.<v>&<col>=[not.]in.(…)&order=…` with
  * one level of one-to-many embedding (`alias:relation(columns)`, `<alias>.order=…`), answered as a
  * JSON array or, for `Accept: application/vnd.pgrst.object+json`, one object;
- * `POST /rest/v1/rpc/<function>` with a JSON object of named arguments; and
+ * `POST /rest/v1/rpc/<function>` with a JSON object of named arguments (a function returning a
+ * set of rows of a table, view or type is answered as a JSON array, with `select=<columns>` and
+ * `order=…` applied to its rows); and
  * `POST /rest/v1/<table>[?columns=…]` with a JSON object or array of them, inserted as PostgREST
  * does without a `Prefer` header (201, no body). Every request sets the `request.*` settings
  * PostgREST sets (method, path, headers, cookies). Anything else is answered 400 `UNSUPPORTED`
@@ -396,6 +398,8 @@ type Routine = {
   types: string[]
   required: number
   returnsSet: boolean
+  /** Returns rows of a table, view or composite type (not a scalar). */
+  returnsRows: boolean
   returnsVoid: boolean
   readOnly: boolean
   plainInArgs: boolean
@@ -542,9 +546,6 @@ const buildCall = async (
   url: URL,
   args: Record<string, unknown>,
 ): Promise<Query> => {
-  if ([...url.searchParams.keys()].length > 0) {
-    throw unsupported(`query parameters on a function call (${url.search})`)
-  }
   const keys = Object.keys(args)
   const matching = (await catalog.functions(schema, name)).filter(
     (routine) =>
@@ -564,8 +565,9 @@ const buildCall = async (
   if (matching.length > 1) {
     throw pgrst(300, 'PGRST203', `Could not choose the best candidate function for ${name}`)
   }
-  if (!routine.plainInArgs || routine.returnsSet || routine.returnsVoid) {
-    throw unsupported(`calling ${schema}.${name} (OUT/VARIADIC arguments, sets or void)`)
+  const rows = routine.returnsSet && routine.returnsRows
+  if (!routine.plainInArgs || (routine.returnsSet && !rows) || routine.returnsVoid) {
+    throw unsupported(`calling ${schema}.${name} (OUT/VARIADIC arguments, sets of scalars or void)`)
   }
   const given = routine.names
     .map((argument, index) => ({ argument, type: routine.types[index] ?? 'text' }))
@@ -574,12 +576,38 @@ const buildCall = async (
     .map(({ argument }) => `${ident(argument)} := _pgrst_args.${ident(argument)}`)
     .join(', ')})`
   const record = given.map(({ argument, type }) => `${ident(argument)} ${type}`).join(', ')
+  const callArgs = given.length
+    ? `json_to_record($1::text::json) as _pgrst_args(${record})`
+    : `(select) as _pgrst_args`
+  const params = given.length ? [JSON.stringify(args)] : []
+  if (!rows) {
+    if ([...url.searchParams.keys()].length > 0) {
+      throw unsupported(`query parameters on a call returning one value (${url.search})`)
+    }
+    return {
+      text: `select 1 as rows, to_json(${call})::text as body from ${callArgs}`,
+      params,
+      readOnly: routine.readOnly,
+      singular: false,
+    }
+  }
+  // A set of rows reads like a relation: PostgREST applies select and order to it.
+  let columns = ['_pgrst_f.*']
+  let order: string[] = []
+  for (const [key, value] of url.searchParams) {
+    if (key === 'select') {
+      columns = parseSelect(value).map((item) => {
+        if (item.kind === 'embed') throw unsupported(`embedding ${item.relation} in rows of a call`)
+        return item.kind === 'star' ? '_pgrst_f.*' : `_pgrst_f.${ident(item.name)}`
+      })
+    } else if (key === 'order') order = parseOrder(value).map((term) => `_pgrst_f.${term}`)
+    else throw unsupported(`the query parameter ${key}=${value} on a function call`)
+  }
   return {
-    text: given.length
-      ? `select 1 as rows, to_json(${call})::text as body
-          from json_to_record($1::text::json) as _pgrst_args(${record})`
-      : `select 1 as rows, to_json(${call})::text as body`,
-    params: given.length ? [JSON.stringify(args)] : [],
+    text: `select count(_pgrst_t)::int as rows, coalesce(json_agg(_pgrst_t), '[]')::text as body
+      from (select ${columns.join(', ')} from ${callArgs} cross join lateral ${call} as _pgrst_f
+        ${order.length ? `order by ${order.join(', ')}` : ''}) as _pgrst_t`,
+    params,
     readOnly: routine.readOnly,
     singular: false,
   }
@@ -684,6 +712,8 @@ const createCatalog = (sql: postgres.Sql): Catalog => ({
           with ordinality t(oid, i) order by t.i) as types,
         p.pronargs - p.pronargdefaults as required,
         p.proretset as "returnsSet",
+        exists (select from pg_catalog.pg_type t where t.oid = p.prorettype and t.typrelid <> 0)
+          as "returnsRows",
         p.prorettype = 'void'::regtype as "returnsVoid",
         p.provolatile in ('s', 'i') as "readOnly",
         p.proargmodes is null and p.provariadic = 0 as "plainInArgs"

@@ -9,17 +9,21 @@ afterAll(() => sql.end())
 const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text)',
   'authenticated tollgate_private.is_admin()',
+  'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.is_admin()',
   'service_role tollgate_private.release_usage(uuid,text,bigint,text,timestamp with time zone)',
+  'service_role tollgate_private.usage_of(uuid)',
   'service_role tollgate_private.usage_of_caller()',
 ]
 
 const API_ALLOWLIST = [
   'authenticated tollgate.consume_usage(text,bigint,text)',
+  'authenticated tollgate.usage_of(uuid)',
   'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text)',
   'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',
+  'service_role tollgate.usage_of(uuid)',
 ]
 
 // has_function_privilege counts grants to PUBLIC too, which every role inherits.

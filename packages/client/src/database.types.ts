@@ -101,7 +101,24 @@ isOneToOne: false
                            },
 "service_role_release_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json
-                           }
+                           },
+"usage_of":
+{ Args: { "user_id": string }; Returns: {
+              "metric": string | null,
+"period": string | null,
+"period_end": string | null,
+"period_start": string | null,
+"quota": number | null,
+"remaining": number | null,
+"used": number | null,
+"user_id": string | null
+            }[]
+                          SetofOptions: {
+        from: "*"
+        to: "usage"
+        isOneToOne: false
+        isSetofReturn: true
+      } }
           }
           Enums: {
             [_ in never]: never

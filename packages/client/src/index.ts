@@ -255,12 +255,14 @@ export const createTollgate = (
   }
 
   // RLS lets admins read every user's rows, so "my" rows are filtered by the token's user.
-  const myId = async (): Promise<string> => {
+  const me = async (): Promise<{ id: string; admin: boolean }> => {
     const claims = claimsOf(await tokenSent())
     // API keys (anon, service_role) carry no `sub`: nobody is signed in.
     if (typeof claims?.sub !== 'string' || claims.sub === '') throw notSignedIn()
-    return claims.sub
+    const appMetadata = claims.app_metadata
+    return { id: claims.sub, admin: isRecord(appMetadata) && appMetadata.role === 'admin' }
   }
+  const myId = async (): Promise<string> => (await me()).id
 
   const call = async <T>(route: string, body: Record<string, unknown> = {}): Promise<T> => {
     if (options.functionsUrl) {
@@ -309,14 +311,15 @@ export const createTollgate = (
           .maybeSingle(),
       ),
 
-    myUsage: async () =>
-      unwrap(
-        await db()
-          .from('usage')
-          .select('*')
-          .eq('user_id', await myId())
-          .order('metric'),
-      )?.map(toUsage) ?? [],
+    myUsage: async () => {
+      const { id, admin } = await me()
+      // For an admin the usage view computes every user's rows before any filter applies;
+      // usage_of computes the one user's (admins and the service role only).
+      const rows = admin
+        ? unwrap(await db().rpc('usage_of', { user_id: id }).order('metric'))
+        : unwrap(await db().from('usage').select('*').eq('user_id', id).order('metric'))
+      return rows?.map(toUsage) ?? []
+    },
 
     consume: async (metric, amount, idempotencyKey) =>
       unwrap(

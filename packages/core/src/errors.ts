@@ -19,6 +19,7 @@ export const ErrorCodes = {
   BADSG: { status: 400, message: 'The webhook signature is missing, invalid or stale' },
   NOTYR: { status: 403, message: 'This belongs to someone else' },
   ANONY: { status: 403, message: 'Anonymous users cannot do this: sign in with an account' },
+  NOADM: { status: 403, message: 'Admins only' },
   NOPLN: { status: 404, message: 'Unknown plan' },
   NOORD: { status: 404, message: 'Unknown order' },
   NOSUB: { status: 404, message: 'You have no live subscription' },

@@ -7,6 +7,8 @@ export const RAISED_CODES: readonly ErrorCode[] = [
   'BADKY',
   'NOOWN',
   'NOJWT',
+  'NOADM',
+  'ANONY',
   'NOUSR',
   'NOMET',
   'IDKEY',

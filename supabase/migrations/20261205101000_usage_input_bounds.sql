@@ -1,0 +1,244 @@
+-- Inputs a caller chooses: an amount that would take a counter past bigint's largest value is
+-- refused (allowed false), not an error 22003; NOMET echoes at most 64 characters of the metric name.
+-- Same text as the files in sql/ named below; `create or replace` keeps privileges and comments.
+
+-- ==== sql/0360_function_apply_usage.sql
+create or replace function tollgate_private.apply_usage(user_id uuid, metric text, delta bigint, as_of timestamptz)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_row tollgate_private.usage_counters;
+  v_entitlement record;
+  v_baseline text;
+  v_key bigint;
+  v_my_turn boolean;
+begin
+  if apply_usage.delta > 0 then
+    -- Signed-in callers (PostgREST's role authenticated) of one counter queue on an advisory lock,
+    -- woken one at a time, rather than on the counter's row, whose wait-and-recheck costs several
+    -- times the CPU under contention (a user whose workers all consume at once). A queue, not the
+    -- guard: the update below is atomic alone. Such a request writes only its caller's counters;
+    -- triggers, the service role and the owner (batches over many users) queue on the rows, so one
+    -- transaction never fills the shared lock table (about 64 locks per connection).
+    if pg_catalog.current_setting('role') = 'authenticated' and pg_catalog.pg_trigger_depth() = 0 then
+      v_key := pg_catalog.hashtextextended(
+        'tollgate.counter:' || apply_usage.user_id::text || ':' || apply_usage.metric, 0);
+      v_my_turn := pg_catalog.pg_try_advisory_xact_lock(v_key);
+    else
+      v_my_turn := true;
+    end if;
+    loop
+      if v_my_turn then
+        -- FAST PATH: one conditional update. The row lock and the re-check of the WHERE clause on
+        -- the newest row version make it atomic: no concurrency can take used past quota.
+        update tollgate_private.usage_counters c
+        set used = c.used + apply_usage.delta,
+            updated_at = now()
+        where c.user_id = apply_usage.user_id
+          and c.metric = apply_usage.metric
+          and (c.period_end is null or c.period_end > apply_usage.as_of)
+          and (c.valid_until is null or c.valid_until > apply_usage.as_of)
+          -- Subtractions, never used + delta: no amount can overflow bigint (22003); an unlimited
+          -- counter still stops at bigint's largest value.
+          and (c.quota = -1 and apply_usage.delta <= 9223372036854775807 - c.used
+            or c.quota <> -1 and apply_usage.delta <= c.quota - c.used)
+        returning c.* into v_row;
+        if found then
+          return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+        end if;
+      end if;
+
+      -- REFUSAL without a lock: a current counter without room answers at once, so a user
+      -- hammering an exhausted quota neither queues nor writes.
+      select c.* into v_row
+      from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      if v_row.user_id is not null
+        and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
+        and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
+        and apply_usage.delta
+          > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
+        return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+      end if;
+
+      -- Neither counted nor refused after our turn: the slow path below decides.
+      exit when v_my_turn;
+      -- The lock was busy. Wait for it, unless this transaction already holds the row (written
+      -- before by a release, a plan change...): the lock's holder may be waiting for that row, and
+      -- we would deadlock.
+      perform from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+      for no key update skip locked;
+      if not found then
+        perform pg_catalog.pg_advisory_xact_lock(v_key);
+      end if;
+      v_my_turn := true;
+    end loop;
+  else
+    -- Releases only apply to gauges (never-resetting metrics), and never below zero.
+    update tollgate_private.usage_counters c
+    set used = greatest(c.used + apply_usage.delta, 0),
+        updated_at = now()
+    where c.user_id = apply_usage.user_id
+      and c.metric = apply_usage.metric
+      and c.period = 'never'
+      and (c.valid_until is null or c.valid_until > apply_usage.as_of)
+    returning c.* into v_row;
+    if found then
+      return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+    end if;
+  end if;
+
+  -- SLOW PATH: the counter is missing, its period has ended, or its plan must be checked again.
+  if not exists (select from auth.users u where u.id = apply_usage.user_id) then
+    perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
+      hint => 'The user must exist in auth.users.');
+  end if;
+  if not exists (select from tollgate.plan_limits l where l.metric = apply_usage.metric)
+    and not exists (
+      select from tollgate_private.usage_counters c
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+    ) then
+    perform tollgate_private.raise_error('NOMET', format('Unknown metric %s', apply_usage.metric),
+      hint => 'Metrics are the ones named in tollgate.plan_limits.');
+  end if;
+
+  select e.* into v_entitlement from tollgate_private.entitlement(apply_usage.user_id, apply_usage.as_of) e;
+  select c.plan_id into v_baseline
+  from tollgate_private.usage_counters c
+  where c.user_id = apply_usage.user_id
+  limit 1;
+
+  v_row := tollgate_private.refresh_usage_counter(
+    apply_usage.user_id, apply_usage.metric, apply_usage.as_of, v_entitlement.plan_id,
+    v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id));
+
+  if v_row.user_id is null then
+    -- The metric exists, but not on this user's plan: quota 0.
+    return tollgate_private.usage_answer(apply_usage.delta < 0, apply_usage.metric, null);
+  end if;
+
+  if apply_usage.delta < 0 then
+    if v_row.period <> 'never' then
+      perform tollgate_private.raise_error('GAUGE',
+        format('Only never-resetting metrics can be released; %s resets every %s',
+          apply_usage.metric, v_row.period),
+        hint => 'Usage of a resetting metric is not given back.');
+    end if;
+    update tollgate_private.usage_counters c
+    set used = greatest(c.used + apply_usage.delta, 0),
+        updated_at = now()
+    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+    returning c.* into v_row;
+    return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+  end if;
+
+  -- The row is locked by refresh_usage_counter: decide on the fresh state.
+  if apply_usage.delta
+      > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
+    return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+  end if;
+  update tollgate_private.usage_counters c
+  set used = c.used + apply_usage.delta,
+      updated_at = now()
+  where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+  returning c.* into v_row;
+  return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+end;
+$$;
+
+comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
+  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent signed-in consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
+
+revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;
+
+-- ==== sql/0370_function_record_usage.sql
+create or replace function tollgate_private.record_usage(
+  user_id uuid,
+  metric text,
+  delta bigint,
+  idempotency_key text,
+  as_of timestamptz
+)
+returns jsonb
+language plpgsql
+volatile
+security invoker
+set search_path = ''
+as $$
+declare
+  v_result jsonb;
+  v_event tollgate_private.usage_events;
+  v_constraint text;
+begin
+  if record_usage.user_id is null then
+    perform tollgate_private.raise_error('NOUSR', 'No user given', hint => 'Sign in, or pass a user id.');
+  end if;
+  if record_usage.metric is null or record_usage.metric !~ '^[a-z][a-z0-9_]{0,62}$' then
+    -- The caller chose the name: echo 64 characters of it at most, never a whole request body.
+    perform tollgate_private.raise_error('NOMET',
+      format('Unknown metric %s', coalesce(
+        left(record_usage.metric, 64) || case when length(record_usage.metric) > 64 then '...' else '' end,
+        '(null)')),
+      hint => 'Metrics are the ones named in tollgate.plan_limits.');
+  end if;
+  if record_usage.idempotency_key is not null and length(record_usage.idempotency_key) not between 1 and 255 then
+    perform tollgate_private.raise_error('BADKY', 'The idempotency key must be 1 to 255 characters');
+  end if;
+
+  if record_usage.idempotency_key is null then
+    v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
+    if (v_result ->> 'allowed')::boolean then
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, true, (
+        select c.period_start from tollgate_private.usage_counters c
+        where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
+    end if;
+    return v_result;
+  end if;
+
+  -- A key seen before answers from the ledger and counts nothing.
+  select e.* into v_event
+  from tollgate_private.usage_events e
+  where e.user_id = record_usage.user_id and e.idempotency_key = record_usage.idempotency_key;
+
+  if v_event.id is null then
+    begin
+      v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
+      -- The unique key makes a concurrent call with the same key wait here for us, then fail.
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start)
+      values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
+        record_usage.idempotency_key, v_result, (
+          select c.period_start from tollgate_private.usage_counters c
+          where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
+      return v_result;
+    exception when unique_violation then
+      get stacked diagnostics v_constraint = constraint_name;
+      if v_constraint is distinct from 'usage_events_user_id_idempotency_key_key' then
+        raise;
+      end if;
+      -- Another call with this key committed first; leaving this block undid our count.
+      select e.* into v_event
+      from tollgate_private.usage_events e
+      where e.user_id = record_usage.user_id and e.idempotency_key = record_usage.idempotency_key;
+    end;
+  end if;
+
+  if v_event.metric <> record_usage.metric or v_event.amount <> record_usage.delta then
+    perform tollgate_private.raise_error('IDKEY',
+      'This idempotency key was used for a different request',
+      detail => format('first used for %s %s', v_event.metric, v_event.amount),
+      hint => 'Use a new key for a new request.');
+  end if;
+  return v_event.result;
+end;
+$$;
+
+comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
+  E'Counts a usage change and writes its ledger row in the same transaction; the same idempotency key from the same user counts once, at any concurrency, and returns the first answer.';
+
+revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
