@@ -12,6 +12,8 @@ create table tollgate_private.coupons (
   stripe_coupon_id text unique,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- Added in December (after updated_at, where ALTER TABLE puts it).
+  times_overrun integer not null default 0 check (times_overrun >= 0),
   constraint coupons_one_discount check ((percent_off is null) <> (amount_off is null)),
   constraint coupons_amount_has_currency check ((amount_off is null) = (currency is null)),
   constraint coupons_not_over_redeemed check (max_uses is null or times_redeemed <= max_uses),
@@ -26,7 +28,9 @@ comment on column tollgate_private.coupons.amount_off is E'Fixed discount in min
 comment on column tollgate_private.coupons.currency is E'Currency of amount_off.';
 comment on column tollgate_private.coupons.plan_ids is E'Plans the coupon applies to; null = every paid plan.';
 comment on column tollgate_private.coupons.max_uses is E'How many redemptions are allowed in total; null = no limit.';
-comment on column tollgate_private.coupons.times_redeemed is E'Redemptions so far (reserved at checkout).';
+comment on column tollgate_private.coupons.times_redeemed is E'Uses taken so far: reserved by an open checkout or redeemed by a paid one. Never exceeds max_uses.';
+comment on column tollgate_private.coupons.times_overrun is
+  E'Paid checkouts that carried the discount although no use was left for them (max_uses reached, or the account had used the coupon already): not counted in times_redeemed, each one a coupon_redemptions row with status overrun and an audit_log row, for an operator to look at.';
 comment on column tollgate_private.coupons.valid_from is E'Not valid before this moment; null = from creation.';
 comment on column tollgate_private.coupons.valid_until is E'Not valid from this moment on; null = no end.';
 comment on column tollgate_private.coupons.active is E'Switch a coupon off without deleting it.';

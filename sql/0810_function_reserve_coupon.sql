@@ -12,6 +12,8 @@ volatile
 security invoker
 set search_path = ''
 as $$
+-- The ON CONFLICT target names columns (coupon_code, user_id) that share a name with arguments.
+#variable_conflict use_column
 declare
   v_code text := upper(btrim(reserve_coupon.code));
   v_coupon tollgate_private.coupons;
@@ -34,35 +36,39 @@ begin
       using errcode = 'CPPLN', detail = format('applies to %s', array_to_string(v_coupon.plan_ids, ', '));
   end if;
 
-  select r.* into v_redemption
-  from tollgate_private.coupon_redemptions r
-  where r.coupon_code = v_code and r.user_id = reserve_coupon.user_id;
-
-  if v_redemption.status = 'redeemed' then
+  -- Redeemed, or already overrun by a paid checkout: the account has had its discount.
+  if exists (
+    select from tollgate_private.coupon_redemptions r
+    where r.coupon_code = v_code and r.user_id = reserve_coupon.user_id and r.status in ('redeemed', 'overrun')
+  ) then
     raise exception 'Coupon % was already used by this account', v_code using errcode = 'CPUSD';
   end if;
+
+  select r.* into v_redemption
+  from tollgate_private.coupon_redemptions r
+  where r.coupon_code = v_code and r.user_id = reserve_coupon.user_id and r.status <> 'overrun';
 
   if v_redemption.status is distinct from 'reserved' then
     -- A new use (or a use again after a released reservation) takes one of max_uses.
     if v_coupon.max_uses is not null and v_coupon.times_redeemed >= v_coupon.max_uses then
       raise exception 'Coupon % has been used up', v_code
-        using errcode = 'CPMAX', detail = format('%s of %s uses taken', v_coupon.times_redeemed, v_coupon.max_uses);
+        using errcode = 'CPMAX', hint = 'Check out without the coupon.';
     end if;
     update tollgate_private.coupons c set times_redeemed = c.times_redeemed + 1 where c.code = v_code;
   end if;
 
-  -- An abandoned checkout's reservation is handed to the new checkout, not counted twice.
+  -- One open discounted checkout per user and coupon: the new checkout takes the reservation over
+  -- (checkout_ref) and the older ones no longer hold it. Every checkout that carried the discount
+  -- stays listed (checkout_refs), so paying an older one is still accounted for by settle_coupon:
+  -- it redeems the use while one is held or left, and is recorded as an overrun otherwise.
   insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, checkout_ref, checkout_refs, status)
   values (v_code, reserve_coupon.user_id, reserve_coupon.plan_id, reserve_coupon.provider, reserve_coupon.checkout_ref,
     array[reserve_coupon.checkout_ref], 'reserved')
-  on conflict on constraint coupon_redemptions_coupon_code_user_id_key do update
+  on conflict (coupon_code, user_id) where status <> 'overrun' do update
     set plan_id = excluded.plan_id,
         provider = excluded.provider,
         checkout_ref = excluded.checkout_ref,
-        -- Paying an older checkout that carried the same reservation still redeems it.
-        checkout_refs = case when tollgate_private.coupon_redemptions.status = 'reserved'
-          then tollgate_private.coupon_redemptions.checkout_refs || excluded.checkout_ref
-          else array[excluded.checkout_ref] end,
+        checkout_refs = tollgate_private.coupon_redemptions.checkout_refs || excluded.checkout_ref,
         status = 'reserved'
   returning * into v_redemption;
 
@@ -78,6 +84,6 @@ end;
 $$;
 
 comment on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) is
-  E'Reserves one use of a coupon for a checkout, atomically: refuses unknown (CPINV), out-of-window (CPEXP), wrong-plan (CPPLN), used-up (CPMAX) and already-used (CPUSD) coupons. Returns the discount.';
+  E'Reserves one use of a coupon for a checkout, atomically: refuses unknown (CPINV), out-of-window (CPEXP), wrong-plan (CPPLN), used-up (CPMAX) and already-used (CPUSD) coupons. A user''s new checkout takes over the use their older open checkout held (one open discounted checkout per user and coupon). Returns the discount.';
 
 revoke all on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;

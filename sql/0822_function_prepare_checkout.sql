@@ -58,6 +58,14 @@ begin
                 then 'Use /billing/change-plan to switch plans.'
                 else 'Cancel it first, or pay with the same provider.' end;
     end if;
+    -- A paid period is never thrown away: another plan only once the paid one has run out (in
+    -- grace or lapsed); the same plan is a renewal, allowed at any time.
+    if v_live.plan_id <> v_plan.id and v_live.status in ('trialing', 'active')
+      and v_live.current_period_end > prepare_checkout.as_of then
+      raise exception 'Your plan % is paid until %', v_live.plan_id, v_live.current_period_end
+        using errcode = 'HASUB',
+              hint = format('Renew %s, or buy %s once the paid period has ended.', v_live.plan_id, v_plan.id);
+    end if;
   end if;
 
   v_amount := v_plan.amount;
@@ -85,12 +93,22 @@ begin
     'coupon', v_coupon,
     'customer_id', (
       select c.provider_customer_id from tollgate_private.customers c
-      where c.user_id = prepare_checkout.user_id and c.provider = prepare_checkout.provider)
+      where c.user_id = prepare_checkout.user_id and c.provider = prepare_checkout.provider),
+    -- The user's older Stripe Checkout Sessions that may still be open (Stripe keeps one open 24
+    -- hours): the caller expires them at Stripe before opening this one, so at most one checkout
+    -- of the user can be paid (and one coupon discount be open).
+    'open_sessions', (
+      select coalesce(jsonb_agg(r.provider_id order by r.created_at), '[]'::jsonb)
+      from tollgate_private.provider_refs r
+      where r.user_id = prepare_checkout.user_id
+        and r.provider = 'stripe' and r.object_type = 'checkout_session'
+        and coalesce(r.details ->> 'state', 'open') = 'open'
+        and r.created_at > prepare_checkout.as_of - interval '25 hours')
   );
 end;
 $$;
 
 comment on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) is
-  E'First step of a checkout: checks the plan (NOPLN, PLINA) and the user''s live subscription (SAMEP, HASUB), reserves the coupon if one is given, and returns the checkout id, plan, amount after discount and the user''s provider customer. kind = free means no payment is needed.';
+  E'First step of a checkout: checks the plan (NOPLN, PLINA) and the user''s live subscription (SAMEP; HASUB for another provider, or for another Razorpay plan while a paid period runs), reserves the coupon if one is given, and returns the checkout id, plan, amount after discount, the user''s provider customer and open_sessions, the user''s Stripe Checkout Sessions that may still be open (the caller expires them first). kind = free means no payment is needed.';
 
 revoke all on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;

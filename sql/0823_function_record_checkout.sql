@@ -30,6 +30,14 @@ as $$
   select tollgate_private.link_customer(record_checkout.user_id, record_checkout.provider, record_checkout.extra ->> 'customer_id')
   where record_checkout.extra ->> 'customer_id' is not null;
 
+  -- The older sessions the caller expired at Stripe before this checkout: not open any more.
+  update tollgate_private.provider_refs r
+  set details = r.details || jsonb_build_object('state', 'expired')
+  where r.provider = 'stripe' and r.object_type = 'checkout_session'
+    and r.user_id = record_checkout.user_id
+    and r.provider_id in (
+      select jsonb_array_elements_text(coalesce(record_checkout.extra -> 'expired_sessions', '[]'::jsonb)));
+
   -- The Stripe coupon made for a Tollgate coupon on its first use is reused from then on.
   update tollgate_private.coupons c
   set stripe_coupon_id = record_checkout.extra ->> 'stripe_coupon_id'
@@ -39,6 +47,6 @@ as $$
 $$;
 
 comment on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) is
-  E'Remembers a checkout created at the provider (Stripe session or Razorpay order): whose it is, the plan and the amount it must be paid with; extra.customer_id links the provider customer used, extra.stripe_coupon_id the Stripe coupon made for extra.coupon_code.';
+  E'Remembers a checkout created at the provider (Stripe session or Razorpay order): whose it is, the plan and the amount it must be paid with; extra.customer_id links the provider customer used, extra.stripe_coupon_id the Stripe coupon made for extra.coupon_code, extra.expired_sessions lists the user''s older Checkout Sessions expired at Stripe for this one.';
 
 revoke all on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) from public, anon, authenticated, service_role;

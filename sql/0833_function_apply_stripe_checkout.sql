@@ -37,6 +37,13 @@ begin
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
   end if;
 
+  -- A completed session can no longer be expired: a new checkout of the user leaves it alone.
+  update tollgate_private.provider_refs r
+  set details = r.details || jsonb_build_object('state', apply_stripe_checkout.session ->> 'status')
+  where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id
+    and apply_stripe_checkout.session ->> 'status' is not null
+    and r.details ->> 'state' is distinct from apply_stripe_checkout.session ->> 'status';
+
   if apply_stripe_checkout.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
     -- Paid later (async methods): checkout.session.async_payment_succeeded applies it.
     return jsonb_build_object('outcome', 'ignored', 'error', 'not paid yet');

@@ -54,8 +54,11 @@ begin
     v_result := v_result || jsonb_build_object('outcome', 'applied');
   end if;
 
+  -- A held payment was applied (its invoice recorded); the ledger's error says it is held.
   update tollgate_private.webhook_events w
-  set processed_at = now(), outcome = v_result ->> 'outcome', error = v_result ->> 'error'
+  set processed_at = now(),
+      outcome = case when v_result ->> 'outcome' = 'held' then 'applied' else v_result ->> 'outcome' end,
+      error = v_result ->> 'error'
   where w.provider = 'razorpay' and w.event_id = apply_razorpay_event.event_id;
 
   return v_result || jsonb_build_object('event_id', apply_razorpay_event.event_id, 'type', v_type);
@@ -63,6 +66,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
-  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order; payment.failed and other types are recorded and acknowledged.';
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); payment.failed and other types are recorded and acknowledged.';
 
 revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;

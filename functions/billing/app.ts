@@ -26,6 +26,7 @@ import { healthCheck } from '../../packages/db/src/health.ts'
 import {
   idempotencyKey,
   providerError,
+  runProviderActions,
   stripeClientFor,
   stripeFailureOf,
 } from '../../packages/providers/stripe/src/index.ts'
@@ -116,6 +117,8 @@ app.post('/checkout', async (c) => {
 
   const checkoutId = prepared.checkout_id
   try {
+    // At most one checkout of a user can be paid: their older open sessions are expired first.
+    const expiredSessions = await expireOpenSessions(env, prepared.open_sessions)
     // A provider that is not configured fails here (NOCFG), and the catch gives the coupon back.
     if (body.provider === 'stripe') {
       const stripe = stripeClientFor(env)
@@ -158,6 +161,7 @@ app.post('/checkout', async (c) => {
       )
       const extra = {
         customer_id: customerId,
+        expired_sessions: expiredSessions,
         ...(prepared.coupon && stripeCoupon
           ? { coupon_code: prepared.coupon.code, stripe_coupon_id: stripeCoupon }
           : {}),
@@ -177,7 +181,8 @@ app.post('/checkout', async (c) => {
       notes: { user_id: user.id, plan_id: prepared.plan.id, tollgate_checkout_id: checkoutId },
     })
     await db`select tollgate_private.record_checkout(${user.id}, 'razorpay', ${order.id},
-      ${checkoutId}, ${prepared.plan.id}, ${prepared.amount}, ${prepared.currency})`
+      ${checkoutId}, ${prepared.plan.id}, ${prepared.amount}, ${prepared.currency},
+      ${asJson(db, { expired_sessions: expiredSessions })})`
     return c.json({
       provider: 'razorpay',
       order_id: order.id,
@@ -214,6 +219,8 @@ app.post('/verify-payment', async (c) => {
         tx`select tollgate_private.apply_stripe_checkout_for(${user.id}, ${asJson(tx, sessionJson)},
           ${expanded ? asJson(tx, expanded) : null}) as value`,
     )
+    // A second live subscription is canceled at Stripe now, not at the next webhook.
+    await runProviderActions(db, stripe)
     return c.json({ subscription: applied })
   }
 
@@ -366,6 +373,37 @@ const applySnapshot = (
         ${asJson(tx, subscription)}, ${reason}) as value`,
     (written) => id ?? written?.id,
   )
+
+/**
+ * Expires the user's older Checkout Sessions still open at Stripe (a second tab, an abandoned
+ * checkout), so only the new one can be paid; answers the ids expired. A session completed in the
+ * meantime (paid, its subscription not applied yet) refuses the new checkout with HASUB.
+ */
+const expireOpenSessions = async (env: Env, sessionIds: string[]): Promise<string[]> => {
+  if (sessionIds.length === 0) return []
+  const stripe = stripeClientFor(env)
+  const expired: string[] = []
+  for (const id of sessionIds) {
+    try {
+      await stripe.checkout.sessions.expire(id, {}, { idempotencyKey: idempotencyKey('expire', id) })
+      expired.push(id)
+      continue
+    } catch (error) {
+      // Stripe refuses to expire a session that is not open: find out what it is.
+      if (stripeFailureOf(error)?.status !== 400) throw error
+    }
+    const session = await stripe.checkout.sessions.retrieve(id)
+    if (session.status === 'complete') {
+      throw new ApiError('HASUB', {
+        message: 'A checkout you completed is still being applied',
+        details: { session_id: id },
+        hint: 'Wait for it to be applied, then change plans if you need to.',
+      })
+    }
+    if (session.status === 'expired') expired.push(id)
+  }
+  return expired
+}
 
 const priceOf = (plan: PlanRow): string => {
   if (!plan.stripe_price_id)

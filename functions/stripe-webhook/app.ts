@@ -6,6 +6,7 @@ import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
 import { log } from '../../packages/core/src/log.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
 import { healthCheck } from '../../packages/db/src/health.ts'
+import { runProviderActions } from '../../packages/providers/stripe/src/actions.ts'
 import { providerError, stripeClientFor } from '../../packages/providers/stripe/src/client.ts'
 import { subscriptionToFetch } from '../../packages/providers/stripe/src/normalize.ts'
 import { readRawBody, verifyStripeWebhook } from '../../packages/providers/stripe/src/webhook.ts'
@@ -17,6 +18,9 @@ export type StripeWebhookDeps = {
   /** The clock signatures are checked against, in Unix seconds (default: the real one). */
   now?: () => number
 }
+
+// Event types whose application can queue a provider action (a second live subscription).
+const ACTING_EVENTS = /^(customer\.subscription\.|checkout\.session\.)/
 
 /** What apply_stripe_event answers. */
 type ApplyResult = { outcome: string; event_id: string; type: string; error?: string }
@@ -130,6 +134,11 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
         outcome: result?.outcome,
         reason: result?.error,
       })
+      // Calls the applied events made due (cancel a superseded subscription), and earlier ones
+      // still pending; after the commit, so they never run for a change that rolled back.
+      if (ACTING_EVENTS.test(event.type) && env.STRIPE_SECRET_KEY) {
+        await runProviderActions(db, stripeFor(env))
+      }
       return c.json({ received: true })
     } catch (error) {
       throw await failureOf(db, event, raw, error)

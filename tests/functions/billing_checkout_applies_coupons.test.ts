@@ -103,10 +103,11 @@ describe('POST /billing/checkout with a coupon_code', () => {
       await h.sql`select amount_paid from tollgate.invoices where user_id = ${caller.id}`
     expect(invoice).toEqual({ amount_paid: '2320' })
 
-    // A coupon is used once per user (CPUSD), even for another plan.
+    // A coupon is used once per user (CPUSD), a renewal included (another plan is refused while
+    // the paid period runs, HASUB).
     expect(
       await h.post('checkout', caller, {
-        plan_id: 'enterprise',
+        plan_id: 'pro',
         provider: 'razorpay',
         coupon_code: 'WELCOME20',
       }),

@@ -132,8 +132,9 @@ describe('POST /billing/verify-payment with a Razorpay payment', () => {
           as expected
       from tollgate.subscriptions where id = ${first?.id ?? null}`
     expect(extended?.end).toEqual(extended?.expected)
+    // The current paid period is the month just bought (the billing anchor stays on the first).
     expect((await subscriptionsOf(caller.id)).map((s) => [s.id, s.start])).toEqual([
-      [first?.id, first?.start],
+      [first?.id, first?.end],
     ])
     expect(
       (await invoicesOf(caller.id)).map((i) => [i.number, i.period_start, i.period_end]),

@@ -669,6 +669,21 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     return structuredClone(session)
   }
 
+  // POST /v1/checkout/sessions/:id/expire: only an open session can be expired; Stripe answers
+  // anything else (complete, or expired already) with an invalid_request_error.
+  const expireSessionByApi = (sessionId: string): StripeJson => {
+    const session = sessionOrThrow(sessionId)
+    if (session.status !== 'open') {
+      throw invalid(
+        `Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a status of "${String(session.status)}".`,
+        { param: 'session' },
+      )
+    }
+    Object.assign(session, { status: 'expired', url: null })
+    emit('checkout.session.expired', session)
+    return session
+  }
+
   const renewSubscription: FakeStripe['renewSubscription'] = (subscriptionId, opts = {}) => {
     const subscription = subscriptionOrThrow(subscriptionId)
     const paid = opts.paid ?? true
@@ -992,6 +1007,10 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
   })
   app.post('/v1/checkout/sessions', (c) => respond(c, createCheckoutSession(paramsOf(c))))
   app.get('/v1/checkout/sessions/:id', (c) => respond(c, sessionOrThrow(c.req.param('id'))))
+  app.post(
+    '/v1/checkout/sessions/:id/expire',
+    (c) => respond(c, expireSessionByApi(c.req.param('id'))),
+  )
   app.get('/v1/checkout/sessions/:id/line_items', (c) => {
     sessionOrThrow(c.req.param('id'))
     return c.json(lineItemsOf(c.req.param('id')))

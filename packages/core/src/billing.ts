@@ -51,6 +51,8 @@ export type PreparedCheckout =
       amount: number
       currency: string
       customer_id: string | null
+      /** The user's Stripe Checkout Sessions that may still be open: expire them before this one. */
+      open_sessions: string[]
       coupon: {
         code: string
         percent_off: number | null

@@ -35,8 +35,10 @@ describe('two orders of one user paid at the same moment (two tabs)', () => {
     expect(subscriptions[0]).toMatchObject({
       plan_id: 'pro',
       status: 'active',
-      current_period_start: invoices[0]?.period_start,
+      // The second month is the current paid period; the quota months keep the first anchor.
+      current_period_start: invoices[1]?.period_start,
       current_period_end: invoices[1]?.period_end,
+      billing_cycle_anchor: invoices[0]?.period_start,
     })
   })
 })

@@ -48,7 +48,8 @@ describe('paying a second order for the same plan (Razorpay renewal)', () => {
           id: applied.subscription_id,
           plan_id: 'pro',
           status: 'active',
-          current_period_start: paid.start,
+          // The paid period is the month just bought; quota months keep their anchor.
+          current_period_start: paid.end,
           current_period_end: paid.nextEnd,
           billing_cycle_anchor: paid.start,
           cancel_at_period_end: false,
@@ -107,12 +108,18 @@ describe('paying a second order for the same plan (Razorpay renewal)', () => {
   })
 })
 
-describe('paying an order for another plan', () => {
+describe('paying an order for another plan once the paid period has run out', () => {
   it('ends the old Razorpay subscription and starts the new plan for one month from now', async () => {
     const user = await users.create()
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id)
       const proApplied = await verifyPayment(tx, user.id, pro.orderId)
+      // The paid month ended yesterday: pro is in its grace days (past_due), nothing paid runs.
+      await tx`
+        update tollgate.subscriptions
+        set current_period_start = now() - interval '31 days',
+            current_period_end = now() - interval '1 day', status = 'past_due'
+        where id = ${proApplied.subscription_id ?? ''}::uuid`
 
       const enterprise = await checkoutOrder(tx, user.id, { planId: 'enterprise' })
       expect(enterprise).toMatchObject({ kind: 'new', amount: 9900 })

@@ -131,3 +131,36 @@ export const redemptionsOf = async (
     select id, coupon_code, user_id, plan_id, provider, checkout_ref, status
     from tollgate_private.coupon_redemptions
     where coupon_code = ${code} and user_id = ${userId}::uuid`
+
+/** A coupon's use and overrun counts (the overrun count is 0 before it existed). */
+export const countsOf = async (
+  q: Queryable,
+  code: string,
+): Promise<{ times_redeemed: number; times_overrun: number }> => {
+  const [row] = await q<{ times_redeemed: number; times_overrun: number }[]>`
+    select times_redeemed, (to_jsonb(c) ->> 'times_overrun')::int as times_overrun
+    from tollgate_private.coupons c where code = ${code}`
+  if (!row) throw new Error(`no coupon ${code}`)
+  return row
+}
+
+/** Every redemption row of a coupon by one user (overruns included), by status then checkout. */
+export const statusesOf = async (
+  q: Queryable,
+  code: string,
+  userId: string,
+): Promise<{ status: string; checkout_ref: string | null }[]> =>
+  q<{ status: string; checkout_ref: string | null }[]>`
+    select status, checkout_ref from tollgate_private.coupon_redemptions
+    where coupon_code = ${code} and user_id = ${userId}::uuid
+    order by status, checkout_ref`
+
+/** The audit rows written about a user's coupon overruns (reason starting coupon_overrun:). */
+export const overrunAuditOf = async (
+  q: Queryable,
+  userId: string,
+): Promise<{ table_name: string; new_values: { status: string; checkout_ref: string } }[]> =>
+  q<{ table_name: string; new_values: { status: string; checkout_ref: string } }[]>`
+    select table_name, new_values from tollgate_private.audit_log
+    where user_id = ${userId}::uuid and reason like 'coupon_overrun:%'
+    order by id`

@@ -175,6 +175,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.coupon_redemptions': PRIVATE,
   'tollgate_private.coupons': PRIVATE,
   'tollgate_private.customers': PRIVATE,
+  'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
   'tollgate_private.settings': PRIVATE,
   'tollgate_private.usage_counters': PRIVATE,
