@@ -416,7 +416,10 @@ begin
           and c.metric = apply_usage.metric
           and (c.period_end is null or c.period_end > apply_usage.as_of)
           and (c.valid_until is null or c.valid_until > apply_usage.as_of)
-          and (c.quota = -1 or c.used + apply_usage.delta <= c.quota)
+          -- Subtractions, never used + delta: no amount can overflow bigint (22003); an unlimited
+          -- counter still stops at bigint's largest value.
+          and (c.quota = -1 and apply_usage.delta <= 9223372036854775807 - c.used
+            or c.quota <> -1 and apply_usage.delta <= c.quota - c.used)
         returning c.* into v_row;
         if found then
           return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
@@ -431,7 +434,8 @@ begin
       if v_row.user_id is not null
         and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
         and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
-        and v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+        and apply_usage.delta
+          > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
         return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
       end if;
 
@@ -509,7 +513,8 @@ begin
   end if;
 
   -- The row is locked by refresh_usage_counter: decide on the fresh state.
-  if v_row.quota <> -1 and v_row.used + apply_usage.delta > v_row.quota then
+  if apply_usage.delta
+      > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
     return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
   end if;
   update tollgate_private.usage_counters c
@@ -566,8 +571,13 @@ comment on function tollgate_private.usage_rows(uuid, timestamptz) is
 
 revoke all on function tollgate_private.usage_rows(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- ==== sql/0600_function_run_maintenance.sql
-create or replace function tollgate_private.run_maintenance(as_of timestamptz default now())
+-- ==== sql/0603_function_roll_due_counters.sql
+create or replace function tollgate_private.roll_due_counters(
+  as_of timestamptz default now(),
+  batch_size integer default 1000,
+  after_user_id uuid default null,
+  after_metric text default null
+)
 returns jsonb
 language plpgsql
 volatile
@@ -575,99 +585,76 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_ended integer;
-  v_lapsed integer;
-  v_expired integer;
-  v_counters integer := 0;
-  v_released integer := 0;
-  v_reservation record;
+  v_due refcursor;
   v_counter record;
   v_entitlement record;
-  v_caller_reason text := current_setting('tollgate.audit_reason', true);
+  v_counters integer := 0;
+  v_last_user_id uuid := roll_due_counters.after_user_id;
+  v_last_metric text := roll_due_counters.after_metric;
+  v_more boolean := false;
 begin
-  perform set_config('tollgate.audit_reason', 'maintenance', true);
+  if roll_due_counters.batch_size is null or roll_due_counters.batch_size < 1 then
+    raise exception 'batch_size must be at least 1' using errcode = '22023';
+  end if;
 
-  -- Subscriptions set to cancel at period end whose period is over.
-  with ended as (
-    update tollgate.subscriptions s
-    set status = 'canceled',
-        ended_at = s.current_period_end,
-        canceled_at = coalesce(s.canceled_at, s.current_period_end)
-    where s.cancel_at_period_end
-      and s.current_period_end <= run_maintenance.as_of
-      and s.status in ('trialing', 'active', 'past_due')
-    returning 1
-  )
-  select count(*) into v_ended from ended;
+  -- The batch: the next due counters in (user_id, metric) order, so one user's counters are locked
+  -- in metric order as sync_usage_counters locks them. Each stays locked only until the caller's transaction ends. A counter in
+  -- use right now is skipped: its own next consume rolls it lazily. Two queries so that the one
+  -- with a key starts its index scan there (keyset paging, no rescan of the batches before).
+  if roll_due_counters.after_user_id is null then
+    open v_due for
+      select c.user_id, c.metric, c.plan_id
+      from tollgate_private.usage_counters c
+      where c.period_end <= roll_due_counters.as_of or c.valid_until <= roll_due_counters.as_of
+      order by c.user_id, c.metric
+      limit roll_due_counters.batch_size
+      for update skip locked;
+  else
+    open v_due for
+      select c.user_id, c.metric, c.plan_id
+      from tollgate_private.usage_counters c
+      where (c.user_id, c.metric) > (roll_due_counters.after_user_id, coalesce(roll_due_counters.after_metric, ''))
+        and (c.period_end <= roll_due_counters.as_of or c.valid_until <= roll_due_counters.as_of)
+      order by c.user_id, c.metric
+      limit roll_due_counters.batch_size
+      for update skip locked;
+  end if;
 
-  -- One-off payments (razorpay, internal) whose period or trial is over fall due; Stripe tells us itself.
-  with lapsed as (
-    update tollgate.subscriptions s
-    set status = 'past_due'
-    where s.provider <> 'stripe'
-      and s.status in ('trialing', 'active')
-      and (s.current_period_end <= run_maintenance.as_of
-        or (s.status = 'trialing' and s.trial_end <= run_maintenance.as_of))
-    returning 1
-  )
-  select count(*) into v_lapsed from lapsed;
-
-  -- ... and end when the grace period is over without a new payment.
-  with expired as (
-    update tollgate.subscriptions s
-    set status = 'canceled',
-        ended_at = run_maintenance.as_of
-    from tollgate_private.settings st
-    where s.provider <> 'stripe'
-      and s.status = 'past_due'
-      and (s.current_period_end at time zone 'UTC' + st.past_due_grace) at time zone 'UTC' <= run_maintenance.as_of
-    returning 1
-  )
-  select count(*) into v_expired from expired;
-
-  -- Scheduled reset: roll ended periods and re-check plans whose entitlement ran out. A counter
-  -- in use right now is skipped: its own next consume rolls it lazily.
-  for v_counter in
-    select c.user_id, c.metric, c.plan_id
-    from tollgate_private.usage_counters c
-    where c.period_end <= run_maintenance.as_of or c.valid_until <= run_maintenance.as_of
-    order by c.user_id, c.metric
-    for update skip locked
+  -- Roll ended periods and re-check plans whose entitlement ran out, as a lazy consume would.
   loop
-    select e.* into v_entitlement from tollgate_private.entitlement(v_counter.user_id, run_maintenance.as_of) e;
+    fetch v_due into v_counter;
+    exit when not found;
+    select e.* into v_entitlement from tollgate_private.entitlement(v_counter.user_id, roll_due_counters.as_of) e;
     perform tollgate_private.refresh_usage_counter(
-      v_counter.user_id, v_counter.metric, run_maintenance.as_of, v_entitlement.plan_id,
+      v_counter.user_id, v_counter.metric, roll_due_counters.as_of, v_entitlement.plan_id,
       v_entitlement.anchor, v_entitlement.valid_until, v_counter.plan_id, v_entitlement.paid_until);
     v_counters := v_counters + 1;
+    v_last_user_id := v_counter.user_id;
+    v_last_metric := v_counter.metric;
   end loop;
+  close v_due;
 
-  -- Coupon uses held by checkouts abandoned for two days go back (Stripe sessions expire in one).
-  for v_reservation in
-    select r.checkout_ref
-    from tollgate_private.coupon_redemptions r
-    where r.status = 'reserved' and r.updated_at <= run_maintenance.as_of - interval '2 days'
-    for update skip locked
-  loop
-    perform tollgate_private.settle_coupon(v_reservation.checkout_ref, false);
-    v_released := v_released + 1;
-  end loop;
+  -- Locked counters do not count towards the limit, so a short batch means none are left after it.
+  if v_counters = roll_due_counters.batch_size then
+    v_more := exists (
+      select from tollgate_private.usage_counters c
+      where (c.user_id, c.metric) > (v_last_user_id, v_last_metric)
+        and (c.period_end <= roll_due_counters.as_of or c.valid_until <= roll_due_counters.as_of));
+  end if;
 
-  perform set_config('tollgate.audit_reason', coalesce(v_caller_reason, ''), true);
   return jsonb_build_object(
-    'as_of', run_maintenance.as_of,
-    'subscriptions_ended', v_ended,
-    'subscriptions_lapsed', v_lapsed,
-    'subscriptions_expired', v_expired,
     'counters_refreshed', v_counters,
-    'coupon_reservations_released', v_released
+    'more_counters_due', v_more,
+    'last_user_id', v_last_user_id,
+    'last_metric', v_last_metric
   );
 end;
 $$;
 
-comment on function tollgate_private.run_maintenance(timestamptz) is
-  E'Scheduled upkeep at as_of: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, rolls ended usage periods, and gives back coupon uses held by abandoned checkouts. Safe to run at any time, any number of times. pg_cron runs it every 5 minutes.';
+comment on function tollgate_private.roll_due_counters(timestamptz, integer, uuid, text) is
+  E'One batch of the counter part of maintenance at as_of: locks at most batch_size due counters (period ended or plan to re-check) after the key (after_user_id, after_metric), in (user_id, metric) order, skipping counters in use, and rolls each as the next consume would. Returns counters_refreshed, more_counters_due and the key to continue after (last_user_id, last_metric). The locks last until the caller''s transaction ends, so callers commit after each batch (tollgate_private.maintain does).';
 
-revoke all on function tollgate_private.run_maintenance(timestamptz) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.roll_due_counters(timestamptz, integer, uuid, text) from public, anon, authenticated, service_role;
 
 -- ==== sql/0510 (the update trigger's WHEN: a past_due Stripe subscription is paid until its current_period_start)
 drop trigger _500_sync_usage_on_update on tollgate.subscriptions;

@@ -39,9 +39,10 @@ declare
   v_local_id uuid;
   -- The id a new subscription gets, recorded in its provider_refs row when the watermark creates it.
   v_new_id uuid := gen_random_uuid();
-  v_other uuid;
   v_last_at timestamptz;
   v_last_id text;
+  v_other record;
+  v_reason text;
 begin
   if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
     raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
@@ -133,18 +134,51 @@ begin
     return jsonb_build_object('outcome', 'stale', 'error', 'an ended subscription stays ended');
   end if;
 
+  -- SECOND SUBSCRIPTION. At most one subscription per user is live here and billed at Stripe.
+  -- When a second one goes live (two checkouts paid, or paid at once), the one created later at
+  -- the provider wins (the user's latest purchase), whatever order the events arrive in. The
+  -- other is canceled here with the audit reason 'superseded by ...' and, when Stripe bills it,
+  -- a provider_actions row (written in this transaction, so it exists exactly when the local
+  -- change does) has the functions cancel it at Stripe, prorated, right after the commit, retried
+  -- until done with the action's id as Idempotency-Key. Until then its own events still say
+  -- active: they meet the newer one live here, so this block keeps it canceled (v_status) and
+  -- nothing flips back.
   if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
-    -- This one is live: it replaces whatever else is live for the user (one live per user).
     for v_other in
-      select s.id from tollgate.subscriptions s
+      select s.id, s.provider, s.created_at,
+        (select r.provider_id from tollgate_private.provider_refs r
+         where r.provider = 'stripe' and r.object_type = 'subscription' and r.local_id = s.id
+         limit 1) as stripe_id
+      from tollgate.subscriptions s
       where s.user_id = v_user_id
         and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
         and s.id is distinct from v_local_id
+      for update of s
     loop
-      update tollgate.subscriptions s
-      set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
-          ended_at = apply_stripe_subscription.event_at
-      where s.id = v_other;
+      v_reason := nullif(current_setting('tollgate.audit_reason', true), '');
+      if v_other.provider = 'stripe'
+        and v_other.created_at
+          >= coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()) then
+        -- The live one is newer (or of the same second: the one live stays live, so nothing flips
+        -- on a tie): this one is written canceled (the reason stays set for that write).
+        v_status := 'canceled';
+        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_other.stripe_id), true);
+        insert into tollgate_private.provider_actions (provider, action, provider_object_id, user_id, reason)
+        values ('stripe', 'cancel_subscription', v_stripe_id, v_user_id, 'superseded by ' || v_other.stripe_id)
+        on conflict on constraint provider_actions_once do nothing;
+      else
+        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_stripe_id), true);
+        update tollgate.subscriptions s
+        set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
+            ended_at = apply_stripe_subscription.event_at
+        where s.id = v_other.id;
+        perform set_config('tollgate.audit_reason', coalesce(v_reason, ''), true);
+        if v_other.stripe_id is not null then
+          insert into tollgate_private.provider_actions (provider, action, provider_object_id, user_id, reason)
+          values ('stripe', 'cancel_subscription', v_other.stripe_id, v_user_id, 'superseded by ' || v_stripe_id)
+          on conflict on constraint provider_actions_once do nothing;
+        end if;
+      end if;
     end loop;
   end if;
 
@@ -242,6 +276,13 @@ begin
   if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for checkout %s', v_session_id));
   end if;
+
+  -- A completed session can no longer be expired: a new checkout of the user leaves it alone.
+  update tollgate_private.provider_refs r
+  set details = r.details || jsonb_build_object('state', apply_stripe_checkout.session ->> 'status')
+  where r.provider = 'stripe' and r.object_type = 'checkout_session' and r.provider_id = v_session_id
+    and apply_stripe_checkout.session ->> 'status' is not null
+    and r.details ->> 'state' is distinct from apply_stripe_checkout.session ->> 'status';
 
   if apply_stripe_checkout.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
     -- Paid later (async methods): checkout.session.async_payment_succeeded applies it.
