@@ -19,7 +19,7 @@ comment on column tollgate.plan_limits.quota is E'How much may be used per perio
 comment on column tollgate.plan_limits.period is
   E'When the count resets: hour, day, month (billing month of the subscription, calendar month on free) or never (a gauge).';
 comment on column tollgate.plan_limits.carry_over is
-  E'On an upgrade to this plan, the unused quota of the old plan is added to this period''s quota.';
+  E'When an upgrade to this plan starts a new paid period (a new subscription, a paid order, a reset billing cycle), the unused quota of the old period is added to it (a debt when negative). A prorated change inside a period carries nothing and never resets usage.';
 comment on column tollgate.plan_limits.created_at is E'When the limit was created.';
 comment on column tollgate.plan_limits.updated_at is E'When the limit was last changed.';
 

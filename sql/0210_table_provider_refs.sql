@@ -11,7 +11,8 @@ create table tollgate_private.provider_refs (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   primary key (provider, object_type, provider_id)
-);
+  -- Every event moves its object's watermark: room on the page keeps those updates HOT.
+) with (fillfactor = 80);
 
 create index provider_refs_local_id_idx on tollgate_private.provider_refs (local_id);
 create index provider_refs_user_id_idx on tollgate_private.provider_refs (user_id);

@@ -22,6 +22,8 @@ drop function tollgate_private.next_counter_state(tollgate_private.usage_counter
 drop function tollgate_private.refresh_usage_counter(uuid, text, timestamptz, text, timestamptz, timestamptz, text);
 drop function tollgate_private.entitlement(uuid, timestamptz);
 
+comment on column tollgate.plan_limits.carry_over is
+  E'When an upgrade to this plan starts a new paid period (a new subscription, a paid order, a reset billing cycle), the unused quota of the old period is added to it (a debt when negative). A prorated change inside a period carries nothing and never resets usage.';
 
 -- ==== sql/0310_function_entitlement.sql
 create function tollgate_private.entitlement(

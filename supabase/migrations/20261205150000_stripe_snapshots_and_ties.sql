@@ -11,6 +11,9 @@ alter table tollgate_private.webhook_events drop constraint webhook_events_outco
 alter table tollgate_private.webhook_events add constraint webhook_events_outcome_check
   check (outcome in ('applied', 'stale', 'ignored', 'unlinked', 'tie'));
 comment on column tollgate_private.webhook_events.outcome is E'applied; stale (older than what was already applied to the same object); ignored (a type or state Tollgate does not act on); unlinked (no Tollgate user or plan matches it: see error); tie (not processed yet: another event about the same object in the same second was applied first, so the object is re-fetched from the provider).';
+
+-- Every event moves its object's watermark: room on the page keeps those updates HOT.
+alter table tollgate_private.provider_refs set (fillfactor = 80);
 -- ==== sql/0831_function_apply_stripe_subscription.sql
 create function tollgate_private.apply_stripe_subscription(
   subscription jsonb,
