@@ -52,6 +52,8 @@ const describe = (s: Step): string => {
     case 'deliver':
     case 'deliver_duplicate':
       return `${s.kind}(#${s.pick})`
+    case 'checkout_trial':
+      return `checkout_trial(${u}, pro_trial)`
     case 'deliver_all':
     case 'maintenance':
     case 'renew_paid':
@@ -242,10 +244,14 @@ const redeliver = async (w: World, index: number): Promise<string> => {
   return `again ${delivery.label} → ${answer.status}`
 }
 
-const stripeApi = async (w: World, method: string, path: string): Promise<void> => {
+const stripeApi = async (w: World, method: string, path: string, form?: string): Promise<void> => {
   const response = await w.sys.stripe.app.request(`${w.sys.stripe.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${w.sys.env.STRIPE_SECRET_KEY}` },
+    headers: {
+      authorization: `Bearer ${w.sys.env.STRIPE_SECRET_KEY}`,
+      ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    },
+    ...(form ? { body: form } : {}),
   })
   if (response.status !== 200) throw new Error(`fake Stripe ${method} ${path}: ${response.status}`)
 }
@@ -290,6 +296,17 @@ const runStep = async (w: World, s: Step): Promise<string> => {
   const user = w.users[s.user % w.users.length] as UserModel
   const coupon = couponCode(w, s.coupon)
   switch (s.kind) {
+    case 'checkout_trial':
+      if (hasPurchase(w, user)) return 'skipped (not a first purchase: checkout_again)'
+      return checkout(w, user, 'pro_trial', 'stripe', null)
+    case 'end_trial': {
+      // The trialing user pays now (Stripe: trial_end=now, a new billing cycle from now).
+      const trialing = stripeSubscriptionsOf(w, user).filter((sub) => sub.status === 'trialing')
+      const sub = trialing[s.pick % Math.max(trialing.length, 1)]
+      if (!sub) return 'no trialing subscription'
+      await stripeApi(w, 'POST', `/v1/subscriptions/${sub.id}`, 'trial_end=now')
+      return `trial of ${sub.id} ended now, paid`
+    }
     case 'checkout_stripe':
     case 'checkout_razorpay':
     case 'checkout_with_coupon': {
@@ -371,12 +388,26 @@ const runStep = async (w: World, s: Step): Promise<string> => {
   }
 }
 
+/** One fixed step (defaults: u1, pro, no coupon, pick 0), to replay a sequence by hand. */
+export const stepOf = (step: Partial<Step> & Pick<Step, 'kind'>): fc.AsyncCommand<object, World> =>
+  new StepCommand({
+    user: 0,
+    plan: 'pro',
+    coupon: null,
+    provider: 'stripe',
+    pick: 0,
+    amount: 0,
+    days: 0,
+    ...step,
+  })
+
 /** How often each kind is drawn: enough buying, paying and delivering to reach deep states. */
 const WEIGHTS: Record<ActionKind, number> = {
   checkout_stripe: 3,
   checkout_razorpay: 3,
   checkout_with_coupon: 2,
   checkout_again: 2,
+  checkout_trial: 2,
   checkout_free: 1,
   pay_stripe: 4,
   pay_razorpay: 4,
@@ -385,6 +416,7 @@ const WEIGHTS: Record<ActionKind, number> = {
   cancel: 1,
   resume: 1,
   portal_cancel: 1,
+  end_trial: 2,
   consume: 4,
   gauge: 1,
   deliver: 3,

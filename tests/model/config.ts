@@ -12,6 +12,7 @@ export const ACTION_KINDS = [
   'checkout_razorpay',
   'checkout_with_coupon',
   'checkout_again',
+  'checkout_trial',
   'checkout_free',
   'pay_stripe',
   'pay_razorpay',
@@ -23,6 +24,7 @@ export const ACTION_KINDS = [
   'gauge',
   // provider behaviour
   'portal_cancel',
+  'end_trial',
   'deliver',
   'deliver_duplicate',
   'deliver_all',
@@ -56,12 +58,15 @@ export type InvariantName = (typeof INVARIANTS)[number]
  * - change_plan: 1 (H-2, used reset by an in-period upgrade), 2 (H-1, A → B → A replayed);
  * - checkout_razorpay / pay_razorpay with advance_time: S-3 (grace opens a new quota month);
  * - renew_failed: S-2 (past_due keeps the plan for the unpaid month);
- * - portal_cancel: S-4 (a same-second deleted event lost to a random id);
+ * - portal_cancel: S-4 (a same-second deleted event lost to a random id, or to a route's snapshot
+ *   stamped with now());
+ * - end_trial: S-5 (the counter keeps the trial's window after a trial ended early);
  * - checkout_free after a paid plan: the counter leaves its ledger (S-6's window mixing).
  * Every invariant is on.
  */
 export const DEFAULT_ACTIONS: readonly ActionKind[] = [
   'checkout_stripe',
+  'checkout_trial',
   'checkout_with_coupon',
   'pay_stripe',
   'verify_payment',

@@ -144,10 +144,12 @@ const usedNeverDecreasesInsideAPeriod = (rows: CounterRow[], w: World): string |
 /**
  * Quota months follow paid months: the counter period running at the model time starts at a
  * boundary of what was paid: a Stripe subscription's billing_cycle_anchor plus whole months, the
- * start of a Razorpay paid period, or (free) a calendar month. (A period the model clock has
+ * start of a Razorpay paid period, or (free) a calendar month, once no delivery is owed. (A period the model clock has
  * already left is not judged: after a clock jump the trigger may sync at real time, see system.ts.)
  */
 const quotaPeriodsFollowPaidPeriods = (rows: CounterRow[], w: World): string | null => {
+  // Judged once no delivery is owed: before that Tollgate cannot know of a new billing cycle.
+  if (!quiescent(w)) return null
   const at = w.sys.now()
   for (const row of rows) {
     if (row.period !== 'month' || row.period_end_unix === null) continue

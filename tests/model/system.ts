@@ -97,6 +97,16 @@ export const startSystem = async (): Promise<System> => {
   try {
     await applyMigrations(migrate)
     await applySeed(migrate)
+    // A plan with a 14-day trial, only in this scratch database (the seed has none): pro's limits.
+    await migrate`
+      insert into tollgate.plans (id, name, description, amount, currency, "interval", trial_days,
+        features, active, sort_order, stripe_price_id)
+      values ('pro_trial', 'Pro (trial)', 'Pro with a 14-day trial.', 2900, 'usd', 'month', 14,
+        array['Pro, 14 days free'], true, 15, 'price_pro_trial_monthly')`
+    await migrate`
+      insert into tollgate.plan_limits (plan_id, metric, quota, period, carry_over)
+      select 'pro_trial', metric, quota, period, carry_over from tollgate.plan_limits
+      where plan_id = 'pro'`
   } finally {
     await migrate.end()
   }
@@ -107,7 +117,17 @@ export const startSystem = async (): Promise<System> => {
   const tick = (): void => {
     clock.frozen = Math.max(clock.frozen ?? 0, live())
   }
-  const stripe = await createFakeStripe({ now })
+  const stripe = await createFakeStripe({
+    now,
+    prices: {
+      price_pro_trial_monthly: {
+        unit_amount: 2900,
+        currency: 'usd',
+        interval: 'month',
+        product: 'prod_pro_trial',
+      },
+    },
+  })
   const razorpay = await startFakeRazorpay()
   const webhookDb: Db = createDb(db.url, { applicationName: 'tollgate-model-webhooks', max: 2 })
   const stripeWebhook = createStripeWebhookApp({ db: () => webhookDb })

@@ -9,9 +9,15 @@ import { eventIds, type System } from './system.ts'
 export const GRACE_SECONDS = 3 * 24 * 3600
 
 /** The seeded plans' prices, and what each Stripe price sells. */
-export const PLAN_AMOUNT: Record<string, number> = { free: 0, pro: 2900, enterprise: 9900 }
+export const PLAN_AMOUNT: Record<string, number> = {
+  free: 0,
+  pro: 2900,
+  pro_trial: 2900,
+  enterprise: 9900,
+}
 export const PLAN_OF_PRICE: Record<string, string> = {
   price_pro_monthly: 'pro',
+  price_pro_trial_monthly: 'pro_trial',
   price_enterprise_monthly: 'enterprise',
 }
 
