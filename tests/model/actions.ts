@@ -284,7 +284,8 @@ const runStripeClock = async (w: World, paid: boolean): Promise<string[]> => {
         }
         w.sys.stripe.renewSubscription(String(sub.id), { paid })
         if (paid) user.stripeFailedAt.delete(String(sub.id))
-        else if (!user.stripeFailedAt.has(String(sub.id))) user.stripeFailedAt.set(String(sub.id), end)
+        // The failure is when Stripe tells it (its events carry the model time of this step).
+        else if (!user.stripeFailedAt.has(String(sub.id))) user.stripeFailedAt.set(String(sub.id), at)
         done.push(`${user.name} ${sub.id} renewed ${paid ? 'paid' : 'FAILED'}`)
       }
     }
