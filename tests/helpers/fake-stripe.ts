@@ -604,6 +604,12 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       has_more: false,
       url: `/v1/subscription_items?subscription=${subscriptionId}`,
     }
+    if (trialDays !== undefined) {
+      // As Stripe does: the billing cycle starts when the trial ends; the trial is its own period.
+      const trialEnd = at + trialDays * 24 * 3600
+      subscription.billing_cycle_anchor = trialEnd
+      for (const item of subscription.items.data as StripeJson[]) item.current_period_end = trialEnd
+    }
     const amount = trialDays !== undefined ? 0 : amountOf(record.lineItems, record.discounts)
     const invoice = invoiceFor(
       subscription,
@@ -750,6 +756,33 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
         }
         if (quantity !== undefined) item.quantity = quantity
       })
+    }
+    const trialEnd = text(params.trial_end)
+    if (trialEnd !== undefined) {
+      if (trialEnd !== 'now') throw invalid('The fake ends trials with trial_end=now only', { param: 'trial_end' })
+      if (subscription.status !== 'trialing') {
+        throw invalid('This subscription is not trialing', { param: 'trial_end' })
+      }
+      // Ending a trial now starts a paid billing cycle now (a new anchor) and invoices at once.
+      const at = now()
+      previous.status = subscription.status
+      previous.trial_end = subscription.trial_end
+      previous.billing_cycle_anchor = subscription.billing_cycle_anchor
+      previous.items = previous.items ?? structuredClone(subscription.items)
+      for (const item of subscription.items.data as StripeJson[]) {
+        item.current_period_start = at
+        item.current_period_end = addInterval(at, item.price.recurring.interval)
+      }
+      Object.assign(subscription, { status: 'active', trial_end: at, billing_cycle_anchor: at })
+      const amount = (subscription.items.data as StripeJson[]).reduce(
+        (sum, item) => sum + item.price.unit_amount * item.quantity,
+        0,
+      )
+      const invoice = invoiceFor(subscription, 'paid', 'subscription_update', amount)
+      previous.latest_invoice = subscription.latest_invoice
+      subscription.latest_invoice = invoice.id
+      emit('invoice.finalized', { ...invoice, status: 'open', amount_paid: 0 })
+      emit('invoice.paid', invoice)
     }
     const cancel = bool(params.cancel_at_period_end, 'cancel_at_period_end')
     if (cancel !== undefined && cancel !== subscription.cancel_at_period_end) {

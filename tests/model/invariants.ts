@@ -1,0 +1,290 @@
+import type { InvariantName } from './config.ts'
+import { addMonthsUtc, billingOf, stripeSubscriptionsOf, type World } from './world.ts'
+
+const monthsFrom = (anchor: number): number[] =>
+  Array.from({ length: 40 }, (_, k) => addMonthsUtc(anchor, k - 4))
+
+/** A broken money rule: which one, and what the system and the model said. */
+export class InvariantViolation extends Error {
+  readonly invariant: InvariantName
+  constructor(invariant: InvariantName, message: string, log: string[]) {
+    super(`[${invariant}] ${message}\nsteps of this run:\n${log.join('\n')}`)
+    this.invariant = invariant
+  }
+}
+
+type Check = (w: World) => Promise<string | null>
+
+const quiescent = (w: World): boolean => w.queue.length === 0
+
+/**
+ * The plan Tollgate grants at the model time (tollgate_private.entitlement) is what the provider
+ * bills: the fake Stripe's live subscription price (past_due: only for the grace after the failed
+ * renewal), or the Razorpay paid period running now (a later payment queues after the running
+ * one; within the grace after a paid period, that plan or free). Judged once every delivery the
+ * providers owe has arrived: before that Tollgate cannot know.
+ */
+const grantedPlanEqualsBilledPlan: Check = async (w) => {
+  if (!quiescent(w)) return null
+  const at = w.sys.now()
+  for (const user of w.users) {
+    const billing = billingOf(w, user, at)
+    // Two billed at once is the next rule's finding; the plan then has no single right answer.
+    if (billing.billed.length > 1) continue
+    const [row] = await w.sys.sql<{ plan_id: string }[]>`
+      select plan_id from tollgate_private.entitlement(${user.caller.id}::uuid, to_timestamp(${at}))`
+    const granted = row?.plan_id ?? 'none'
+    if (!billing.acceptable.includes(granted)) {
+      return `${user.name}: Tollgate grants ${granted}, the provider bills ${
+        billing.billed.map((b) => `${b.provider} ${b.plan} (${b.ref})`).join(', ') || 'nothing'
+      } (acceptable: ${billing.acceptable.join(' or ')})`
+    }
+  }
+  return null
+}
+
+/** At most one subscription per user is billed at the providers (after every delivery arrived). */
+const atMostOneBilledSubscription: Check = async (w) => {
+  if (!quiescent(w)) return null
+  const at = w.sys.now()
+  for (const user of w.users) {
+    const { billed } = billingOf(w, user, at)
+    if (billed.length > 1) {
+      return `${user.name} is billed ${billed.length} times: ${billed
+        .map((b) => `${b.provider} ${b.plan} (${b.ref})`)
+        .join(', ')}`
+    }
+  }
+  return null
+}
+
+type CounterRow = {
+  user_id: string
+  metric: string
+  period: string
+  period_start: string
+  period_start_unix: number
+  period_end_unix: number | null
+  used: string
+  quota: string
+  base_quota: string
+  ledger: string
+}
+
+const countersOf = (w: World): Promise<CounterRow[]> =>
+  w.sys.sql<CounterRow[]>`
+    select c.user_id::text, c.metric, c.period, c.period_start::text,
+      extract(epoch from c.period_start)::float8 as period_start_unix,
+      extract(epoch from c.period_end)::float8 as period_end_unix, c.used::text, c.quota::text,
+      c.base_quota::text,
+      coalesce((select sum(e.amount) from tollgate_private.usage_events e
+        where e.user_id = c.user_id and e.metric = c.metric and e.allowed
+          and e.period_start = c.period_start), 0)::text as ledger
+    from tollgate_private.usage_counters c
+    where c.user_id = any(${w.users.map((u) => u.caller.id)}::uuid[])
+    order by 1, 2`
+
+const nameOf = (w: World, id: string): string =>
+  w.users.find((u) => u.caller.id === id)?.name ?? id
+
+/**
+ * Within one counter period (same period_start) a user never consumes more than the largest base
+ * quota they held in it plus the carry-over the period started with (quota - base at its start).
+ * A plan change that keeps the billing period brings no new carry-over (issue 11, defect 1).
+ */
+const consumptionWithinLargestQuotaOfThePeriod = (rows: CounterRow[], w: World): string | null => {
+  // Every row's account is updated, even after a finding: the accounts follow every step.
+  let found: string | null = null
+  for (const row of rows) {
+    if (row.period === 'never') continue
+    const key = `${row.user_id}|${row.metric}|${row.period_start}`
+    const quota = BigInt(row.quota)
+    const base = BigInt(row.base_quota)
+    let account = w.periods.get(key)
+    if (!account) {
+      account = {
+        consumed: 0n,
+        maxBase: base,
+        carryIn: quota === -1n || base === -1n ? 0n : quota - base,
+        unlimited: false,
+      }
+      w.periods.set(key, account)
+    }
+    if (base > account.maxBase) account.maxBase = base
+    if (quota === -1n || base === -1n) account.unlimited = true
+    account.consumed += w.stepConsumed.get(`${row.user_id}|${row.metric}`) ?? 0n
+    const allowance = account.maxBase + account.carryIn
+    if (found === null && !account.unlimited && account.consumed > allowance) {
+      found = `${nameOf(w, row.user_id)} consumed ${account.consumed} ${row.metric} in the period from ${
+        row.period_start
+      }; the most it held was ${account.maxBase} + carry-over ${account.carryIn} = ${allowance} (counter now used ${
+        row.used
+      } of quota ${row.quota})`
+    }
+  }
+  return found
+}
+
+/** A counter's used never goes down inside one period; a gauge only by what was released. */
+const usedNeverDecreasesInsideAPeriod = (rows: CounterRow[], w: World): string | null => {
+  for (const row of rows) {
+    const previous = w.counters.get(`${row.user_id}|${row.metric}`)
+    if (!previous || previous.periodStart !== row.period_start) continue
+    const released = w.stepReleased.get(`${row.user_id}|${row.metric}`) ?? 0n
+    const floor = row.period === 'never' ? previous.used - released : previous.used
+    if (BigInt(row.used) < floor) {
+      return `${nameOf(w, row.user_id)} ${row.metric}: used went from ${previous.used} to ${
+        row.used
+      } inside the period from ${row.period_start} (quota ${previous.quota} → ${row.quota})`
+    }
+  }
+  return null
+}
+
+/**
+ * Quota months follow paid months: the counter period running at the model time starts at a
+ * boundary of what was paid: a Stripe subscription's billing_cycle_anchor plus whole months, the
+ * start of a Razorpay paid period, or (free) a calendar month, once no delivery is owed. (A period the model clock has
+ * already left is not judged: after a clock jump the trigger may sync at real time, see system.ts.)
+ */
+const quotaPeriodsFollowPaidPeriods = (rows: CounterRow[], w: World): string | null => {
+  // Judged once no delivery is owed: before that Tollgate cannot know of a new billing cycle.
+  if (!quiescent(w)) return null
+  const at = w.sys.now()
+  for (const row of rows) {
+    if (row.period !== 'month' || row.period_end_unix === null) continue
+    const start = Math.round(row.period_start_unix)
+    if (!(start <= at && at < row.period_end_unix)) continue
+    const user = w.users.find((u) => u.caller.id === row.user_id)
+    if (!user) continue
+    const d = new Date(start * 1000)
+    if (d.getUTCDate() === 1 && d.getUTCHours() + d.getUTCMinutes() + d.getUTCSeconds() === 0) continue
+    // verify-payment stamps the payment when it arrives (seconds after the capture, at offset 0).
+    if (user.razorpayPeriods.some((p) => p.start <= start && start <= p.start + 120)) continue
+    const anchors = stripeSubscriptionsOf(w, user).map((sub) => Number(sub.billing_cycle_anchor))
+    if (anchors.some((anchor) => monthsFrom(anchor).includes(start))) continue
+    return `${user.name} ${row.metric}: the running counter period starts ${row.period_start}, which is no paid period's start (Razorpay paid periods: ${
+      user.razorpayPeriods.map((p) => `${p.plan} ${new Date(p.start * 1000).toISOString()}`).join(', ') || 'none'
+    }; Stripe anchors: ${anchors.map((a) => new Date(a * 1000).toISOString()).join(', ') || 'none'})`
+  }
+  return null
+}
+
+/** Every running counter's used equals the ledger (usage_events) of its current period. */
+const counterEqualsItsLedger = (rows: CounterRow[], w: World): string | null => {
+  const at = w.sys.now()
+  for (const row of rows) {
+    // A period the model clock has left rolls at its next use (after a jump the trigger may even
+    // have synced the counter into one, at real time: see system.ts); its count is not judged.
+    if (row.period_end_unix !== null && row.period_end_unix <= at) continue
+    if (row.used !== row.ledger) {
+      return `${nameOf(w, row.user_id)} ${row.metric}: counter used ${row.used}, ledger of the period from ${
+        row.period_start
+      } sums ${row.ledger}`
+    }
+  }
+  return null
+}
+
+const couponRows = (w: World) =>
+  w.sys.sql<{ code: string; times_redeemed: number; max_uses: number | null }[]>`
+    select code, times_redeemed, max_uses from tollgate_private.coupons
+    where code = any(${[w.smallCoupon, 'WELCOME20', 'STUDENT50']})`
+
+/**
+ * Coupon uses never exceed max_uses (times_redeemed counts reserved and redeemed uses); the run's
+ * own one-use coupon is never sold (a discounted payment taken) more often than max_uses, and,
+ * once no delivery is owed, every discounted payment taken with it is counted: no hidden overrun.
+ */
+const couponUsesWithinMaxUses: Check = async (w) => {
+  for (const row of await couponRows(w)) {
+    if (row.max_uses !== null && row.times_redeemed > row.max_uses) {
+      return `${row.code}: ${row.times_redeemed} uses counted, max_uses ${row.max_uses}`
+    }
+    if (row.code !== w.smallCoupon) continue
+    const paid = w.discounted.filter((d) => d.coupon === row.code)
+    if (row.max_uses !== null && paid.length > row.max_uses) {
+      return `${row.code}: ${paid.length} discounted payments taken (${paid
+        .map((d) => `${d.user} ${d.ref}`)
+        .join(', ')}), max_uses ${row.max_uses}`
+    }
+    // Counted once Tollgate heard of every payment (no delivery owed).
+    if (quiescent(w) && paid.length > row.times_redeemed) {
+      return `${row.code}: ${paid.length} discounted payments taken, ${row.times_redeemed} counted`
+    }
+  }
+  return null
+}
+
+/** A coupon is once per account: a user never pays twice with the same coupon's discount. */
+const couponOncePerAccount: Check = async (w) => {
+  const perUser = new Map<string, string[]>()
+  for (const d of w.discounted) {
+    const key = `${d.user} ${d.coupon}`
+    perUser.set(key, [...(perUser.get(key) ?? []), d.ref])
+  }
+  for (const [key, refs] of perUser) {
+    if (refs.length > 1) {
+      return `${key}: paid ${refs.length} times discounted (${refs.join(', ')})`
+    }
+  }
+  return null
+}
+
+/** Tollgate's side, for the counterexample: the run's subscriptions and how each event was taken. */
+const stateOf = async (w: World): Promise<string> => {
+  const ids = w.users.map((u) => u.caller.id)
+  const subs = await w.sys.sql<{ user_id: string; plan_id: string; status: string; provider: string; cancel: boolean; ref: string | null }[]>`
+    select s.user_id::text, s.plan_id, s.status, s.provider, s.cancel_at_period_end as cancel,
+      (select r.provider_id from tollgate_private.provider_refs r
+        where r.local_id = s.id and r.object_type = 'subscription' limit 1) as ref
+    from tollgate.subscriptions s where s.user_id = any(${ids}::uuid[]) order by s.created_at`
+  const lines = subs.map(
+    (s) => `  ${nameOf(w, s.user_id)} ${s.provider} ${s.plan_id} ${s.status}${s.cancel ? ' cancel_at_period_end' : ''} ${s.ref ?? ''}`,
+  )
+  const eventIds = w.delivered.flatMap((d) => (d.kind === 'stripe' ? [String(d.event.id)] : []))
+  const events = await w.sys.sql<{ type: string; outcome: string | null; error: string | null }[]>`
+    select type, outcome, error from tollgate_private.webhook_events
+    where provider = 'stripe' and event_id = any(${eventIds}) order by received_at`
+  const taken = events.map((e) => `  ${e.type}: ${e.outcome ?? 'failed'}${e.error ? ` (${e.error})` : ''}`)
+  return `Tollgate's subscriptions of the run:\n${lines.join('\n') || '  none'}\nStripe events as Tollgate took them:\n${taken.join('\n') || '  none'}`
+}
+
+/** Runs the enabled invariants; throws the first broken one, named. */
+export const checkInvariants = async (w: World): Promise<void> => {
+  const enabled = w.config.invariants
+  const fail = async (name: InvariantName, message: string | null): Promise<void> => {
+    if (message !== null && enabled.has(name)) {
+      throw new InvariantViolation(name, `${message}\n${await stateOf(w)}`, w.log)
+    }
+  }
+  if (enabled.has('grantedPlanEqualsBilledPlan')) {
+    await fail('grantedPlanEqualsBilledPlan', await grantedPlanEqualsBilledPlan(w))
+  }
+  if (enabled.has('atMostOneBilledSubscription')) {
+    await fail('atMostOneBilledSubscription', await atMostOneBilledSubscription(w))
+  }
+  if (enabled.has('couponUsesWithinMaxUses')) {
+    await fail('couponUsesWithinMaxUses', await couponUsesWithinMaxUses(w))
+  }
+  if (enabled.has('couponOncePerAccount')) {
+    await fail('couponOncePerAccount', await couponOncePerAccount(w))
+  }
+  const rows = await countersOf(w)
+  // The period accounts must follow every step, checked or not, so they are always updated.
+  const overdraw = consumptionWithinLargestQuotaOfThePeriod(rows, w)
+  const decrease = usedNeverDecreasesInsideAPeriod(rows, w)
+  for (const row of rows) {
+    w.counters.set(`${row.user_id}|${row.metric}`, {
+      period: row.period,
+      periodStart: row.period_start,
+      used: BigInt(row.used),
+      quota: BigInt(row.quota),
+      baseQuota: BigInt(row.base_quota),
+    })
+  }
+  await fail('consumptionWithinLargestQuotaOfThePeriod', overdraw)
+  await fail('usedNeverDecreasesInsideAPeriod', decrease)
+  await fail('quotaPeriodsFollowPaidPeriods', quotaPeriodsFollowPaidPeriods(rows, w))
+  await fail('counterEqualsItsLedger', counterEqualsItsLedger(rows, w))
+}
