@@ -126,6 +126,7 @@ declare
   v_window record;
   v_upgrade boolean;
   v_stay boolean := false;
+  v_rolled boolean := false;
 begin
   if (cur).user_id is null then
     v_window := tollgate_private.period_window(next_counter_state.period, next_counter_state.anchor, next_counter_state.as_of);
@@ -169,6 +170,7 @@ begin
       v.used := 0;
       v.carried := 0;
       v.quota := v.base_quota;
+      v_rolled := true;
     end if;
   end if;
 
@@ -184,7 +186,9 @@ begin
     v.period_end := v_window.period_end;
     v.used := 0;
     v.carried := 0;
-  elsif v.period <> 'never' then
+  elsif v.period <> 'never' and next_counter_state.as_of >= v.period_start then
+    -- (A moment before the counted period, e.g. a transaction that started before another rolled
+    -- it, never moves its bounds back.)
     v_window := tollgate_private.period_window(next_counter_state.period, next_counter_state.anchor, next_counter_state.as_of);
     if next_counter_state.paid_until is not null and v_window.period_start >= next_counter_state.paid_until
       and v.period_start < next_counter_state.paid_until and v.plan_id <> 'free' then
@@ -200,6 +204,9 @@ begin
         else 0
       end;
       v.used := 0;
+      v.period_start := v_window.period_start;
+    elsif v_rolled then
+      -- A fresh period (nothing counted yet) takes the plan's window as it is.
       v.period_start := v_window.period_start;
     else
       v.period_start := greatest(v_window.period_start, v.period_start);

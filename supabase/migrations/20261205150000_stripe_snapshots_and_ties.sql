@@ -148,7 +148,7 @@ begin
   -- nothing flips back.
   if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
     for v_other in
-      select s.id, s.provider, s.created_at,
+      select s.id, s.provider, s.created_at, s.status, s.current_period_end,
         (select r.provider_id from tollgate_private.provider_refs r
          where r.provider = 'stripe' and r.object_type = 'subscription' and r.local_id = s.id
          limit 1) as stripe_id
@@ -159,15 +159,21 @@ begin
       for update of s
     loop
       v_reason := nullif(current_setting('tollgate.audit_reason', true), '');
-      if v_other.provider = 'stripe'
-        and v_other.created_at
-          >= coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()) then
+      if (v_other.provider = 'stripe'
+          and v_other.created_at
+            >= coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
+        -- A one-off payment (razorpay, internal) whose paid period still runs is never thrown away
+        -- (a Razorpay order paid while this checkout was open): this one gives way instead.
+        or (v_other.provider <> 'stripe' and v_other.status in ('trialing', 'active')
+          and v_other.current_period_end > coalesce(apply_stripe_subscription.event_at, now())) then
         -- The live one is newer (or of the same second: the one live stays live, so nothing flips
-        -- on a tie): this one is written canceled (the reason stays set for that write).
+        -- on a tie), or paid for: this one is written canceled (the reason stays set for that write).
         v_status := 'canceled';
-        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_other.stripe_id), true);
+        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason,
+          'superseded by ' || coalesce(v_other.stripe_id, format('%s %s paid until %s', v_other.provider, v_other.id, v_other.current_period_end))), true);
         insert into tollgate_private.provider_actions (provider, action, provider_object_id, user_id, reason)
-        values ('stripe', 'cancel_subscription', v_stripe_id, v_user_id, 'superseded by ' || v_other.stripe_id)
+        values ('stripe', 'cancel_subscription', v_stripe_id, v_user_id,
+          'superseded by ' || coalesce(v_other.stripe_id, format('%s %s paid until %s', v_other.provider, v_other.id, v_other.current_period_end)))
         on conflict on constraint provider_actions_once do nothing;
       else
         perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_stripe_id), true);
