@@ -6,6 +6,7 @@ import {
   collectStripeEvents,
   forfeitRazorpay,
   PLAN_AMOUNT,
+  PLAN_OF_PRICE,
   recordRazorpayCapture,
   stripeSubscriptionsOf,
   type UserModel,
@@ -284,8 +285,9 @@ const runStripeClock = async (w: World, paid: boolean): Promise<string[]> => {
         }
         w.sys.stripe.renewSubscription(String(sub.id), { paid })
         if (paid) user.stripeFailedAt.delete(String(sub.id))
-        // The failure is when Stripe tells it (its events carry the model time of this step).
-        else if (!user.stripeFailedAt.has(String(sub.id))) user.stripeFailedAt.set(String(sub.id), at)
+        // The failure is the renewal at the old period's end (the unpaid period's start), even
+        // when the model's clock jumped past it and Stripe's events carry this step's time.
+        else if (!user.stripeFailedAt.has(String(sub.id))) user.stripeFailedAt.set(String(sub.id), end)
         done.push(`${user.name} ${sub.id} renewed ${paid ? 'paid' : 'FAILED'}`)
       }
     }
@@ -322,7 +324,15 @@ const runStep = async (w: World, s: Step): Promise<string> => {
       return checkout(w, user, s.plan, s.provider, coupon)
     case 'checkout_free': {
       const answer = await w.sys.post('checkout', user.caller, { plan_id: 'free' })
-      if (answer.status === 200) forfeitRazorpay(user, w.sys.now())
+      if (answer.status === 200) {
+        // Paid time Tollgate knew of is given up; a payment it has not heard of yet still buys
+        // its period when it arrives.
+        const applied = await w.sys.sql<{ id: string }[]>`
+          select provider_id as id from tollgate_private.provider_refs
+          where provider = 'razorpay' and object_type = 'order' and local_id is not null
+            and user_id = ${user.caller.id}::uuid`
+        forfeitRazorpay(user, w.sys.now(), new Set(applied.map((r) => r.id)))
+      }
       return `${answer.status} ${short(answer.body)}`
     }
     case 'pay_stripe':
@@ -332,7 +342,19 @@ const runStep = async (w: World, s: Step): Promise<string> => {
     case 'verify_payment':
       return verify(w, user, s.pick)
     case 'change_plan': {
-      const answer = await w.sys.post('change-plan', user.caller, { plan_id: s.plan })
+      // Mostly to the other paid plan than the one Stripe bills, so runs flip back and forth
+      // (the sequences of defects 1 and 2); sometimes the drawn plan, which may be the same (SAMEP).
+      const billed = stripeSubscriptionsOf(w, user)
+        .filter((sub) => ['active', 'trialing', 'past_due'].includes(String(sub.status)))
+        .map((sub) => PLAN_OF_PRICE[String(sub.items?.data?.[0]?.price?.id)])
+        .at(-1)
+      const target =
+        s.pick % 4 !== 0 && (billed === 'pro' || billed === 'enterprise')
+          ? billed === 'pro'
+            ? 'enterprise'
+            : 'pro'
+          : s.plan
+      const answer = await w.sys.post('change-plan', user.caller, { plan_id: target })
       return `${answer.status} ${short(answer.body)}`
     }
     case 'portal_cancel': {

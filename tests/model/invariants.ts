@@ -1,5 +1,5 @@
 import type { InvariantName } from './config.ts'
-import { addMonthsUtc, billingOf, stripeSubscriptionsOf, type World } from './world.ts'
+import { addMonthsUtc, billingOf, razorpayChain, stripeSubscriptionsOf, type World } from './world.ts'
 
 const monthsFrom = (anchor: number): number[] =>
   Array.from({ length: 40 }, (_, k) => addMonthsUtc(anchor, k - 4))
@@ -24,11 +24,35 @@ const quiescent = (w: World): boolean => w.queue.length === 0
  * one; within the grace after a paid period, that plan or free). Judged once every delivery the
  * providers owe has arrived: before that Tollgate cannot know.
  */
+
+/**
+ * What Tollgate flagged for an operator, as the issue allows instead of acting at the provider: a
+ * Razorpay payment held (paid while another paid plan runs: refund or grant it) and coupon uses
+ * recorded as overruns (a discounted checkout paid past the coupon's limits). Visible, audited,
+ * never silent: the rules below count them apart instead of as a second plan or a hidden use.
+ */
+const heldOrdersOf = async (w: World): Promise<Set<string>> => {
+  const ids = w.users.map((u) => u.caller.id)
+  const rows = await w.sys.sql<{ id: string }[]>`
+    select r.provider_id as id from tollgate_private.provider_refs r
+    where r.provider = 'razorpay' and r.object_type = 'order' and r.details ->> 'state' = 'held'
+      and r.user_id = any(${ids}::uuid[])`
+  return new Set(rows.map((r) => r.id))
+}
+
+const overrunsOf = async (w: World): Promise<{ user_id: string; coupon_code: string }[]> => {
+  const ids = w.users.map((u) => u.caller.id)
+  return w.sys.sql<{ user_id: string; coupon_code: string }[]>`
+    select user_id::text, coupon_code from tollgate_private.coupon_redemptions
+    where status = 'overrun' and user_id = any(${ids}::uuid[])`
+}
+
 const grantedPlanEqualsBilledPlan: Check = async (w) => {
   if (!quiescent(w)) return null
   const at = w.sys.now()
+  const held = await heldOrdersOf(w)
   for (const user of w.users) {
-    const billing = billingOf(w, user, at)
+    const billing = billingOf(w, user, at, held)
     // Two billed at once is the next rule's finding; the plan then has no single right answer.
     if (billing.billed.length > 1) continue
     const [row] = await w.sys.sql<{ plan_id: string }[]>`
@@ -47,8 +71,9 @@ const grantedPlanEqualsBilledPlan: Check = async (w) => {
 const atMostOneBilledSubscription: Check = async (w) => {
   if (!quiescent(w)) return null
   const at = w.sys.now()
+  const held = await heldOrdersOf(w)
   for (const user of w.users) {
-    const { billed } = billingOf(w, user, at)
+    const { billed } = billingOf(w, user, at, held)
     if (billed.length > 1) {
       return `${user.name} is billed ${billed.length} times: ${billed
         .map((b) => `${b.provider} ${b.plan} (${b.ref})`)
@@ -147,7 +172,11 @@ const usedNeverDecreasesInsideAPeriod = (rows: CounterRow[], w: World): string |
  * start of a Razorpay paid period, or (free) a calendar month, once no delivery is owed. (A period the model clock has
  * already left is not judged: after a clock jump the trigger may sync at real time, see system.ts.)
  */
-const quotaPeriodsFollowPaidPeriods = (rows: CounterRow[], w: World): string | null => {
+const quotaPeriodsFollowPaidPeriods = (
+  rows: CounterRow[],
+  w: World,
+  held: ReadonlySet<string>,
+): string | null => {
   // Judged once no delivery is owed: before that Tollgate cannot know of a new billing cycle.
   if (!quiescent(w)) return null
   const at = w.sys.now()
@@ -160,11 +189,12 @@ const quotaPeriodsFollowPaidPeriods = (rows: CounterRow[], w: World): string | n
     const d = new Date(start * 1000)
     if (d.getUTCDate() === 1 && d.getUTCHours() + d.getUTCMinutes() + d.getUTCSeconds() === 0) continue
     // verify-payment stamps the payment when it arrives (seconds after the capture, at offset 0).
-    if (user.razorpayPeriods.some((p) => p.start <= start && start <= p.start + 120)) continue
+    const chain = razorpayChain(user, held)
+    if (chain.some((p) => p.start <= start && start <= p.start + 120)) continue
     const anchors = stripeSubscriptionsOf(w, user).map((sub) => Number(sub.billing_cycle_anchor))
     if (anchors.some((anchor) => monthsFrom(anchor).includes(start))) continue
     return `${user.name} ${row.metric}: the running counter period starts ${row.period_start}, which is no paid period's start (Razorpay paid periods: ${
-      user.razorpayPeriods.map((p) => `${p.plan} ${new Date(p.start * 1000).toISOString()}`).join(', ') || 'none'
+      chain.map((p) => `${p.plan} ${new Date(p.start * 1000).toISOString()}`).join(', ') || 'none'
     }; Stripe anchors: ${anchors.map((a) => new Date(a * 1000).toISOString()).join(', ') || 'none'})`
   }
   return null
@@ -203,28 +233,34 @@ const couponUsesWithinMaxUses: Check = async (w) => {
     }
     if (row.code !== w.smallCoupon) continue
     const paid = w.discounted.filter((d) => d.coupon === row.code)
-    if (row.max_uses !== null && paid.length > row.max_uses) {
+    // Once Tollgate heard of every payment (no delivery owed): each discounted payment taken is a
+    // counted use or a recorded overrun (an order paid after its use went to someone else: the
+    // provider took the money, Tollgate shows it to an operator), never more uses than max_uses.
+    const overruns = (await overrunsOf(w)).filter((o) => o.coupon_code === row.code).length
+    if (quiescent(w) && paid.length > row.times_redeemed + overruns) {
       return `${row.code}: ${paid.length} discounted payments taken (${paid
         .map((d) => `${d.user} ${d.ref}`)
-        .join(', ')}), max_uses ${row.max_uses}`
-    }
-    // Counted once Tollgate heard of every payment (no delivery owed).
-    if (quiescent(w) && paid.length > row.times_redeemed) {
-      return `${row.code}: ${paid.length} discounted payments taken, ${row.times_redeemed} counted`
+        .join(', ')}), ${row.times_redeemed} counted, ${overruns} recorded as overruns`
     }
   }
   return null
 }
 
-/** A coupon is once per account: a user never pays twice with the same coupon's discount. */
+/** A coupon is once per account: a user never pays twice with one coupon's discount unless the second shows as an overrun. */
 const couponOncePerAccount: Check = async (w) => {
+  // Judged once every payment reached Tollgate: a second one must show as an overrun.
+  if (!quiescent(w)) return null
+  const overruns = await overrunsOf(w)
   const perUser = new Map<string, string[]>()
   for (const d of w.discounted) {
     const key = `${d.user} ${d.coupon}`
     perUser.set(key, [...(perUser.get(key) ?? []), d.ref])
   }
   for (const [key, refs] of perUser) {
-    if (refs.length > 1) {
+    const [name, coupon] = key.split(' ')
+    const id = w.users.find((u) => u.name === name)?.caller.id
+    const shown = overruns.filter((o) => o.user_id === id && o.coupon_code === coupon).length
+    if (refs.length - shown > 1) {
       return `${key}: paid ${refs.length} times discounted (${refs.join(', ')})`
     }
   }
@@ -285,6 +321,6 @@ export const checkInvariants = async (w: World): Promise<void> => {
   }
   await fail('consumptionWithinLargestQuotaOfThePeriod', overdraw)
   await fail('usedNeverDecreasesInsideAPeriod', decrease)
-  await fail('quotaPeriodsFollowPaidPeriods', quotaPeriodsFollowPaidPeriods(rows, w))
+  await fail('quotaPeriodsFollowPaidPeriods', quotaPeriodsFollowPaidPeriods(rows, w, await heldOrdersOf(w)))
   await fail('counterEqualsItsLedger', counterEqualsItsLedger(rows, w))
 }

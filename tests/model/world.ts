@@ -34,6 +34,10 @@ export type OpenOrder = {
 }
 
 /** A period paid at Razorpay, as the model chains them (a later payment queues after the running one). */
+/** A captured Razorpay payment: paid at `paidAt`; `forfeitAt` when the user chose free after Tollgate knew of it. */
+export type RazorpayPayment = { plan: string; paidAt: number; order: string; forfeitAt?: number }
+
+/** A paid period of the chain the payments buy. */
 export type PaidPeriod = { plan: string; start: number; end: number; order: string }
 
 /** What the model knows of one user. */
@@ -42,7 +46,7 @@ export type UserModel = {
   caller: Caller
   sessions: OpenSession[]
   orders: OpenOrder[]
-  razorpayPeriods: PaidPeriod[]
+  razorpayPayments: RazorpayPayment[]
   /** Stripe subscription id → model time its renewal first failed (cleared when paid). */
   stripeFailedAt: Map<string, number>
 }
@@ -108,7 +112,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
       caller: await sys.signIn(),
       sessions: [],
       orders: [],
-      razorpayPeriods: [],
+      razorpayPayments: [],
       stripeFailedAt: new Map(),
     })
   }
@@ -166,18 +170,36 @@ export const collectStripeEvents = (w: World): number => {
   return fresh.length
 }
 
-/** Records a paid Razorpay order in the model's chain of paid periods. */
+/** Records a captured Razorpay payment. */
 export const recordRazorpayCapture = (user: UserModel, order: OpenOrder, at: number): void => {
-  const last = user.razorpayPeriods.at(-1)
-  const start = last && last.end > at ? last.end : at
-  user.razorpayPeriods.push({ plan: order.plan, start, end: addMonthUtc(start), order: order.id })
+  user.razorpayPayments.push({ plan: order.plan, paidAt: at, order: order.id })
 }
 
-/** The user chose free: paid Razorpay time is given up from now on. */
-export const forfeitRazorpay = (user: UserModel, at: number): void => {
-  user.razorpayPeriods = user.razorpayPeriods
-    .filter((p) => p.start < at)
-    .map((p) => (p.end > at ? { ...p, end: at } : p))
+/** The user chose free: paid Razorpay time Tollgate knew of is given up from now on. */
+export const forfeitRazorpay = (user: UserModel, at: number, known: ReadonlySet<string>): void => {
+  for (const p of user.razorpayPayments) {
+    if (known.has(p.order) && p.forfeitAt === undefined) p.forfeitAt = at
+  }
+}
+
+/**
+ * The paid periods the payments buy, in capture order: each runs one month from its payment or,
+ * when an earlier one still runs, from that one's end (a later payment queues). A payment Tollgate
+ * held for an operator (refund or grant) buys no period by itself.
+ */
+export const razorpayChain = (user: UserModel, held: ReadonlySet<string>): PaidPeriod[] => {
+  const chain: PaidPeriod[] = []
+  let previousEnd = -Infinity
+  for (const p of user.razorpayPayments) {
+    if (held.has(p.order)) continue
+    const start = Math.max(p.paidAt, previousEnd)
+    let end = addMonthUtc(start)
+    if (p.forfeitAt !== undefined) end = Math.min(end, p.forfeitAt)
+    if (end < start) continue
+    chain.push({ plan: p.plan, start, end, order: p.order })
+    previousEnd = end
+  }
+  return chain
 }
 
 /** What the provider bills the user for at model time `at`, and which plans Tollgate may grant. */
@@ -188,7 +210,12 @@ export type Billing = {
   acceptable: string[]
 }
 
-export const billingOf = (w: World, user: UserModel, at: number): Billing => {
+export const billingOf = (
+  w: World,
+  user: UserModel,
+  at: number,
+  held: ReadonlySet<string> = new Set(),
+): Billing => {
   const billed: Billing['billed'] = []
   const entitled: string[] = []
   for (const sub of stripeSubscriptionsOf(w, user)) {
@@ -203,13 +230,14 @@ export const billingOf = (w: World, user: UserModel, at: number): Billing => {
       if (at < failedAt + GRACE_SECONDS) entitled.push(plan)
     }
   }
-  const covering = user.razorpayPeriods.filter((p) => p.start <= at && at < p.end)
+  const chain = razorpayChain(user, held)
+  const covering = chain.filter((p) => p.start <= at && at < p.end)
   for (const p of covering) billed.push({ provider: 'razorpay', plan: p.plan, ref: p.order })
   entitled.push(...covering.map((p) => p.plan))
   const acceptable = [...new Set(entitled)]
   if (acceptable.length === 0) {
     acceptable.push('free')
-    const last = user.razorpayPeriods.filter((p) => p.end <= at).at(-1)
+    const last = chain.filter((p) => p.end <= at).at(-1)
     if (last && at < last.end + GRACE_SECONDS) acceptable.push(last.plan)
   }
   return { billed, acceptable }
