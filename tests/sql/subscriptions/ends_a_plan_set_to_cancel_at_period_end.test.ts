@@ -60,8 +60,8 @@ describe('a subscription set to cancel at period end', () => {
       expect(await countersOf(tx, user.id)).toMatchObject({
         api_calls: {
           plan_id: 'free',
-          // The pro month ended; the free period counts from then to the end of free's month.
-          period_start: await dateOf(tx, periodEnd),
+          // The pro month ended: a fresh free period, free's calendar month.
+          period_start: month.start,
           period_end: month.end,
           used: '1',
           quota: '1000',
