@@ -136,7 +136,8 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       })
       // Calls the applied events made due (cancel a superseded subscription), and earlier ones
       // still pending; after the commit, so they never run for a change that rolled back.
-      if (ACTING_EVENTS.test(event.type) && env.STRIPE_SECRET_KEY) {
+      // A duplicate changed nothing: what is pending waits for the next event that does.
+      if (ACTING_EVENTS.test(event.type) && result?.outcome !== 'duplicate' && env.STRIPE_SECRET_KEY) {
         await runProviderActions(db, stripeFor(env))
       }
       return c.json({ received: true })
