@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { cliUrl } from '../../packages/db/src/diff.ts'
 import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
 import { run, type RunResult } from '../schema/scratch.ts'
 
@@ -59,11 +60,7 @@ export const supabaseJson = async <T>(
 }
 
 /** A database URL as the CLI wants it for a plain local Postgres (`sslmode=disable`). */
-export const cliUrl = (url: string): string => {
-  const parsed = new URL(url)
-  if (!parsed.searchParams.has('sslmode')) parsed.searchParams.set('sslmode', 'disable')
-  return parsed.toString()
-}
+export { cliUrl }
 
 /** What `supabase migration list` prints as JSON: a row per version, '' where a side lacks it. */
 export type MigrationList = { migrations: { local: string; remote: string; time: string }[] }
