@@ -1,3 +1,5 @@
 export * from './cluster.ts'
 export * from './migrate.ts'
 export * from './split.ts'
+export * from './diff.ts'
+export * from './landed.ts'

@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process'
+import { appendFile, cp, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { firstParent, landedMigrationEdits } from '../../packages/db/src/landed.ts'
+import { REPO_ROOT } from '../../packages/db/src/migrate.ts'
+
+// main's first parent: the migrations that had landed before the change being checked.
+const base = firstParent(REPO_ROOT)
+if ('skip' in base) console.log(`landed migrations check skipped: ${base.skip}`)
+
+describe('landed migrations', () => {
+  test.skipIf('skip' in base)(
+    'no file under supabase/migrations that exists on HEAD^1 is modified, deleted or renamed',
+    () => {
+      if (!('commit' in base)) return
+      const edits = landedMigrationEdits(REPO_ROOT, base.commit)
+      expect(
+        edits,
+        'landed migrations are immutable: add a new one with `npm run db:diff -- <name>` instead',
+      ).toEqual([])
+    },
+  )
+
+  test('the check sees an edit, a deletion and a rename in a real repository', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-landed-'))
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.com',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.com',
+        },
+      })
+    try {
+      git('init', '-q')
+      await cp(join(REPO_ROOT, 'supabase', 'migrations'), join(dir, 'supabase', 'migrations'), {
+        recursive: true,
+      })
+      git('add', '.')
+      git('commit', '-q', '-m', 'landed')
+      const root = firstParent(dir)
+      expect(root).toEqual({ skip: 'HEAD has no parent (root commit)' })
+
+      await writeFile(join(dir, 'supabase/migrations/29990101000000_new.sql'), 'select 1;\n')
+      git('add', '.')
+      git('commit', '-q', '-m', 'a new migration')
+      const parent = firstParent(dir)
+      if (!('commit' in parent)) throw new Error(`no parent: ${parent.skip}`)
+      expect(landedMigrationEdits(dir, parent.commit)).toEqual([])
+
+      const [first, second, third] = git('ls-files', 'supabase/migrations').trim().split('\n')
+      if (!first || !second || !third) throw new Error('needs three landed migrations')
+      await appendFile(join(dir, first), '-- an edit\n')
+      await unlink(join(dir, second))
+      git('mv', third, 'supabase/migrations/29990101000001_renamed.sql')
+      expect(landedMigrationEdits(dir, parent.commit)).toEqual([
+        { status: 'M', file: first },
+        { status: 'D', file: second },
+        { status: 'D', file: third },
+      ])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
