@@ -161,8 +161,8 @@ begin
       else
         perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_stripe_id), true);
         update tollgate.subscriptions s
-        set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at),
-            ended_at = apply_stripe_subscription.event_at
+        set status = 'canceled', canceled_at = coalesce(s.canceled_at, apply_stripe_subscription.event_at, now()),
+            ended_at = coalesce(apply_stripe_subscription.event_at, now())
         where s.id = v_other.id;
         perform set_config('tollgate.audit_reason', coalesce(v_reason, ''), true);
         if v_other.stripe_id is not null then
