@@ -29,6 +29,7 @@ declare
   v_last_id text;
   v_other record;
   v_reason text;
+  v_superseded_by text;
 begin
   if v_stripe_id is null or v_stripe_id !~ '^sub_' or v_status is null then
     raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
@@ -152,11 +153,11 @@ begin
         -- The live one is newer (or of the same second: the one live stays live, so nothing flips
         -- on a tie), or paid for: this one is written canceled (the reason stays set for that write).
         v_status := 'canceled';
-        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason,
-          'superseded by ' || coalesce(v_other.stripe_id, format('%s %s paid until %s', v_other.provider, v_other.id, v_other.current_period_end))), true);
+        v_superseded_by := 'superseded by ' || coalesce(v_other.stripe_id,
+          format('%s %s paid until %s', v_other.provider, v_other.id, v_other.current_period_end));
+        perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, v_superseded_by), true);
         insert into tollgate_private.provider_actions (provider, action, provider_object_id, user_id, reason)
-        values ('stripe', 'cancel_subscription', v_stripe_id, v_user_id,
-          'superseded by ' || coalesce(v_other.stripe_id, format('%s %s paid until %s', v_other.provider, v_other.id, v_other.current_period_end)))
+        values ('stripe', 'cancel_subscription', v_stripe_id, v_user_id, v_superseded_by)
         on conflict on constraint provider_actions_once do nothing;
       else
         perform set_config('tollgate.audit_reason', concat_ws(' ', v_reason, 'superseded by ' || v_stripe_id), true);

@@ -1,4 +1,9 @@
-create function tollgate_private.apply_stripe_subscription_for(user_id uuid, subscription jsonb, reason text)
+create function tollgate_private.apply_stripe_subscription_for(
+  user_id uuid,
+  subscription jsonb,
+  reason text,
+  expected_price text default null
+)
 returns jsonb
 language plpgsql
 volatile
@@ -15,6 +20,14 @@ begin
   if v_owner is distinct from apply_stripe_subscription_for.user_id then
     raise exception 'This subscription is not yours' using errcode = 'NOTYR';
   end if;
+  -- Never record a plan Stripe does not bill: an update left pending answers the old price.
+  if apply_stripe_subscription_for.expected_price is distinct from null
+    and tollgate_private.provider_id(apply_stripe_subscription_for.subscription #> '{items,data,0,price}')
+      is distinct from apply_stripe_subscription_for.expected_price then
+    raise exception 'Stripe did not move the subscription to the requested plan' using errcode = 'PROVR',
+      detail = format('requested %s, billed %s', apply_stripe_subscription_for.expected_price,
+        coalesce(tollgate_private.provider_id(apply_stripe_subscription_for.subscription #> '{items,data,0,price}'), '(none)'));
+  end if;
   perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
   -- No event time: the answer to our own change moves no watermark, so the events that follow
   -- (and any newer one) still apply; stamped now(), a replayed older answer would have won.
@@ -29,7 +42,7 @@ begin
 end;
 $$;
 
-comment on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) is
-  E'Applies the subscription Stripe returned from a change made for the user (change-plan, cancel, resume) the same way its webhook will; refuses (NOTYR) a subscription that is not theirs. Returns their live subscription.';
+comment on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text, text) is
+  E'Applies the subscription Stripe returned from a change made for the user (change-plan, cancel, resume) the same way its webhook will; refuses (NOTYR) a subscription that is not theirs, and (PROVR) one whose first item is not on expected_price, when given (change-plan). Returns their live subscription.';
 
-revoke all on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.apply_stripe_subscription_for(uuid, jsonb, text, text) from public, anon, authenticated, service_role;
