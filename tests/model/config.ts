@@ -43,6 +43,7 @@ export const INVARIANTS = [
   'usedNeverDecreasesInsideAPeriod',
   'couponUsesWithinMaxUses',
   'couponOncePerAccount',
+  'heldOnlyWhileAnotherPaidPlanRuns',
   'quotaPeriodsFollowPaidPeriods',
   'counterEqualsItsLedger',
 ] as const

@@ -267,6 +267,31 @@ const couponOncePerAccount: Check = async (w) => {
   return null
 }
 
+/**
+ * Holding a payment for an operator is only for a payment that would replace another paid plan:
+ * when a held order first shows, its user is on a paid plan other than the order's (else Tollgate
+ * took money and granted nothing by mistake).
+ */
+const heldOnlyWhileAnotherPaidPlanRuns: Check = async (w) => {
+  const ids = w.users.map((u) => u.caller.id)
+  const held = await w.sys.sql<{ id: string; user_id: string; plan: string | null }[]>`
+    select r.provider_id as id, r.user_id::text, r.details ->> 'plan_id' as plan
+    from tollgate_private.provider_refs r
+    where r.provider = 'razorpay' and r.object_type = 'order' and r.details ->> 'state' = 'held'
+      and r.user_id = any(${ids}::uuid[])`
+  for (const order of held) {
+    if (w.seenHeld.has(order.id)) continue
+    w.seenHeld.add(order.id)
+    const [row] = await w.sys.sql<{ plan_id: string }[]>`
+      select plan_id from tollgate_private.entitlement(${order.user_id}::uuid, to_timestamp(${w.sys.now()}))`
+    const granted = row?.plan_id ?? 'none'
+    if (granted === 'free' || granted === order.plan) {
+      return `${nameOf(w, order.user_id)}: order ${order.id} for ${order.plan} held while on ${granted}`
+    }
+  }
+  return null
+}
+
 /** Tollgate's side, for the counterexample: the run's subscriptions and how each event was taken. */
 const stateOf = async (w: World): Promise<string> => {
   const ids = w.users.map((u) => u.caller.id)
@@ -302,6 +327,9 @@ export const checkInvariants = async (w: World): Promise<void> => {
   }
   if (enabled.has('couponUsesWithinMaxUses')) {
     await fail('couponUsesWithinMaxUses', await couponUsesWithinMaxUses(w))
+  }
+  if (enabled.has('heldOnlyWhileAnotherPaidPlanRuns')) {
+    await fail('heldOnlyWhileAnotherPaidPlanRuns', await heldOnlyWhileAnotherPaidPlanRuns(w))
   }
   if (enabled.has('couponOncePerAccount')) {
     await fail('couponOncePerAccount', await couponOncePerAccount(w))

@@ -96,6 +96,8 @@ export type World = {
   /** The run's own one-use coupon (30% off pro and enterprise). */
   smallCoupon: string
   discounted: DiscountedPayment[]
+  /** Razorpay orders already seen held (each is judged once, when it first shows). */
+  seenHeld: Set<string>
   log: string[]
   /** Ids for the events taken from the fake Stripe (seeded per run). */
   nextEventId: () => string
@@ -134,6 +136,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
     stepReleased: new Map(),
     smallCoupon,
     discounted: [],
+    seenHeld: new Set(),
     log: [],
     nextEventId: eventIds(seed, randomUUID().replaceAll('-', '').slice(0, 8)),
   }
