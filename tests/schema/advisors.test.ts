@@ -50,7 +50,7 @@ describe.skipIf(external)('supabase db advisors --type security', () => {
         '--output-format',
         'json',
       ],
-      workdir,
+      { cwd: workdir },
     )
     let parsed: { results?: Finding[] }
     try {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { appendFile, cp, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -23,7 +23,7 @@ describe('landed migrations', () => {
     },
   )
 
-  test('the check sees an edit, a deletion and a rename in a real repository', async () => {
+  test('the check sees an edit, a deletion and a rename in a real repository, and lets a baseline replace what it squashes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tollgate-landed-'))
     const git = (...args: string[]): string =>
       execFileSync('git', ['-c', 'commit.gpgsign=false', '-c', 'init.defaultBranch=main', ...args], {
@@ -40,9 +40,11 @@ describe('landed migrations', () => {
       })
     try {
       git('init', '-q')
-      await cp(join(REPO_ROOT, 'supabase', 'migrations'), join(dir, 'supabase', 'migrations'), {
-        recursive: true,
-      })
+      const migrations = join(dir, 'supabase', 'migrations')
+      await mkdir(migrations, { recursive: true })
+      for (const version of ['20260101000001', '20260101000002', '20260101000003', '20260101000004']) {
+        await writeFile(join(migrations, `${version}_m.sql`), `create table t${version} ();\n`)
+      }
       git('add', '.')
       git('commit', '-q', '-m', 'landed')
       const root = firstParent(dir)
@@ -55,8 +57,8 @@ describe('landed migrations', () => {
       if (!('commit' in parent)) throw new Error(`no parent: ${parent.skip}`)
       expect(landedMigrationEdits(dir, parent.commit)).toEqual([])
 
-      const [first, second, third] = git('ls-files', 'supabase/migrations').trim().split('\n')
-      if (!first || !second || !third) throw new Error('needs three landed migrations')
+      const [first, second, third, fourth] = git('ls-files', 'supabase/migrations').trim().split('\n')
+      if (!first || !second || !third || !fourth) throw new Error('needs four landed migrations')
       await appendFile(join(dir, first), '-- an edit\n')
       await unlink(join(dir, second))
       git('mv', third, 'supabase/migrations/29990101000001_renamed.sql')
@@ -65,6 +67,20 @@ describe('landed migrations', () => {
         { status: 'D', file: second },
         { status: 'D', file: third },
       ])
+
+      // A baseline may take the place of the versions its `-- squashes:` header names, only those:
+      // the edited first one, and the fourth it does not name, are still reported.
+      await writeFile(
+        join(dir, 'supabase/migrations/29990101000002_baseline.sql'),
+        '-- generated\n-- squashes: 20260101000001 20260101000002 20260101000003\n\ncreate table t ();\n',
+      )
+      await unlink(join(dir, fourth))
+      expect(landedMigrationEdits(dir, parent.commit)).toEqual([
+        { status: 'M', file: first },
+        { status: 'D', file: fourth },
+      ])
+      await unlink(join(dir, first))
+      expect(landedMigrationEdits(dir, parent.commit)).toEqual([{ status: 'D', file: fourth }])
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import postgres from 'postgres'
 import { applyMigrations, applySeed, applySqlDir } from '../../packages/db/src/migrate.ts'
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/db.ts'
@@ -38,48 +36,5 @@ export const buildScratch = async (
   return built
 }
 
-/** The output and exit code of a command. */
-export type RunResult = { code: number | null; stdout: string; stderr: string }
-
-/** Where and how `run` runs a command: working directory, environment, kill timeout in ms. */
-export type RunOptions = { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number }
-
-/** Runs a command to completion without a shell (options: a working directory, or RunOptions). */
-export const run = (
-  file: string,
-  args: string[],
-  options: string | RunOptions = {},
-): Promise<RunResult> =>
-  new Promise((resolve, reject) => {
-    const { cwd, env, timeout } = typeof options === 'string' ? { cwd: options } : options
-    const child = spawn(file, args, { cwd, env, timeout, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-
-/** A Postgres client binary (PG_BIN overrides the Postgres 15 directory). */
-export const pgBin = (name: string): string =>
-  join(process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin', name)
-
-/**
- * `pg_dump --schema-only` of Tollgate's two schemas, privileges included, without comment lines,
- * blank lines and the random `\restrict` key newer pg_dump versions print.
- */
-export const dumpTollgateSchemas = async (url: string): Promise<string> => {
-  const result = await run(pgBin('pg_dump'), [
-    '--schema-only',
-    '--schema=tollgate',
-    '--schema=tollgate_private',
-    `--dbname=${url}`,
-  ])
-  if (result.code !== 0) throw new Error(`pg_dump failed (${result.code}): ${result.stderr}`)
-  return result.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.startsWith('--'))
-    .filter((line) => !/^\\(un)?restrict\b/.test(line))
-    .join('\n')
-}
+export { dumpTollgateSchemas, pgBin } from '../../packages/db/src/dump.ts'
+export { runCommand as run, type CommandResult as RunResult } from '../../packages/db/src/run.ts'

@@ -1,11 +1,14 @@
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { startCluster } from './cluster.ts'
+import { dumpDifference, dumpTollgateSchemas } from './dump.ts'
+import { runCommand } from './run.ts'
 import { applyBootstrap, applyMigrations, applySqlDir, MIGRATIONS_DIR, REPO_ROOT, SQL_DIR } from './migrate.ts'
+
+export { runCommand, type CommandResult } from './run.ts'
 
 /** The schemas the project owns; the diff looks at these only. */
 export const TOLLGATE_SCHEMAS = ['tollgate', 'tollgate_private'] as const
@@ -26,30 +29,6 @@ export const onDatabase = (url: string, database: string): string => {
   parsed.pathname = `/${encodeURIComponent(database)}`
   return parsed.toString()
 }
-
-/** The output and exit code of a command. */
-export type CommandResult = { code: number | null; stdout: string; stderr: string }
-
-/** Runs a command without a shell; killed after `timeout` ms. */
-export const runCommand = (
-  file: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
-): Promise<CommandResult> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      timeout: options.timeout,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
 
 /** A Postgres server on which throwaway databases can be created and dropped. */
 export type Server = {
@@ -218,8 +197,12 @@ export type GenerateOptions = {
   bin?: string
 }
 
-/** What `generateMigration` did: the file written, or none when the schemas already agree. */
-export type GenerateResult = { file: string | undefined; diff: string }
+/**
+ * What `generateMigration` did: the file written, or none when the schemas already agree, and what
+ * the written migrations still leave different from sql/ (`dumpDifference` lines; [] when none):
+ * what the diff tool cannot express, for hand edits.
+ */
+export type GenerateResult = { file: string | undefined; diff: string; missed: string[] }
 
 /** Migration names: what the CLI accepts in a file name, no spaces or path separators. */
 const NAME = /^[a-z0-9_]+$/
@@ -243,11 +226,24 @@ export const generateMigration = async (options: GenerateOptions): Promise<Gener
       const fromSql = await buildDatabase(server, { sql: sqlDir })
       try {
         const diff = await supabaseDiff(fromMigrations.url, fromSql.url, { bin: options.bin })
-        if (diff === '') return { file: undefined, diff }
+        const dumpOf = (db: ThrowawayDatabase): Promise<string> =>
+          dumpTollgateSchemas(onDatabase(server.adminUrl, db.name))
+        if (diff === '') {
+          const missed = dumpDifference(await dumpOf(fromSql), await dumpOf(fromMigrations))
+          return { file: undefined, diff, missed }
+        }
         const version = migrationTimestamp(options.now ?? new Date())
         const file = join(migrationsDir, `${version}_${options.name}.sql`)
+        await mkdir(migrationsDir, { recursive: true })
         await writeFile(file, migrationHeader(options.name) + '\n' + diff, { flag: 'wx' })
-        return { file, diff }
+        // Checks its own result: the migrations with the new file against sql/, as pg_dump sees them.
+        const rebuilt = await buildDatabase(server, { migrations: migrationsDir })
+        try {
+          const missed = dumpDifference(await dumpOf(fromSql), await dumpOf(rebuilt))
+          return { file, diff, missed }
+        } finally {
+          await rebuilt.drop()
+        }
       } finally {
         await fromSql.drop()
       }

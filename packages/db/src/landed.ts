@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { squashedVersions } from './migrate.ts'
 
 /** The folder whose files are immutable once they are on main. */
 export const MIGRATIONS_PATH = 'supabase/migrations'
@@ -49,9 +52,21 @@ export const firstParent = (cwd: string): Base => {
   }
 }
 
-/** The landed migrations the working tree has edited compared with `base`. */
+/**
+ * The landed migrations the working tree has edited compared with `base`. The one exception: a
+ * deletion of a migration whose version a baseline in the working tree names in its `-- squashes:`
+ * header (its statements live on in the baseline, so its source may go; nothing else may).
+ */
 export const landedMigrationEdits = (cwd: string, base: string): LandedEdit[] => {
   const diff = git(cwd, ['diff', '--no-renames', '--name-status', base, '--', MIGRATIONS_PATH])
   if (!diff.ok) throw new Error(`git diff --name-status ${base} failed: ${diff.err}`)
-  return editedLandedMigrations(diff.out)
+  const dir = join(cwd, MIGRATIONS_PATH)
+  const squashed = new Set(
+    (existsSync(dir) ? readdirSync(dir) : [])
+      .filter((name) => name.endsWith('.sql'))
+      .flatMap((name) => squashedVersions(readFileSync(join(dir, name), 'utf8'))),
+  )
+  return editedLandedMigrations(diff.out).filter(
+    (edit) => !(edit.status === 'D' && squashed.has(basename(edit.file).split('_')[0] ?? '')),
+  )
 }

@@ -107,6 +107,24 @@ export const ensureMigrationTable = async (sql: Sql): Promise<void> => {
   })
 }
 
+/**
+ * The versions a baseline migration replaces, from its `-- squashes: <version> <version> …` header
+ * line (before its first statement); [] for an ordinary migration.
+ */
+export const squashedVersions = (text: string): string[] => {
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim()
+    if (trimmed === '') continue
+    if (!trimmed.startsWith('--')) return []
+    const match = /^--\s*squashes:\s*(.*)$/.exec(trimmed)
+    if (match?.[1] !== undefined) return match[1].split(/\s+/).filter((v) => /^[0-9]+$/.test(v))
+  }
+  return []
+}
+
+/** Thrown when a database holds part of a squashed history: neither the baseline nor its sources fit it. */
+export class PartlySquashedHistory extends Error {}
+
 /** Applies each not-yet-recorded migration in version order, one transaction each; returns the versions applied. */
 export const applyMigrations = async (
   sql: Sql,
@@ -124,6 +142,27 @@ export const applyMigrations = async (
         const [done] = await tx`
           select from supabase_migrations.schema_migrations where version = ${migration.version}`
         if (done) return false
+        const squashes = squashedVersions(text)
+        if (squashes.length > 0) {
+          const recorded = await tx<{ version: string }[]>`
+            select version from supabase_migrations.schema_migrations
+            where version = any(${squashes}::text[])`
+          if (recorded.length === squashes.length) {
+            // Built by the history this baseline replaces, which makes the same schema: record it only.
+            await tx`
+              insert into supabase_migrations.schema_migrations (version, name, statements)
+              values (${migration.version}, ${migration.name}, '{}'::text[])`
+            return false
+          }
+          if (recorded.length > 0) {
+            throw new PartlySquashedHistory(
+              `the database recorded ${recorded.length} of the ${squashes.length} migrations that ` +
+                `${migration.version}_${migration.name} squashes (missing: ` +
+                `${squashes.filter((v) => !recorded.some((r) => r.version === v)).join(', ')}); ` +
+                'rebuild it (npm start -- --reset) or apply the old history first',
+            )
+          }
+        }
         if (statements.length > 0) await tx.unsafe(text)
         await tx`
           insert into supabase_migrations.schema_migrations (version, name, statements)

@@ -38,7 +38,20 @@ try {
     databaseUrl: process.env.DATABASE_URL || undefined,
   })
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
-  process.stdout.write(
+  if (result.missed.length > 0) {
+    const what =
+      result.file === undefined
+        ? 'the diff tool found no difference, but the migrations'
+        : `wrote ${relative(REPO_ROOT, result.file)}, but the migrations with it`
+    process.stderr.write(
+      `db:diff: ${what} (${seconds} s) still ` +
+        `differ from sql/ in what the diff tool cannot express (pg_dump lines; - only in sql/, + only in the migrations):\n` +
+        result.missed.map((line) => `  ${line}\n`).join('') +
+        'Add them by hand to the new migration (or to a new one: `npm run db:diff -- <name>` writes none here), each\n' +
+        'marked `-- hand edit:`, then run `npx vitest --run tests/schema`.\n',
+    )
+    process.exitCode = 1
+  } else process.stdout.write(
     result.file === undefined
       ? `db:diff: no difference between supabase/migrations and sql/; nothing written (${seconds} s)\n`
       : `db:diff: wrote ${relative(REPO_ROOT, result.file)} (${seconds} s); review it, then commit it with the sql/ change\n`,
