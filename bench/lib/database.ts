@@ -112,7 +112,7 @@ const only = <T>(list: T[], index: number): T => {
 }
 
 // Plans only the bench uses, so no figure depends on the seed's numbers. bench_hot's quota is set
-// just before the hot-user window (see run-bench.ts).
+// just before the hot-user window (see figures/hot.ts).
 const BENCH_PLANS = `
   insert into tollgate.plans (id, name, amount, active) values
     ('bench_big', 'Bench: large quota', 0, false),

@@ -1,0 +1,35 @@
+import { toFigure, type Figure } from '../measure.ts'
+import type { Session } from '../session.ts'
+import { framedReadCeilingCall, pick, usageCall } from '../workloads.ts'
+
+const READ_LEVELS = [8, 1] as const
+
+/** The usage view's reads and, beside them, one row by key in the same read framing. */
+export type Reads = { reads: Figure[]; readCeiling: Figure[] }
+
+/** 6: the usage view as PostgREST reads it, next to one row by key in the same framing. */
+export const measureReads = async (session: Session): Promise<Reads> => {
+  const { database } = session
+  const reads: Figure[] = []
+  const readCeiling: Figure[] = []
+  for (const connections of READ_LEVELS) {
+    readCeiling.push(
+      toFigure(
+        await session.figure(
+          'read ceiling (one row by key, framed)',
+          database.apiUrl,
+          connections,
+          (connection) => framedReadCeilingCall(connection, () => pick(database.users)),
+        ),
+      ),
+    )
+    reads.push(
+      toFigure(
+        await session.figure('usage view (read)', database.apiUrl, connections, (connection) =>
+          usageCall(connection, () => pick(database.users), 3),
+        ),
+      ),
+    )
+  }
+  return { reads, readCeiling }
+}

@@ -1,0 +1,69 @@
+import { toFigure, type Figure } from '../measure.ts'
+import type { Part, Session } from '../session.ts'
+import type { RatioFigure } from '../types.ts'
+import { ceilingCall, consumeCall, framedCeilingCall, pick } from '../workloads.ts'
+
+const LEVELS = [1, 8, 32] as const
+const FRAMED_CONNECTIONS = 8
+
+/** Figures 1 and 2 on random keys and users, with the ceiling in the RPC framing at 8. */
+export type Throughput = { ceiling: Figure[]; consume: RatioFigure[]; ceilingFramed: Figure }
+
+const cpuRatio = (base: Figure, ours: Figure, withClient: boolean): number | null => {
+  if (base.serverCpuUs === null || ours.serverCpuUs === null) return null
+  if (base.clientCpuUs === null || ours.clientCpuUs === null) return null
+  const baseUs = base.serverCpuUs + (withClient ? base.clientCpuUs : 0)
+  const oursUs = ours.serverCpuUs + (withClient ? ours.clientCpuUs : 0)
+  return oursUs === 0 ? null : baseUs / oursUs
+}
+
+/**
+ * 1 and 2: ceiling and consume_usage (and at 8 the ceiling inside the RPC framing) at 1, 8 and
+ * 32 connections, measured in turns of measureMs / rounds each, so a burst of load from
+ * elsewhere on the machine hits all of them alike.
+ */
+export const measureThroughput = async (session: Session): Promise<Throughput> => {
+  const { database } = session
+  const ceiling: Figure[] = []
+  const consume: RatioFigure[] = []
+  let ceilingFramed: Figure | undefined
+  for (const connections of LEVELS) {
+    const parts: Part[] = [
+      {
+        label: 'ceiling (random keys)',
+        url: database.ownerUrl,
+        make: (connection) => ceilingCall(connection, null),
+      },
+      {
+        label: 'consume_usage (random users)',
+        url: database.apiUrl,
+        make: (connection) => consumeCall(connection, () => pick(database.users)),
+      },
+    ]
+    if (connections === FRAMED_CONNECTIONS) {
+      parts.push({
+        label: 'ceiling inside the RPC framing',
+        url: database.apiUrl,
+        make: (connection) => framedCeilingCall(connection, () => pick(database.users), null),
+      })
+    }
+    const [base, ours, framed] = (await session.inTurns(parts, connections)).map(toFigure)
+    if (!base || !ours) throw new Error('a figure is missing')
+    ceiling.push(base)
+    consume.push({
+      ...ours,
+      ratio: ours.tps / base.tps,
+      cpuRatio: cpuRatio(base, ours, true),
+      serverCpuRatio: cpuRatio(base, ours, false),
+    })
+    if (framed) ceilingFramed = framed
+    session.check(
+      `consume_usage @${connections}: no refusal under the quota`,
+      ours.refused === 0,
+      `${ours.refused} of ${ours.calls} refused`,
+    )
+  }
+
+  if (!ceilingFramed) throw new Error('the framed ceiling was not measured')
+  return { ceiling, consume, ceilingFramed }
+}

@@ -1,0 +1,60 @@
+import type { Figure } from './measure.ts'
+import type { HotUserFigure, RatioFigure, Target } from './types.ts'
+import type { WebhookFigures } from './webhooks.ts'
+
+/** Events per second the issue asks of the webhook (first deliveries and duplicates alike). */
+const WEBHOOK_TARGET = 1500
+
+// First deliveries at each concurrency, then the duplicates: "717 / 836; dup 1447 / 1359".
+const webhookValue = (webhooks: WebhookFigures): string => {
+  const rates = (replay: 'first' | 'duplicate') =>
+    webhooks.rows
+      .filter((row) => row.replay === replay)
+      .map((row) => row.eventsPerSecond.toFixed(0))
+      .join(' / ')
+  return `${rates('first')}; dup ${rates('duplicate')}`
+}
+
+/** The issue's targets, each with this run's value and whether it was met. */
+export const targetsOf = (figures: {
+  consume: RatioFigure[]
+  hotUser: HotUserFigure
+  reads: Figure[]
+  webhooks: WebhookFigures
+}): Target[] => {
+  const { consume, hotUser, reads, webhooks } = figures
+  const at8 = consume.find((row) => row.connections === 8)
+  const read8 = reads.find((row) => row.connections === 8)
+  return [
+    {
+      name: 'consume_usage / ceiling @8',
+      target: '>= 0.75',
+      value: at8 ? at8.ratio.toFixed(2) : 'n/a',
+      met: at8 ? at8.ratio >= 0.75 : false,
+    },
+    {
+      name: 'hot user / ceiling hot row @32',
+      target: '>= 0.8',
+      value: hotUser.ratio.toFixed(2),
+      met: hotUser.ratio >= 0.8,
+    },
+    {
+      name: 'hot user overdraw',
+      target: '= 0',
+      value: String(hotUser.overdraw),
+      met: hotUser.overdraw === 0,
+    },
+    {
+      name: 'usage view p99 @8',
+      target: '<= 1 ms',
+      value: read8 ? `${read8.p99Ms.toFixed(2)} ms` : 'n/a',
+      met: read8 ? read8.p99Ms <= 1 : false,
+    },
+    {
+      name: 'webhooks events/s (@8, @32; dup)',
+      target: '>= 1,500',
+      value: webhookValue(webhooks),
+      met: webhooks.rows.every((row) => row.eventsPerSecond >= WEBHOOK_TARGET),
+    },
+  ]
+}

@@ -1,0 +1,95 @@
+import type { Figure } from './measure.ts'
+import type { WebhookFigures } from './webhooks.ts'
+import type { STATEMENTS } from './workloads.ts'
+
+/** A figure with the ratio to the ceiling measured at the same concurrency in the same run. */
+export type RatioFigure = Figure & {
+  /** tps / ceiling tps. */
+  ratio: number
+  /** Ceiling CPU per call / ours, server and client: the tps ratio of a CPU-bound machine. */
+  cpuRatio: number | null
+  /** The same, Postgres processes only. */
+  serverCpuRatio: number | null
+}
+
+/** A window on one hot row or user whose quota is crossed during the window. */
+export type HotFigure = Figure & {
+  quota: number
+  used: number
+  /** used - quota when positive (must be 0). */
+  overdraw: number
+  /** Allowed answers the clients received in the window (must equal used). */
+  allowedAnswers: number
+  /** Sum of the ledger rows written in the window (ours only; must equal used). */
+  ledger: number | null
+}
+
+/** The hot user next to the hot-row ceiling. */
+export type HotUserFigure = HotFigure & {
+  ratio: number
+  /** Ratio of the rates while the quota lasted (counting calls). */
+  allowedPhaseRatio: number | null
+  /** Ratio of the rates once both refuse. */
+  refusedPhaseRatio: number | null
+}
+
+/** The naive baseline and ours side by side on one user with quota 1,000. */
+export type NaiveRow = {
+  connections: number
+  naive: Figure & { sum: number; overdraw: number }
+  ours: HotFigure
+}
+
+/** A target of the issue and whether this run met it. */
+export type Target = { name: string; target: string; value: string; met: boolean | null }
+
+/** A correctness check; a failed one fails the run. */
+export type Check = { name: string; ok: boolean; detail: string }
+
+/** Everything one run measured. */
+export type BenchResult = {
+  mode: 'full' | 'quick'
+  date: string
+  machine: {
+    cores: number
+    cpu: string
+    memoryGb: number
+    kernel: string
+    node: string
+    loadAverageBefore: number[]
+    loadAverageAfter: number[]
+  }
+  postgres: { version: string; settings: Record<string, string> }
+  method: {
+    warmupSeconds: number
+    measureSeconds: number
+    /** Turns in which the random-key figures of one concurrency share their window. */
+    rounds: number
+    poolUsers: number
+    ceilingRows: number
+    hotQuota: number
+    statements: typeof STATEMENTS
+  }
+  setupSeconds: number
+  ceiling: Figure[]
+  /** The ceiling's update inside the RPC framing, at 8 connections. */
+  ceilingFramed: Figure
+  consume: RatioFigure[]
+  ceilingHot: HotFigure
+  /** The hot-row variant inside the RPC framing, same quota. */
+  ceilingFramedHot: Figure
+  /** Ours against the ceiling inside the same framing (context for the targets, not targets). */
+  framedRatios: { at8: number; hot: number; hotAllowedPhase: number | null }
+  hotUser: HotUserFigure
+  naive: NaiveRow[]
+  reads: Figure[]
+  /** One row by key in the same read framing: what any PostgREST read costs at least (context). */
+  readCeiling: Figure[]
+  webhooks: WebhookFigures
+  targets: Target[]
+  checks: Check[]
+  /** Failed checks and warnings; a failed check makes `ok` false. */
+  problems: string[]
+  warnings: string[]
+  ok: boolean
+}
