@@ -104,7 +104,11 @@ const addresses = (value: unknown, field: string): string[] | ResendError => {
   const list = typeof value === 'string' ? [value] : value
   if (!Array.isArray(list) || list.length === 0) return invalidAddress(field)
   if (list.length > MAX_RECIPIENTS) {
-    return refusal(422, 'validation_error', `Too many recipients in \`${field}\`: at most ${MAX_RECIPIENTS}.`)
+    return refusal(
+      422,
+      'validation_error',
+      `Too many recipients in \`${field}\`: at most ${MAX_RECIPIENTS}.`,
+    )
   }
   for (const item of list) {
     if (typeof item !== 'string' || !ADDRESS.test(item.trim())) return invalidAddress(field)
@@ -128,7 +132,9 @@ const parseEmail = (body: unknown): Email | ResendError => {
       return refusal(422, 'missing_required_field', `Missing \`${field}\` field.`)
     }
   }
-  if (typeof input.from !== 'string' || !ADDRESS.test(input.from.trim())) return invalidAddress('from')
+  if (typeof input.from !== 'string' || !ADDRESS.test(input.from.trim())) {
+    return invalidAddress('from')
+  }
   const to = addresses(input.to, 'to')
   if (isError(to)) return to
   if (typeof input.subject !== 'string') {
@@ -149,11 +155,13 @@ const parseEmail = (body: unknown): Email | ResendError => {
     ...(input.html !== undefined ? { html: input.html as string } : {}),
     ...(input.text !== undefined ? { text: input.text as string } : {}),
   }
-  for (const [field, key] of [
-    ['cc', 'cc'],
-    ['bcc', 'bcc'],
-    ['reply_to', 'replyTo'],
-  ] as const) {
+  for (
+    const [field, key] of [
+      ['cc', 'cc'],
+      ['bcc', 'bcc'],
+      ['reply_to', 'replyTo'],
+    ] as const
+  ) {
     if (input[field] === undefined || input[field] === null) continue
     const list = addresses(input[field], field)
     if (isError(list)) return list
@@ -165,7 +173,11 @@ const parseEmail = (body: unknown): Email | ResendError => {
       typeof headers !== 'object' || Array.isArray(headers) ||
       Object.values(headers).some((value) => typeof value !== 'string')
     ) {
-      return refusal(422, 'validation_error', 'Invalid `headers` field: an object of strings is expected.')
+      return refusal(
+        422,
+        'validation_error',
+        'Invalid `headers` field: an object of strings is expected.',
+      )
     }
     email.headers = headers as Record<string, string>
   }
@@ -183,7 +195,10 @@ const parseEmail = (body: unknown): Email | ResendError => {
         'Invalid `tags` field: each tag needs a `name` and a `value` of ASCII letters, numbers, underscores or dashes (at most 256 characters).',
       )
     }
-    email.tags = (tags as { name: string; value: string }[]).map(({ name, value }) => ({ name, value }))
+    email.tags = (tags as { name: string; value: string }[]).map(({ name, value }) => ({
+      name,
+      value,
+    }))
   }
   return email
 }
@@ -195,7 +210,9 @@ const canonical = (value: unknown): string => {
     const entries = Object.entries(value)
       .filter(([, item]) => item !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`
+    return `{${
+      entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')
+    }}`
   }
   return JSON.stringify(value)
 }
@@ -346,7 +363,11 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
       if (stored && now() - stored.at < IDEMPOTENCY_WINDOW_MS) {
         if (stored.fingerprint !== fingerprint) {
           refuse(
-            refusal(409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.'),
+            refusal(
+              409,
+              'invalid_idempotent_request',
+              'Same idempotency key used with a different request payload.',
+            ),
           )
           return
         }
@@ -367,7 +388,9 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
       idempotency.set(slot, { fingerprint, id: null, at: now() })
     }
 
-    if (fault && fault.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms))
+    if (fault && fault.kind === 'delay') {
+      await new Promise((resolve) => setTimeout(resolve, fault.ms))
+    }
     const id = randomUUID()
     sent.push({ id, ...email, idempotencyKey, apiKey: bearer, createdAt: now() })
     if (slot !== null) idempotency.set(slot, { fingerprint, id, at: now() })
@@ -381,7 +404,9 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) answer(res, 500, refusal(500, 'application_error', 'fake server failure'))
+      if (!res.headersSent) {
+        answer(res, 500, refusal(500, 'application_error', 'fake server failure'))
+      }
     })
   })
   server.on('connection', (socket) => {

@@ -71,7 +71,10 @@ describe('POST /emails', () => {
   })
 
   it('refuses a request without a key 401 missing_api_key and a wrong key 403 invalid_api_key', async () => {
-    const missing = await fetch(`${fake.url}/emails`, { method: 'POST', body: JSON.stringify(email) })
+    const missing = await fetch(`${fake.url}/emails`, {
+      method: 'POST',
+      body: JSON.stringify(email),
+    })
     expect(missing.status).toBe(401)
     expect(await missing.json()).toEqual({
       statusCode: 401,
@@ -93,7 +96,11 @@ describe('POST /emails', () => {
     delete body[field]
     const res = await post(body)
     expect(res.status).toBe(422)
-    expect(await res.json()).toEqual({ statusCode: 422, name, message: `Missing \`${field}\` field.` })
+    expect(await res.json()).toEqual({
+      statusCode: 422,
+      name,
+      message: `Missing \`${field}\` field.`,
+    })
   })
 
   it.each([

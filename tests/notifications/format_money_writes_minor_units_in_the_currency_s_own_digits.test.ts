@@ -10,7 +10,7 @@ import {
 } from '../../packages/notifications/src/index.ts'
 
 describe('formatMoney', () => {
-  it('knows each currency\'s minor-unit digits: JPY 0, USD 2, KWD 3', () => {
+  it("knows each currency's minor-unit digits: JPY 0, USD 2, KWD 3", () => {
     expect([currencyDigits('jpy'), currencyDigits('usd'), currencyDigits('KWD')]).toEqual([0, 2, 3])
   })
 
@@ -55,7 +55,9 @@ describe('formatting helpers', () => {
   })
 
   it('keeps only absolute http(s) URLs', () => {
-    expect(safeUrl('https://invoice.stripe.com/i/acct_1/test_x')).toBe('https://invoice.stripe.com/i/acct_1/test_x')
+    expect(safeUrl('https://invoice.stripe.com/i/acct_1/test_x')).toBe(
+      'https://invoice.stripe.com/i/acct_1/test_x',
+    )
     for (const bad of ['javascript:alert(1)', 'data:text/html,x', '/relative', 'not a url', 42]) {
       expect(safeUrl(bad)).toBeNull()
     }

@@ -50,7 +50,9 @@ describe('nextAttemptDelay', () => {
 
   it('retries a lost answer within 24 h of the first attempt, while the Idempotency-Key holds', () => {
     let worst = 0
-    for (let attempts = 1; attempts < MAX_EMAIL_ATTEMPTS; attempts += 1) worst += backoffCeiling(attempts)
+    for (let attempts = 1; attempts < MAX_EMAIL_ATTEMPTS; attempts += 1) {
+      worst += backoffCeiling(attempts)
+    }
     expect(MAX_EMAIL_ATTEMPTS).toBeGreaterThanOrEqual(5)
     expect(worst).toBeLessThan(24 * 3600)
   })

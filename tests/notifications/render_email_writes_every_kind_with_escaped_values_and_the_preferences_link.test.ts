@@ -41,8 +41,18 @@ const samples: Record<(typeof NOTIFICATION_KINDS)[number], Record<string, unknow
     amount: 29000,
     currency: 'usd',
   },
-  quota_warning: { metric: 'api_calls', used: 800, quota: 1000, period_end: '2027-01-01T00:00:00Z' },
-  quota_exhausted: { metric: 'api_calls', used: 1000, quota: 1000, period_end: '2027-01-01T00:00:00Z' },
+  quota_warning: {
+    metric: 'api_calls',
+    used: 800,
+    quota: 1000,
+    period_end: '2027-01-01T00:00:00Z',
+  },
+  quota_exhausted: {
+    metric: 'api_calls',
+    used: 1000,
+    quota: 1000,
+    period_end: '2027-01-01T00:00:00Z',
+  },
   purchase_succeeded: {
     product_name: 'API calls pack',
     amount: 1000,
@@ -52,7 +62,12 @@ const samples: Record<(typeof NOTIFICATION_KINDS)[number], Record<string, unknow
     credits_expire_at: '2027-12-05T00:00:00Z',
     hosted_invoice_url: invoice,
   },
-  payment_refunded: { plan_name: 'Pro', amount: 1450, currency: 'usd', hosted_invoice_url: invoice },
+  payment_refunded: {
+    plan_name: 'Pro',
+    amount: 1450,
+    currency: 'usd',
+    hosted_invoice_url: invoice,
+  },
   dispute_opened: { plan_name: 'Pro', amount: 2900, currency: 'usd', reason: 'fraudulent' },
 }
 
@@ -74,7 +89,13 @@ describe('the kinds', () => {
     ])
     expect(Object.keys(NotificationData).sort()).toEqual([...NOTIFICATION_KINDS].sort())
     expect([...PAYMENT_KINDS].sort()).toEqual(
-      ['dispute_opened', 'payment_failed', 'payment_refunded', 'payment_succeeded', 'purchase_succeeded'],
+      [
+        'dispute_opened',
+        'payment_failed',
+        'payment_refunded',
+        'payment_succeeded',
+        'purchase_succeeded',
+      ],
     )
     expect(NOTIFICATION_KINDS.filter(isPaymentKind)).toEqual(
       NOTIFICATION_KINDS.filter((kind) => (PAYMENT_KINDS as readonly string[]).includes(kind)),
@@ -85,16 +106,19 @@ describe('the kinds', () => {
 })
 
 describe('renderEmail', () => {
-  it.each(NOTIFICATION_KINDS.map((kind) => [kind]))('writes %s as subject, text and HTML', (kind) => {
-    const email = renderEmail(kind, samples[kind], { appUrl })
-    expect(email.subject).not.toMatch(/[\r\n]/)
-    expect(email.subject.length).toBeGreaterThan(5)
-    expect(email.text.length).toBeGreaterThan(email.subject.length)
-    expect(email.html).toMatch(/^<!doctype html>/)
-    expect(email.html).toContain(`<title>${email.subject.replace(/&/g, '&amp;')}</title>`)
-    expect(email.text).not.toMatch(/undefined|null|NaN|\[object/)
-    expect(email.html).not.toMatch(/undefined|null|NaN|\[object/)
-  })
+  it.each(NOTIFICATION_KINDS.map((kind) => [kind]))(
+    'writes %s as subject, text and HTML',
+    (kind) => {
+      const email = renderEmail(kind, samples[kind], { appUrl })
+      expect(email.subject).not.toMatch(/[\r\n]/)
+      expect(email.subject.length).toBeGreaterThan(5)
+      expect(email.text.length).toBeGreaterThan(email.subject.length)
+      expect(email.html).toMatch(/^<!doctype html>/)
+      expect(email.html).toContain(`<title>${email.subject.replace(/&/g, '&amp;')}</title>`)
+      expect(email.text).not.toMatch(/undefined|null|NaN|\[object/)
+      expect(email.html).not.toMatch(/undefined|null|NaN|\[object/)
+    },
+  )
 
   it.each(NOTIFICATION_KINDS.filter((kind) => !isPaymentKind(kind)).map((kind) => [kind]))(
     'puts the preferences link in every %s email',
@@ -105,13 +129,16 @@ describe('renderEmail', () => {
     },
   )
 
-  it.each(PAYMENT_KINDS.map((kind) => [kind]))('says a %s email is always sent, without the link', (kind) => {
-    const email = renderEmail(kind, samples[kind], { appUrl })
-    expect(email.text).not.toContain(prefs)
-    expect(email.text).toContain('always sent')
-  })
+  it.each(PAYMENT_KINDS.map((kind) => [kind]))(
+    'says a %s email is always sent, without the link',
+    (kind) => {
+      const email = renderEmail(kind, samples[kind], { appUrl })
+      expect(email.text).not.toContain(prefs)
+      expect(email.text).toContain('always sent')
+    },
+  )
 
-  it('writes the plan, the amount in the invoice\'s currency, dates and the invoice link', () => {
+  it("writes the plan, the amount in the invoice's currency, dates and the invoice link", () => {
     const failed = renderEmail('payment_failed', samples.payment_failed, { appUrl })
     expect(failed.subject).toBe('Your payment of $29.00 for Pro failed')
     expect(failed.text).toContain('We will try again on December 8, 2026.')
@@ -119,7 +146,11 @@ describe('renderEmail', () => {
     expect(failed.text).toContain(`Pay the invoice: ${invoice}`)
     expect(failed.html).toContain(`<a href="${invoice}"`)
 
-    const yen = renderEmail('payment_succeeded', { plan_name: 'Pro', amount: 3000, currency: 'jpy' }, { appUrl })
+    const yen = renderEmail('payment_succeeded', {
+      plan_name: 'Pro',
+      amount: 3000,
+      currency: 'jpy',
+    }, { appUrl })
     expect(yen.subject).toBe('Payment received: ¥3,000 for Pro')
     const dinar = renderEmail('payment_refunded', { amount: 1500, currency: 'KWD' }, { appUrl })
     expect(dinar.subject.replace(/\u00a0/g, ' ')).toBe('Refund of KWD 1.500')
@@ -130,31 +161,43 @@ describe('renderEmail', () => {
     expect(warning.subject).toBe('You have used 80% of your api calls quota')
     expect(warning.text).toContain('You have used 800 of 1,000 api calls (80%) this period.')
     expect(warning.text).toContain('starts again on January 1, 2027')
-    const exhausted = renderEmail('quota_exhausted', { metric: 'projects', quota: '20000' }, { appUrl })
+    const exhausted = renderEmail('quota_exhausted', { metric: 'projects', quota: '20000' }, {
+      appUrl,
+    })
     expect(exhausted.text).toContain('all 20,000 projects')
   })
 
   it('formats amounts, counts and dates for the locale', () => {
-    const email = renderEmail('purchase_succeeded', samples.purchase_succeeded, { appUrl, locale: 'de-DE' })
+    const email = renderEmail('purchase_succeeded', samples.purchase_succeeded, {
+      appUrl,
+      locale: 'de-DE',
+    })
     expect(email.text.replace(/\u00a0/g, ' ')).toContain('10,00 $')
     expect(email.text).toContain('50.000 api calls credits')
     expect(email.text).toContain('5. Dezember 2027')
   })
 
   it('falls back to the plan id, then to plain words, when the plan name is missing', () => {
-    expect(renderEmail('plan_changed', { plan_id: 'pro' }, { appUrl }).subject).toBe('You are now on pro')
+    expect(renderEmail('plan_changed', { plan_id: 'pro' }, { appUrl }).subject).toBe(
+      'You are now on pro',
+    )
     expect(renderEmail('plan_changed', {}, { appUrl }).text).toMatch(/^Your plan changed\.\n/)
     expect(renderEmail('subscription_ended', { plan_name: 'Pro' }, { appUrl }).subject).toBe(
       'Your Pro subscription has ended',
     )
-    expect(renderEmail('subscription_ended', {}, { appUrl }).subject).toBe('Your subscription has ended')
+    expect(renderEmail('subscription_ended', {}, { appUrl }).subject).toBe(
+      'Your subscription has ended',
+    )
     const trial = renderEmail('trial_ending', { trial_end: '2026-12-08T00:00:00Z' }, { appUrl })
     expect(trial.subject).toBe('Your free trial ends on December 8, 2026')
     expect(trial.text).toMatch(/^Your free trial ends on December 8, 2026\./)
     expect(renderEmail('payment_succeeded', { amount: 100, currency: 'usd' }, { appUrl }).subject)
       .toBe('Payment received: $1.00 for your plan')
     for (const kind of ['cancel_scheduled', 'renewal_upcoming'] as const) {
-      const { subject } = renderEmail(kind, { ends_at: '2027-01-05T00:00:00Z', renews_at: '2027-01-05T00:00:00Z' }, { appUrl })
+      const { subject } = renderEmail(kind, {
+        ends_at: '2027-01-05T00:00:00Z',
+        renews_at: '2027-01-05T00:00:00Z',
+      }, { appUrl })
       expect(subject).toMatch(/^Your subscription (ends|renews) on January 5, 2027$/)
     }
   })
@@ -174,7 +217,10 @@ describe('renderEmail', () => {
     // The text part is plain text: the value as it is.
     expect(email.text).toContain(attack)
 
-    const trial = renderEmail('trial_ending', { plan_name: attack, trial_end: '2026-12-08T00:00:00Z' }, { appUrl })
+    const trial = renderEmail('trial_ending', {
+      plan_name: attack,
+      trial_end: '2026-12-08T00:00:00Z',
+    }, { appUrl })
     expect(trial.html).toContain(`<title>Your &lt;script&gt;`)
     expect(trial.html.match(/<script/g)).toBeNull()
   })
@@ -189,7 +235,12 @@ describe('renderEmail', () => {
     expect(bad.text).not.toContain('javascript:')
     const quoted = renderEmail(
       'payment_succeeded',
-      { plan_name: 'Pro', amount: 100, currency: 'usd', hosted_invoice_url: 'https://x.test/?a="b"' },
+      {
+        plan_name: 'Pro',
+        amount: 100,
+        currency: 'usd',
+        hosted_invoice_url: 'https://x.test/?a="b"',
+      },
       { appUrl },
     )
     expect(quoted.html).toContain('href="https://x.test/?a=%22b%22"')
@@ -198,15 +249,21 @@ describe('renderEmail', () => {
   it('throws on an unknown kind, on data the kind cannot be written from, and on a bad appUrl', () => {
     expect(() => renderEmail('welcome', {}, { appUrl })).toThrow(/unknown notification kind/)
     expect(() => renderEmail('payment_failed', { plan_name: 'Pro' }, { appUrl })).toThrow()
-    expect(() => renderEmail('payment_failed', { amount: 1.5, currency: 'usd' }, { appUrl })).toThrow()
-    expect(() => renderEmail('quota_warning', { metric: 'api_calls', quota: 10 }, { appUrl })).toThrow()
+    expect(() => renderEmail('payment_failed', { amount: 1.5, currency: 'usd' }, { appUrl }))
+      .toThrow()
+    expect(() => renderEmail('quota_warning', { metric: 'api_calls', quota: 10 }, { appUrl }))
+      .toThrow()
     expect(() => renderEmail('trial_ending', { trial_end: 'soon' }, { appUrl })).toThrow()
     expect(() => renderEmail('plan_changed', {}, { appUrl: 'app.example.test' })).toThrow(/appUrl/)
-    expect(() => renderEmail('plan_changed', {}, { appUrl: 'javascript:alert(1)' })).toThrow(/appUrl/)
+    expect(() => renderEmail('plan_changed', {}, { appUrl: 'javascript:alert(1)' })).toThrow(
+      /appUrl/,
+    )
   })
 
   it('builds the preferences URL from appUrl with or without a trailing slash', () => {
     expect(preferencesUrl('https://app.example.test/')).toBe(prefs)
-    expect(preferencesUrl('https://app.example.test/base')).toBe('https://app.example.test/base/settings/notifications')
+    expect(preferencesUrl('https://app.example.test/base')).toBe(
+      'https://app.example.test/base/settings/notifications',
+    )
   })
 })

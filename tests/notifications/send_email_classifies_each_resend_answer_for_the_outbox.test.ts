@@ -65,7 +65,9 @@ describe('sendEmail', () => {
   it.each([
     ['a wrong key (403 invalid_api_key)', { apiKey: 're_wrong' }, 403],
     ['a malformed address (422 validation_error)', { to: 'nobody' }, 422],
-    ['an Idempotency-Key over 256 characters (400 invalid_idempotency_key)', { idempotencyKey: 'k'.repeat(257) }, 400],
+    ['an Idempotency-Key over 256 characters (400 invalid_idempotency_key)', {
+      idempotencyKey: 'k'.repeat(257),
+    }, 400],
   ])('is dead on %s', async (_, change, status) => {
     const result = await sendEmail(input(change))
     expect(result).toMatchObject({ ok: false, retry: false, status })

@@ -50,7 +50,8 @@ const HTML_ESCAPES: Record<string, string> = {
 }
 
 /** Escapes text for HTML content and quoted attribute values. */
-export const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
+export const escapeHtml = (value: string): string =>
+  value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c)
 
 /** The URL when it is absolute http(s), else null (no `javascript:` or relative links in email). */
 export const safeUrl = (value: unknown): string | null => {

@@ -1,12 +1,5 @@
 import * as z from 'zod'
-import {
-  escapeHtml,
-  formatCount,
-  formatDate,
-  formatMoney,
-  oneLine,
-  safeUrl,
-} from './format.ts'
+import { escapeHtml, formatCount, formatDate, formatMoney, oneLine, safeUrl } from './format.ts'
 import { isNotificationKind, isPaymentKind, type NotificationKind } from './kinds.ts'
 
 // Plain templates, no framework: each kind builds a subject, paragraphs of plain text and links;
@@ -141,7 +134,9 @@ const drafts: Drafters = {
         `We could not take your payment of ${amount} for ${planOf(d)}.`,
         ...(d.next_attempt_at ? [`We will try again on ${t.date(d.next_attempt_at)}.`] : []),
         d.grace_ends_at
-          ? `Your plan stays active until ${t.date(d.grace_ends_at)}: please update your payment method before then.`
+          ? `Your plan stays active until ${
+            t.date(d.grace_ends_at)
+          }: please update your payment method before then.`
           : 'Please update your payment method to keep your plan.',
       ],
       links: invoiceLink(d.hosted_invoice_url, 'Pay the invoice'),
@@ -150,9 +145,9 @@ const drafts: Drafters = {
   trial_ending: (d, t) => ({
     subject: `Your ${d.plan_name ?? d.plan_id ?? 'free'} trial ends on ${t.date(d.trial_end)}`,
     paragraphs: [
-      `Your free trial${
-        d.plan_name || d.plan_id ? ` of ${planOf(d)}` : ''
-      } ends on ${t.date(d.trial_end)}.`,
+      `Your free trial${d.plan_name || d.plan_id ? ` of ${planOf(d)}` : ''} ends on ${
+        t.date(d.trial_end)
+      }.`,
       'To keep using it without a break, make sure a payment method is on file before then.',
     ],
     links: [{ label: 'Open your account', url: t.appUrl }],
@@ -160,7 +155,9 @@ const drafts: Drafters = {
   cancel_scheduled: (d, t) => ({
     subject: `${capital(subscriptionOf(d))} ends on ${t.date(d.ends_at)}`,
     paragraphs: [
-      `${capital(subscriptionOf(d))} is cancelled: you keep it until ${t.date(d.ends_at)}, and it will not renew.`,
+      `${capital(subscriptionOf(d))} is cancelled: you keep it until ${
+        t.date(d.ends_at)
+      }, and it will not renew.`,
       'Changed your mind? You can resume it any time before then.',
     ],
     links: [{ label: 'Open your account', url: t.appUrl }],
@@ -209,7 +206,9 @@ const drafts: Drafters = {
     return {
       subject: `You have used ${percent}% of your ${metric} quota`,
       paragraphs: [
-        `You have used ${t.count(d.used)} of ${t.count(d.quota)} ${metric} (${percent}%) this period.`,
+        `You have used ${t.count(d.used)} of ${
+          t.count(d.quota)
+        } ${metric} (${percent}%) this period.`,
         ...(d.period_end ? [`Your quota starts again on ${t.date(d.period_end)}.`] : []),
         'If you need more, a higher plan has a larger quota.',
       ],
@@ -233,7 +232,9 @@ const drafts: Drafters = {
     const product = d.product_name ?? d.product_id ?? 'your purchase'
     const credits = d.credits !== undefined
       ? [
-        `${t.count(d.credits)}${d.metric ? ` ${metricName(d.metric)}` : ''} credits were added to your account${
+        `${t.count(d.credits)}${
+          d.metric ? ` ${metricName(d.metric)}` : ''
+        } credits were added to your account${
           d.credits_expire_at ? `, valid until ${t.date(d.credits_expire_at)}` : ''
         }.`,
       ]
@@ -274,12 +275,15 @@ const drafts: Drafters = {
 
 const baseUrlOf = (appUrl: string): string => {
   const url = safeUrl(appUrl)
-  if (url === null) throw new Error(`appUrl must be an absolute http(s) URL, got ${JSON.stringify(appUrl)}`)
+  if (url === null) {
+    throw new Error(`appUrl must be an absolute http(s) URL, got ${JSON.stringify(appUrl)}`)
+  }
   return url.replace(/\/+$/, '')
 }
 
 /** The page where a user chooses which emails they get. */
-export const preferencesUrl = (appUrl: string): string => `${baseUrlOf(appUrl)}/settings/notifications`
+export const preferencesUrl = (appUrl: string): string =>
+  `${baseUrlOf(appUrl)}/settings/notifications`
 
 /**
  * Renders the email of one notification: subject, text and HTML, with amounts in the currency's
@@ -291,7 +295,9 @@ export const renderEmail = (
   data: unknown,
   options: RenderOptions,
 ): RenderedEmail => {
-  if (!isNotificationKind(kind)) throw new Error(`unknown notification kind: ${JSON.stringify(kind)}`)
+  if (!isNotificationKind(kind)) {
+    throw new Error(`unknown notification kind: ${JSON.stringify(kind)}`)
+  }
   const locale = options.locale ?? 'en-US'
   const appUrl = baseUrlOf(options.appUrl)
   const tools: Tools = {
@@ -302,7 +308,9 @@ export const renderEmail = (
   }
   const parsed = NotificationData[kind].parse(data ?? {})
   const draft = (drafts[kind] as (data: unknown, t: Tools) => Draft)(parsed, tools)
-  const links = draft.links.filter((link): link is { label: string; url: string } => link.url !== null)
+  const links = draft.links.filter((link): link is { label: string; url: string } =>
+    link.url !== null
+  )
   const footer: { note: string; link?: { label: string; url: string } } = isPaymentKind(kind)
     ? { note: 'This email is about a payment on your account, so it is always sent.' }
     : {
@@ -326,12 +334,14 @@ export const renderEmail = (
     }</title></head>`,
     '<body style="margin:0;padding:24px;background:#f6f6f6;font-family:-apple-system,BlinkMacSystemFont,\'Segoe UI\',Helvetica,Arial,sans-serif;color:#111;line-height:1.5">',
     '<div style="max-width:560px;margin:0 auto;background:#fff;padding:24px;border-radius:8px">',
-    ...draft.paragraphs.map((paragraph) => `<p style="margin:0 0 16px">${escapeHtml(paragraph)}</p>`),
+    ...draft.paragraphs.map((paragraph) =>
+      `<p style="margin:0 0 16px">${escapeHtml(paragraph)}</p>`
+    ),
     ...links.map((link) => `<p style="margin:0 0 16px">${anchor(link, 'color:#0b57d0')}</p>`),
     '</div>',
-    `<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#666">${escapeHtml(footer.note)}${
-      footer.link ? ` ${anchor(footer.link, 'color:#666')}` : ''
-    }</p>`,
+    `<p style="max-width:560px;margin:16px auto 0;font-size:12px;color:#666">${
+      escapeHtml(footer.note)
+    }${footer.link ? ` ${anchor(footer.link, 'color:#666')}` : ''}</p>`,
     '</body></html>',
   ].join('\n') + '\n'
   return { subject, text, html }
