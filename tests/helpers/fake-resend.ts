@@ -60,6 +60,12 @@ export type FakeResendOptions = {
   apiKeys?: string[]
   /** The fake's clock in Unix milliseconds (default the real one); idempotency keys expire after 24 h. */
   now?: () => number
+  /**
+   * Requests per second each API key may make, as Resend enforces (its default is a few per
+   * second); past it 429 `rate_limit_exceeded` with Retry-After. Default: no limit, so tests are
+   * not timing-dependent.
+   */
+  rateLimit?: number
 }
 
 /** An in-memory Resend API on a local port. */
@@ -237,6 +243,8 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
   // Per API key and Idempotency-Key; `id: null` while the first request is still in flight.
   const idempotency = new Map<string, Stored>()
   const sockets = new Set<Socket>()
+  // Per API key, when its requests of the last second came (for `rateLimit`).
+  const recent = new Map<string, number[]>()
 
   const answer = (
     res: ServerResponse,
@@ -248,8 +256,8 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': String(bytes.length),
-      'ratelimit-limit': '2',
-      'ratelimit-remaining': status === 429 ? '0' : '1',
+      'ratelimit-limit': String(options.rateLimit ?? 1000),
+      'ratelimit-remaining': '1',
       'ratelimit-reset': '1',
       ...headers,
     })
@@ -314,6 +322,23 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
     if (!apiKeys.includes(bearer)) {
       refuse(refusal(403, 'invalid_api_key', 'API key is invalid.'))
       return
+    }
+    if (options.rateLimit !== undefined) {
+      const window = (recent.get(bearer) ?? []).filter((at) => now() - at < 1000)
+      if (window.length >= options.rateLimit) {
+        recent.set(bearer, window)
+        refuse(
+          refusal(
+            429,
+            'rate_limit_exceeded',
+            'Too many requests. Please limit the number of requests per second.',
+          ),
+          { 'retry-after': '1', 'ratelimit-remaining': '0' },
+        )
+        return
+      }
+      window.push(now())
+      recent.set(bearer, window)
     }
 
     const emailPath = /^\/emails\/([^/]+)$/.exec(path)
@@ -432,6 +457,7 @@ export const createFakeResend = async (options: FakeResendOptions = {}): Promise
       requests.length = 0
       faults.length = 0
       idempotency.clear()
+      recent.clear()
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -201,6 +201,31 @@ describe('Idempotency-Key', () => {
   })
 })
 
+describe('rate limit', () => {
+  it('refuses past `rateLimit` requests per second per key 429 rate_limit_exceeded, Retry-After 1', async () => {
+    let at = Date.parse('2026-12-05T00:00:00Z')
+    const limited = await createFakeResend({ rateLimit: 2, now: () => at })
+    try {
+      const send = () =>
+        fetch(`${limited.url}/emails`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${limited.apiKey}` },
+          body: JSON.stringify(email),
+        })
+      expect((await send()).status).toBe(200)
+      expect((await send()).status).toBe(200)
+      const third = await send()
+      expect([third.status, third.headers.get('retry-after')]).toEqual([429, '1'])
+      expect(await third.json()).toMatchObject({ statusCode: 429, name: 'rate_limit_exceeded' })
+      at += 1000
+      expect((await send()).status).toBe(200)
+      expect(limited.sent).toHaveLength(3)
+    } finally {
+      await limited.close()
+    }
+  })
+})
+
 describe('injected faults', () => {
   it('answers the next requests 500, 503 and 429 with Retry-After, then works again', async () => {
     fake.fail({ status: 500 })
