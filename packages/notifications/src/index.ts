@@ -1,0 +1,3 @@
+export * from './format.ts'
+export * from './kinds.ts'
+export * from './templates.ts'
