@@ -8,6 +8,9 @@ import {
   type PostgrestError,
   type SupabaseClient,
 } from '@supabase/supabase-js'
+// Live = what subscriptions_one_live_per_user counts: at most one per user. An `incomplete`
+// subscription (first payment not made) may exist beside it and is not the user's subscription.
+import { LIVE_STATUSES } from './database.facts.ts'
 import type { Database, Json, Tables } from './database.types.ts'
 
 export type { Database, Json } from './database.types.ts'
@@ -118,10 +121,6 @@ export type Tollgate = {
   resume: () => Promise<SubscriptionResult>
   portal: (returnUrl?: string) => Promise<{ url: string }>
 }
-
-// Live = what subscriptions_one_live_per_user counts: at most one per user. An `incomplete`
-// subscription (first payment not made) may exist beside it and is not the user's subscription.
-const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'paused']
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -307,7 +306,7 @@ export const createTollgate = (
           .from('subscriptions')
           .select('*')
           .eq('user_id', await myId())
-          .in('status', LIVE_STATUSES)
+          .in('status', [...LIVE_STATUSES])
           .maybeSingle(),
       ),
 
