@@ -21,7 +21,7 @@ create table tollgate.subscriptions (
 -- At most one live subscription per user: the plan a user is on must never be ambiguous.
 create unique index subscriptions_one_live_per_user
   on tollgate.subscriptions (user_id)
-  where status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+  where status = any (tollgate_private.live_statuses());
 create index subscriptions_user_id_idx on tollgate.subscriptions (user_id);
 create index subscriptions_plan_id_idx on tollgate.subscriptions (plan_id);
 

@@ -16,14 +16,14 @@ declare
   v_sub tollgate.subscriptions;
   v_grace interval;
 begin
-  plan_id := 'free';
+  plan_id := tollgate_private.free_plan_id();
 
   select s.* into v_sub
   from tollgate.subscriptions s
   where s.user_id = entitlement.user_id
-    and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+    and s.status = any (tollgate_private.live_statuses());
 
-  if v_sub.id is null or v_sub.status not in ('trialing', 'active', 'past_due') then
+  if v_sub.id is null or v_sub.status <> all (tollgate_private.plan_statuses()) then
     return;
   end if;
 

@@ -87,10 +87,10 @@ begin
     -- it, never moves its bounds back.)
     v_window := tollgate_private.period_window(next_counter_state.period, next_counter_state.anchor, next_counter_state.as_of);
     if next_counter_state.paid_until is not null and v_window.period_start >= next_counter_state.paid_until
-      and v.period_start < next_counter_state.paid_until and v.plan_id <> 'free' then
+      and v.period_start < next_counter_state.paid_until and v.plan_id <> tollgate_private.free_plan_id() then
       -- The plan's window at as_of is not paid for: stay in the last paid period (ROLL runs it on).
       v_stay := true;
-    elsif next_counter_state.plan_id <> 'free' and v_window.period_start > v.period_start then
+    elsif next_counter_state.plan_id <> tollgate_private.free_plan_id() and v_window.period_start > v.period_start then
       v_upgrade := v.plan_id is distinct from next_counter_state.plan_id
         and ((next_counter_state.base_quota = -1 and v.base_quota <> -1)
           or (v.base_quota <> -1 and next_counter_state.base_quota > v.base_quota));
@@ -115,7 +115,7 @@ begin
   -- Carry-over is part of a paid period: kept through it, not granted on free.
   v.quota := case
     when next_counter_state.base_quota = -1 then -1
-    when next_counter_state.plan_id = 'free' then next_counter_state.base_quota
+    when next_counter_state.plan_id = tollgate_private.free_plan_id() then next_counter_state.base_quota
     else greatest(next_counter_state.base_quota + v.carried, 0)
   end;
   -- A period that began at or after paid_until was not paid for: it gives nothing new.

@@ -27,7 +27,7 @@ begin
   loop
     perform tollgate_private.refresh_usage_counter(
       sync_usage_counters.user_id, v_metric, sync_usage_counters.as_of, v_entitlement.plan_id,
-      v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, 'free'), v_entitlement.paid_until);
+      v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, tollgate_private.free_plan_id()), v_entitlement.paid_until);
   end loop;
 end;
 $$;

@@ -47,7 +47,7 @@ create trigger _500_sync_usage_on_update
     -- user's plan reads its periods: the month anchor falls back to current_period_start, a
     -- past_due Stripe subscription is paid until its current_period_start, and valid_until follows
     -- current_period_end for past_due, one-off (razorpay, internal) and cancel-at-period-end ones.
-    or (new.status in ('trialing', 'active', 'past_due')
+    or (new.status = any (tollgate_private.plan_statuses())
       and (((new.billing_cycle_anchor is null or (new.status = 'past_due' and new.provider = 'stripe'))
           and old.current_period_start is distinct from new.current_period_start)
         or ((new.status = 'past_due' or new.provider <> 'stripe' or new.cancel_at_period_end)

@@ -21,7 +21,7 @@ begin
         canceled_at = coalesce(s.canceled_at, s.current_period_end)
     where s.cancel_at_period_end
       and s.current_period_end <= end_due_subscriptions.as_of
-      and s.status in ('trialing', 'active', 'past_due')
+      and s.status = any (tollgate_private.plan_statuses())
     returning 1
   )
   select count(*) into v_ended from ended;
@@ -31,7 +31,7 @@ begin
     update tollgate.subscriptions s
     set status = 'past_due'
     where s.provider <> 'stripe'
-      and s.status in ('trialing', 'active')
+      and s.status = any (tollgate_private.good_standing_statuses())
       and (s.current_period_end <= end_due_subscriptions.as_of
         or (s.status = 'trialing' and s.trial_end <= end_due_subscriptions.as_of))
     returning 1

@@ -16,7 +16,7 @@ as $$
   )
   from tollgate.subscriptions s
   where s.user_id = live_subscription_of.user_id
-    and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+    and s.status = any (tollgate_private.live_statuses())
 $$;
 
 comment on function tollgate_private.live_subscription_of(uuid) is

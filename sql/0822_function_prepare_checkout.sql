@@ -31,7 +31,7 @@ begin
 
   select s.* into v_live
   from tollgate.subscriptions s
-  where s.user_id = prepare_checkout.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+  where s.user_id = prepare_checkout.user_id and s.status = any (tollgate_private.live_statuses());
 
   if v_plan.amount = 0 then
     -- A free plan needs no payment: the caller ends the live subscription, if any.
@@ -60,7 +60,7 @@ begin
     end if;
     -- A paid period is never thrown away: another plan only once the paid one has run out (in
     -- grace or lapsed); the same plan is a renewal, allowed at any time.
-    if v_live.plan_id <> v_plan.id and v_live.status in ('trialing', 'active')
+    if v_live.plan_id <> v_plan.id and v_live.status = any (tollgate_private.good_standing_statuses())
       and v_live.current_period_end > prepare_checkout.as_of then
       raise exception 'Your plan % is paid until %', v_live.plan_id, v_live.current_period_end
         using errcode = 'HASUB',

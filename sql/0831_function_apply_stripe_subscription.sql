@@ -130,7 +130,7 @@ begin
   -- until done with the action's id as Idempotency-Key. Until then its own events still say
   -- active: they meet the newer one live here, so this block keeps it canceled (v_status) and
   -- nothing flips back.
-  if v_status in ('trialing', 'active', 'past_due', 'unpaid', 'paused') then
+  if v_status = any (tollgate_private.live_statuses()) then
     for v_other in
       select s.id, s.provider, s.created_at, s.status, s.current_period_end,
         (select r.provider_id from tollgate_private.provider_refs r
@@ -138,7 +138,7 @@ begin
          limit 1) as stripe_id
       from tollgate.subscriptions s
       where s.user_id = v_user_id
-        and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+        and s.status = any (tollgate_private.live_statuses())
         and s.id is distinct from v_local_id
       for update of s
     loop
@@ -148,7 +148,7 @@ begin
             >= coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
         -- A one-off payment (razorpay, internal) whose paid period still runs is never thrown away
         -- (a Razorpay order paid while this checkout was open): this one gives way instead.
-        or (v_other.provider <> 'stripe' and v_other.status in ('trialing', 'active')
+        or (v_other.provider <> 'stripe' and v_other.status = any (tollgate_private.good_standing_statuses())
           and v_other.current_period_end > coalesce(apply_stripe_subscription.event_at, now())) then
         -- The live one is newer (or of the same second: the one live stays live, so nothing flips
         -- on a tie), or paid for: this one is written canceled (the reason stays set for that write).

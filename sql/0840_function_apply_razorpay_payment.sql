@@ -63,10 +63,10 @@ begin
 
   select s.* into v_live
   from tollgate.subscriptions s
-  where s.user_id = v_order.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused');
+  where s.user_id = v_order.user_id and s.status = any (tollgate_private.live_statuses());
 
   if v_live.provider = 'stripe'
-    or (v_live.provider = 'razorpay' and v_live.plan_id <> v_plan.id and v_live.status in ('trialing', 'active')
+    or (v_live.provider = 'razorpay' and v_live.plan_id <> v_plan.id and v_live.status = any (tollgate_private.good_standing_statuses())
       and v_live.current_period_end > apply_razorpay_payment.as_of) then
     -- HELD. A paid period is never thrown away, nor is a plan Stripe bills replaced by a one-off
     -- payment: an order for another plan captured while one runs (an older order paid late, or

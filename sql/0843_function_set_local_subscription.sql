@@ -10,7 +10,7 @@ declare
 begin
   select s.* into v_live
   from tollgate.subscriptions s
-  where s.user_id = set_local_subscription.user_id and s.status in ('trialing', 'active', 'past_due', 'unpaid', 'paused')
+  where s.user_id = set_local_subscription.user_id and s.status = any (tollgate_private.live_statuses())
   for update;
   if v_live.id is null then
     if set_local_subscription.action = 'end' then

@@ -9,10 +9,13 @@ afterAll(() => sql.end())
 const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text)',
   'authenticated tollgate_private.is_admin()',
+  // The predicate of subscriptions_one_live_per_user: evaluated as the role reading subscriptions.
+  'authenticated tollgate_private.live_statuses()',
   'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.is_admin()',
+  'service_role tollgate_private.live_statuses()',
   'service_role tollgate_private.release_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.usage_of(uuid)',
   'service_role tollgate_private.usage_of_caller()',

@@ -8,8 +8,25 @@ import {
   type PostgrestError,
   type SupabaseClient,
 } from '@supabase/supabase-js'
+// Live = what subscriptions_one_live_per_user counts: at most one per user. An `incomplete`
+// subscription (first payment not made) may exist beside it and is not the user's subscription.
+import { LIVE_STATUSES } from './database.facts.ts'
+import type {
+  CheckoutResult,
+  ConsumeResult,
+  Subscription,
+  SubscriptionResult,
+  Usage,
+} from './answers.ts'
 import type { Database, Json, Tables } from './database.types.ts'
 
+export type {
+  CheckoutResult,
+  ConsumeResult,
+  Subscription,
+  SubscriptionResult,
+  Usage,
+} from './answers.ts'
 export type { Database, Json } from './database.types.ts'
 
 /** A plan row as clients read it. */
@@ -18,29 +35,8 @@ export type PlanRow = Tables<'plans'>
 export type PlanLimit = Omit<Tables<'plan_limits'>, 'created_at' | 'updated_at'>
 /** An active plan with its limits. */
 export type Plan = PlanRow & { limits: PlanLimit[] }
-/** A subscription row as its owner reads it. */
-export type Subscription = Tables<'subscriptions'>
 /** An invoice row as its owner reads it. */
 export type Invoice = Tables<'invoices'>
-/** One metric of the caller's current plan (tollgate.usage; remaining null when unlimited). */
-export type Usage = {
-  metric: string
-  period: string
-  period_start: string | null
-  period_end: string | null
-  used: number
-  quota: number
-  remaining: number | null
-}
-/** What tollgate.consume_usage answers; a refused call has allowed = false and counts nothing. */
-export type ConsumeResult = {
-  allowed: boolean
-  metric: string
-  used: number
-  quota: number
-  remaining: number | null
-  period_end: string | null
-}
 
 /** Body of POST /billing/checkout. */
 export type CheckoutBody = {
@@ -50,11 +46,6 @@ export type CheckoutBody = {
   success_url?: string
   cancel_url?: string
 }
-/** What POST /billing/checkout answers: a payment to make, or the switch to a free plan. */
-export type CheckoutResult =
-  | { provider: 'stripe'; session_id: string; url: string }
-  | { provider: 'razorpay'; order_id: string; amount: number; currency: string; key_id: string }
-  | { subscription: Subscription | null }
 /** Body of POST /billing/verify-payment. */
 export type VerifyPaymentBody =
   | { provider: 'stripe'; session_id: string }
@@ -64,8 +55,6 @@ export type VerifyPaymentBody =
       razorpay_payment_id: string
       razorpay_signature: string
     }
-/** What the subscription-changing calls answer. */
-export type SubscriptionResult = { subscription: Subscription | null }
 
 /** The contract's error body (PostgREST's shape). */
 export type ErrorBody = { code: string; message: string; details: unknown; hint: unknown }
@@ -118,10 +107,6 @@ export type Tollgate = {
   resume: () => Promise<SubscriptionResult>
   portal: (returnUrl?: string) => Promise<{ url: string }>
 }
-
-// Live = what subscriptions_one_live_per_user counts: at most one per user. An `incomplete`
-// subscription (first payment not made) may exist beside it and is not the user's subscription.
-const LIVE_STATUSES = ['trialing', 'active', 'past_due', 'unpaid', 'paused']
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -307,7 +292,7 @@ export const createTollgate = (
           .from('subscriptions')
           .select('*')
           .eq('user_id', await myId())
-          .in('status', LIVE_STATUSES)
+          .in('status', [...LIVE_STATUSES])
           .maybeSingle(),
       ),
 

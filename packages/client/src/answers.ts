@@ -1,0 +1,40 @@
+/**
+ * The shapes of Tollgate's answers that the generated `database.types.ts` cannot give: jsonb
+ * answers of SQL functions, rows of the usage view with their nullability, and the billing
+ * function's bodies. tests/client/answer_types_have_the_keys_sql_answers.test.ts checks each SQL
+ * answer's keys and value kinds against a real call.
+ */
+import type { Tables } from './database.types.ts'
+
+/** A subscription row as its owner reads it. */
+export type Subscription = Tables<'subscriptions'>
+
+/** One metric of the caller's current plan (tollgate.usage; remaining null when unlimited). */
+export type Usage = {
+  metric: string
+  period: string
+  period_start: string | null
+  period_end: string | null
+  used: number
+  quota: number
+  remaining: number | null
+}
+
+/** What tollgate.consume_usage answers; a refused call has allowed = false and counts nothing. */
+export type ConsumeResult = {
+  allowed: boolean
+  metric: string
+  used: number
+  quota: number
+  remaining: number | null
+  period_end: string | null
+}
+
+/** What POST /billing/checkout answers: a payment to make, or the switch to a free plan. */
+export type CheckoutResult =
+  | { provider: 'stripe'; session_id: string; url: string }
+  | { provider: 'razorpay'; order_id: string; amount: number; currency: string; key_id: string }
+  | { subscription: Subscription | null }
+
+/** What the subscription-changing calls answer. */
+export type SubscriptionResult = { subscription: Subscription | null }
