@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest'
 // file under functions/ never imports the stripe SDK, never calls a method of a Stripe client
 // (whatever the variable is called: the type checker says what it is), never builds a Razorpay
 // request itself and never reaches an API with fetch.
-const ROOT = resolve(import.meta.dirname, '../..')
+// The repository root, found upwards, so the file may move between test folders.
+const rootFrom = (dir: string): string => {
+  if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'functions'))) return dir
+  if (resolve(dir, '..') === dir) throw new Error('no repository root above the test')
+  return rootFrom(resolve(dir, '..'))
+}
+const ROOT = rootFrom(import.meta.dirname)
 const FUNCTIONS = join(ROOT, 'functions')
 
 const sourcesUnder = (dir: string): string[] =>
