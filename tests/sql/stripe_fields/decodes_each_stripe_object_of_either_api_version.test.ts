@@ -106,6 +106,13 @@ describe('stripe_subscription_fields decodes a subscription of either API versio
     })
   })
 
+  it('reads a metadata.user_id in capitals as the uuid it is', async () => {
+    const userId = randomUUID()
+    expect(
+      await decode('stripe_subscription_fields', { id: 'sub_x', metadata: { user_id: userId.toUpperCase() } }),
+    ).toMatchObject({ metadata_user: userId })
+  })
+
   it('answers null for a metadata.user_id that is not a uuid and for missing fields', async () => {
     expect(
       await decode('stripe_subscription_fields', { id: 'sub_x', metadata: { user_id: 'not-a-uuid' } }),
