@@ -31,8 +31,7 @@ describe('the audit actor and reason', () => {
     })
   })
 
-  it('records the acting admin, not the subscriber', async ({ sql, user, users }) => {
-    const admin = await users.create({ admin: true })
+  it('records the acting admin, not the subscriber', async ({ sql, user, admin }) => {
     await withRollback(sql, async (tx) => {
       await setClaims(tx, admin.claims)
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })

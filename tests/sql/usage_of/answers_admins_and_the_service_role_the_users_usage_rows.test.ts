@@ -31,9 +31,8 @@ const computed = (sql: Sql, userId: string): Promise<UsageRow[]> =>
 describe('tollgate.usage_of', () => {
   it.for(['admin', 'service_role'] as const)(
     "answers %s one user's rows, the columns and values of tollgate.usage",
-    async (caller, { sql, user, users }) => {
+    async (caller, { sql, user, users, admin }) => {
       const other = await users.create()
-      const admin = await users.create({ admin: true })
       await subscribe(sql, user.id, 'pro')
       const consume = (userId: string, amount: number) =>
         sql`
