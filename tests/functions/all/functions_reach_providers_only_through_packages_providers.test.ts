@@ -128,11 +128,11 @@ const BAD: [string, string][] = [
   ],
   [
     'the Razorpay Orders API call of the package',
-    `import { createRazorpayOrder } from '../../../packages/providers/razorpay/src/index.ts'\nexport const o = createRazorpayOrder\n`,
+    `import { createRazorpayOrder } from '../../../../packages/providers/razorpay/src/index.ts'\nexport const o = createRazorpayOrder\n`,
   ],
   ['a fetch of a provider', `export const f = () => fetch('https://api.razorpay.com/v1/orders')\n`],
 ]
-const GOOD = `${header}import { retrieveStripeCheckout } from '../../../packages/providers/stripe/src/index.ts'
+const GOOD = `${header}import { retrieveStripeCheckout } from '../../../../packages/providers/stripe/src/index.ts'
 export const s = () => retrieveStripeCheckout(stripeClientFor({}), 'cs_1')\n`
 
 const probeAt = (index: number | 'good') => join(FUNCTIONS, 'billing', 'routes', `__probe_${index}__.ts`)
