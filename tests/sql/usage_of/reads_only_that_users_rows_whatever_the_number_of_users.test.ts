@@ -149,7 +149,9 @@ describe('tollgate.usage_of', () => {
     // statistics of a table the suite keeps rolling back say little); either way it read the
     // same with 1,500 more subscriptions (large equals small above).
     expect(small['tollgate_private.usage_counters']).toMatchObject({ seqScans: 0 })
-    expect(small['tollgate_private.usage_counters']?.rows).toBeLessThanOrEqual(3)
+    // Their three counters, by index; read twice at most (once more when a refresh re-reads them,
+    // which a full suite on a loaded machine has shown: 6). Never the other users' 5,400.
+    expect(small['tollgate_private.usage_counters']?.rows).toBeLessThanOrEqual(6)
     expect(small['tollgate_private.usage_events']?.rows).toBe(0)
   })
 
