@@ -18,7 +18,7 @@ begin
   insert into tollgate.notifications (user_id, kind, title, body, data, dedupe_key)
   values (notify.user_id, notify.kind, notify.title, notify.body, coalesce(notify.data, '{}'),
     notify.dedupe_key)
-  on conflict (user_id, dedupe_key) do nothing
+  on conflict on constraint notifications_user_id_dedupe_key_key do nothing
   returning id into v_id;
   return v_id;
 end;
