@@ -12,16 +12,13 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_stripe_id text := apply_stripe_subscription.subscription ->> 'id';
-  v_customer text := tollgate_private.provider_id(apply_stripe_subscription.subscription -> 'customer');
-  v_item jsonb := apply_stripe_subscription.subscription #> '{items,data,0}';
+  -- Decoded once (0803): every field below is read from here.
+  v_sub record := tollgate_private.stripe_subscription_fields(apply_stripe_subscription.subscription);
+  v_stripe_id text := v_sub.id;
   v_user_id uuid;
   v_plan_id text;
-  v_price text;
-  v_status text := apply_stripe_subscription.subscription ->> 'status';
-  v_period_start timestamptz;
-  v_period_end timestamptz;
-  v_cancel_at timestamptz;
+  -- Written canceled instead when another live subscription of the user supersedes this one.
+  v_status text := v_sub.status;
   v_local_id uuid;
   -- The id a new subscription gets, recorded in its provider_refs row when the watermark creates it.
   v_new_id uuid := gen_random_uuid();
@@ -35,46 +32,21 @@ begin
     raise exception 'Not a Stripe subscription object' using errcode = 'BADEV';
   end if;
 
-  -- In this order: hint, metadata.user_id, customer, the subscription's ref. Lookups are
-  -- statements of their own: inside one coalesce Postgres planned it again on every call.
-  v_user_id := coalesce(
-    apply_stripe_subscription.user_hint,
-    tollgate_private.uuid_or_null(apply_stripe_subscription.subscription #>> '{metadata,user_id}'));
+  -- The lookup every Stripe path shares (0806): hint, metadata.user_id, customer, the subscription's ref.
+  v_user_id := tollgate_private.stripe_user_of(
+    apply_stripe_subscription.user_hint, v_sub.metadata_user, v_sub.customer, v_stripe_id);
   if v_user_id is null then
-    select c.user_id into v_user_id
-    from tollgate_private.customers c
-    where c.provider = 'stripe' and c.provider_customer_id = v_customer;
-  end if;
-  if v_user_id is null then
-    select r.user_id into v_user_id
-    from tollgate_private.provider_refs r
-    where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_stripe_id;
-  end if;
-  if v_user_id is null or not exists (select from auth.users u where u.id = v_user_id) then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
   end if;
 
-  v_price := tollgate_private.provider_id(v_item -> 'price');
-  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_price;
+  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_sub.price;
   if v_plan_id is null then
-    return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_price, '(none)')));
+    return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_sub.price, '(none)')));
   end if;
-
-  -- Since API 2025-03-31.basil the period lives on each item; older versions put it on the subscription.
-  v_period_start := coalesce(
-    tollgate_private.unix_time(v_item -> 'current_period_start'),
-    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_start'));
-  v_period_end := coalesce(
-    tollgate_private.unix_time(v_item -> 'current_period_end'),
-    tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'current_period_end'));
-  if v_period_end <= v_period_start then
-    v_period_end := null;
-  end if;
-  v_cancel_at := tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'cancel_at');
 
   -- One writer per user at a time: two subscriptions of one user applied at once cannot both go live.
   perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
-  perform tollgate_private.link_customer(v_user_id, 'stripe', v_customer);
+  perform tollgate_private.link_customer(v_user_id, 'stripe', v_sub.customer);
   if apply_stripe_subscription.event_at is null or apply_stripe_subscription.refetched then
     -- A snapshot Stripe's API just answered: the object's ref is locked (made if new). Without an
     -- event time (an answer to our own change, maybe a replay of an older answer) it moves no
@@ -145,7 +117,7 @@ begin
       v_reason := nullif(current_setting('tollgate.audit_reason', true), '');
       if (v_other.provider = 'stripe'
           and v_other.created_at
-            >= coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()))
+            >= coalesce(v_sub.created, now()))
         -- A one-off payment (razorpay, internal) whose paid period still runs is never thrown away
         -- (a Razorpay order paid while this checkout was open): this one gives way instead.
         or (v_other.provider <> 'stripe' and v_other.status = any (tollgate_private.good_standing_statuses())
@@ -181,14 +153,9 @@ begin
       id, user_id, plan_id, status, provider, current_period_start, current_period_end, billing_cycle_anchor,
       cancel_at_period_end, canceled_at, ended_at, trial_end, created_at)
     values (
-      v_new_id, v_user_id, v_plan_id, v_status, 'stripe', v_period_start, v_period_end,
-      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'),
-      coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
-        or (v_cancel_at is not null and v_cancel_at <= v_period_end),
-      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
-      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
-      tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'),
-      coalesce(tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'created'), now()));
+      v_new_id, v_user_id, v_plan_id, v_status, 'stripe', v_sub.current_period_start, v_sub.current_period_end,
+      v_sub.billing_cycle_anchor, v_sub.cancel_at_period_end, v_sub.canceled_at, v_sub.ended_at, v_sub.trial_end,
+      coalesce(v_sub.created, now()));
     -- Invoices seen before their subscription now get linked to it.
     update tollgate.invoices i
     set subscription_id = v_local_id
@@ -199,26 +166,20 @@ begin
     update tollgate.subscriptions s
     set plan_id = v_plan_id,
         status = v_status,
-        current_period_start = v_period_start,
-        current_period_end = v_period_end,
-        billing_cycle_anchor = coalesce(
-          tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'billing_cycle_anchor'), s.billing_cycle_anchor),
-        cancel_at_period_end = coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
-          or (v_cancel_at is not null and v_cancel_at <= v_period_end),
-        canceled_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
-        ended_at = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
-        trial_end = tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end')
+        current_period_start = v_sub.current_period_start,
+        current_period_end = v_sub.current_period_end,
+        billing_cycle_anchor = coalesce(v_sub.billing_cycle_anchor, s.billing_cycle_anchor),
+        cancel_at_period_end = v_sub.cancel_at_period_end,
+        canceled_at = v_sub.canceled_at,
+        ended_at = v_sub.ended_at,
+        trial_end = v_sub.trial_end
     where s.id = v_local_id
       -- An identical snapshot (a verify after its webhook) writes nothing.
       and (s.plan_id, s.status, s.current_period_start, s.current_period_end, s.cancel_at_period_end,
            s.canceled_at, s.ended_at, s.trial_end)
         is distinct from
-          (v_plan_id, v_status, v_period_start, v_period_end,
-           coalesce((apply_stripe_subscription.subscription ->> 'cancel_at_period_end')::boolean, false)
-             or (v_cancel_at is not null and v_cancel_at <= v_period_end),
-           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'canceled_at'),
-           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'ended_at'),
-           tollgate_private.unix_time(apply_stripe_subscription.subscription -> 'trial_end'));
+          (v_plan_id, v_status, v_sub.current_period_start, v_sub.current_period_end, v_sub.cancel_at_period_end,
+           v_sub.canceled_at, v_sub.ended_at, v_sub.trial_end);
   end if;
 
   return jsonb_build_object('outcome', 'applied', 'subscription_id', v_local_id, 'user_id', v_user_id);
@@ -226,6 +187,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) is
-  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Finds the user by hint, metadata.user_id or customer, the plan by the first item''s price. event_at null = a snapshot Stripe''s API answered (moves no watermark); refetched = fetched for an event of event_at (wins a tie of that second). An ended (canceled, incomplete_expired) subscription stays ended. Outcome applied, stale, tie (another event of the same second was applied: re-fetch and apply with refetched) or unlinked.';
+  E'Applies a Stripe subscription snapshot (any API version: periods from its first item, or from the subscription before basil) unless a newer event about it was applied already. Decodes it with stripe_subscription_fields and finds the user with stripe_user_of (hint, metadata.user_id, customer, its ref), the plan by the first item''s price. event_at null = a snapshot Stripe''s API answered (moves no watermark); refetched = fetched for an event of event_at (wins a tie of that second). An ended (canceled, incomplete_expired) subscription stays ended. Outcome applied, stale, tie (another event of the same second was applied: re-fetch and apply with refetched) or unlinked.';
 
 revoke all on function tollgate_private.apply_stripe_subscription(jsonb, timestamptz, text, uuid, boolean) from public, anon, authenticated, service_role;

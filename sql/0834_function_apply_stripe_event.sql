@@ -11,6 +11,7 @@ declare
   v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
   v_object jsonb := apply_stripe_event.event #> '{data,object}';
   v_processed timestamptz;
+  v_checkout_id text;
   v_result jsonb;
 begin
   if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
@@ -41,8 +42,9 @@ begin
     when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
       v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
     when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then
-      if v_object #>> '{metadata,tollgate_checkout_id}' is not null then
-        perform tollgate_private.settle_coupon(v_object #>> '{metadata,tollgate_checkout_id}', false);
+      v_checkout_id := (tollgate_private.stripe_checkout_fields(v_object)).checkout_id;
+      if v_checkout_id is not null then
+        perform tollgate_private.settle_coupon(v_checkout_id, false);
       end if;
       v_result := jsonb_build_object('outcome', 'applied');
     when v_type like 'customer.subscription.%' then

@@ -6,20 +6,19 @@ security invoker
 set search_path = ''
 as $$
 declare
-  v_session_id text := apply_stripe_checkout_for.session ->> 'id';
-  v_owner uuid := coalesce(
-    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session ->> 'client_reference_id'),
-    tollgate_private.uuid_or_null(apply_stripe_checkout_for.session #>> '{metadata,user_id}'));
+  v_session record := tollgate_private.stripe_checkout_fields(apply_stripe_checkout_for.session);
+  v_session_id text := v_session.id;
   v_result jsonb;
 begin
-  if v_owner is distinct from apply_stripe_checkout_for.user_id then
+  -- Ownership is what the session itself names (Tollgate's checkout sets both), not the wider
+  -- lookup stripe_user_of makes for webhooks: the caller must be the buyer.
+  if coalesce(v_session.client_reference_user, v_session.metadata_user) is distinct from apply_stripe_checkout_for.user_id then
     raise exception 'This checkout is not yours' using errcode = 'NOTYR';
   end if;
-  if apply_stripe_checkout_for.session ->> 'mode' is distinct from 'subscription'
-    or apply_stripe_checkout_for.session ->> 'payment_status' not in ('paid', 'no_payment_required') then
+  if v_session.mode is distinct from 'subscription'
+    or v_session.payment_status not in ('paid', 'no_payment_required') then
     raise exception 'The checkout is not paid yet' using errcode = 'NOTPD',
-      detail = format('status %s, payment_status %s', apply_stripe_checkout_for.session ->> 'status',
-        apply_stripe_checkout_for.session ->> 'payment_status');
+      detail = format('status %s, payment_status %s', v_session.status, v_session.payment_status);
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:verify:' || v_session_id, true);
   -- The snapshot was fetched just now, but a retried request may replay an older answer: no event

@@ -11,22 +11,24 @@ security invoker
 set search_path = ''
 as $$
 declare
+  v_sub record := tollgate_private.stripe_subscription_fields(apply_stripe_subscription_for.subscription);
   v_owner uuid;
   v_result jsonb;
 begin
+  -- Ownership is the user recorded for the subscription, not the wider lookup stripe_user_of
+  -- makes for webhooks: only a subscription already applied for the caller may be changed.
   select r.user_id into v_owner
   from tollgate_private.provider_refs r
-  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = apply_stripe_subscription_for.subscription ->> 'id';
+  where r.provider = 'stripe' and r.object_type = 'subscription' and r.provider_id = v_sub.id;
   if v_owner is distinct from apply_stripe_subscription_for.user_id then
     raise exception 'This subscription is not yours' using errcode = 'NOTYR';
   end if;
   -- Never record a plan Stripe does not bill: an update left pending answers the old price.
   if apply_stripe_subscription_for.expected_price is distinct from null
-    and tollgate_private.provider_id(apply_stripe_subscription_for.subscription #> '{items,data,0,price}')
-      is distinct from apply_stripe_subscription_for.expected_price then
+    and v_sub.price is distinct from apply_stripe_subscription_for.expected_price then
     raise exception 'Stripe did not move the subscription to the requested plan' using errcode = 'PROVR',
       detail = format('requested %s, billed %s', apply_stripe_subscription_for.expected_price,
-        coalesce(tollgate_private.provider_id(apply_stripe_subscription_for.subscription #> '{items,data,0,price}'), '(none)'));
+        coalesce(v_sub.price, '(none)'));
   end if;
   perform set_config('tollgate.audit_reason', 'stripe:' || apply_stripe_subscription_for.reason, true);
   -- No event time: the answer to our own change moves no watermark, so the events that follow

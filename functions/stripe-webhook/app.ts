@@ -1,11 +1,15 @@
 import { Hono } from 'hono'
-import type Stripe from 'stripe'
 import { type Env, requireEnv } from '../../packages/core/src/env.ts'
 import { notFound, onError } from '../../packages/core/src/http.ts'
 import { webhookPipeline } from '../../packages/core/src/webhook.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
 import { healthCheck } from '../../packages/db/src/health.ts'
 import { runProviderActions } from '../../packages/providers/stripe/src/actions.ts'
+import {
+  retrieveStripeSubscription,
+  type StripeClient,
+  type StripeEvent,
+} from '../../packages/providers/stripe/src/billing.ts'
 import { providerError, stripeClientFor } from '../../packages/providers/stripe/src/client.ts'
 import { subscriptionToFetch } from '../../packages/providers/stripe/src/normalize.ts'
 import { readRawBody, verifyStripeWebhook } from '../../packages/providers/stripe/src/webhook.ts'
@@ -13,7 +17,7 @@ import { readRawBody, verifyStripeWebhook } from '../../packages/providers/strip
 /** What the webhook uses besides the request; tests pass their own pool or Stripe client. */
 export type StripeWebhookDeps = {
   db?: (env: Env) => Db
-  stripe?: (env: Env) => Stripe
+  stripe?: (env: Env) => StripeClient
   /** The clock signatures are checked against, in Unix seconds (default: the real one). */
   now?: () => number
 }
@@ -25,12 +29,12 @@ const ACTING_EVENTS = /^(customer\.subscription\.|checkout\.session\.)/
 type ApplyResult = { outcome: string; event_id: string; type: string; error?: string }
 
 /** A verified Stripe event with the exact text Stripe signed. */
-type StripeDelivery = { id: string; type: string; raw: string; event: Stripe.Event }
+type StripeDelivery = { id: string; type: string; raw: string; event: StripeEvent }
 
 const poolOf = (env: Env): Db => poolFor(env, { applicationName: 'tollgate-stripe-webhook' })
 
 // Whether this event was applied already: a cheap read, so a duplicate needs nothing from Stripe.
-const processed = async (db: Db, event: Stripe.Event): Promise<boolean> => {
+const processed = async (db: Db, event: StripeEvent): Promise<boolean> => {
   const [row] = await db<{ processed: boolean }[]>`
     select tollgate_private.webhook_event_processed('stripe', ${event.id}) as processed`
   return row?.processed === true
@@ -65,7 +69,7 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       fetch: async ({ env, db, event: { event } }) => {
         const subscriptionId = subscriptionToFetch(event)
         if (subscriptionId === null || (await processed(db, event))) return null
-        const subscription = await stripeFor(env).subscriptions.retrieve(subscriptionId)
+        const subscription = await retrieveStripeSubscription(stripeFor(env), subscriptionId)
         return JSON.stringify({ subscription })
       },
       // Text, cast in SQL: the exact bytes Stripe signed are stored (postgres.js would re-encode a
@@ -79,7 +83,7 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       refetch: async ({ env, event: { event } }, result) => {
         if (result?.outcome !== 'tie') return null
         const id = String((event.data.object as { id?: unknown }).id)
-        const subscription = await stripeFor(env).subscriptions.retrieve(id)
+        const subscription = await retrieveStripeSubscription(stripeFor(env), id)
         return JSON.stringify({ subscription })
       },
       outcome: ({ event }, result) => ({

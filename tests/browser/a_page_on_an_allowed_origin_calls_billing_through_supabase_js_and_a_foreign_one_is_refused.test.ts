@@ -16,7 +16,7 @@ import {
   footprintOf,
   type BillingHarness,
   type Caller,
-} from '../functions/billing/support.ts'
+} from '../helpers/billing.ts'
 
 // Debian's chromium (.ci/run installs it); a test tool must not download a browser of its own.
 const CHROMIUM = '/usr/bin/chromium'

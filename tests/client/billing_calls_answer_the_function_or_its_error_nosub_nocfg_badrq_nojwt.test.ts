@@ -1,21 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   type CheckoutBody,
   createTollgate,
   type VerifyPaymentBody,
 } from '../../packages/client/src/index.ts'
 import { userClaims } from '../helpers/db.ts'
-import { type ClientStack, failureOf, signToken, startClientStack, subscribe } from './support.ts'
+import { failureOf, it, signToken, subscribe } from './support.ts'
 
 // The local stack's functions with no provider configured (every provider setting unset).
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
 
 describe('billing calls through supabase-js functions.invoke', () => {
-  it('checkout of the free plan ends a live subscription at once; with none it answers null', async () => {
+  it('checkout of the free plan ends a live subscription at once; with none it answers null', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
     expect(await caller.tollgate.checkout({ plan_id: 'free' })).toEqual({ subscription: null })
 
@@ -29,7 +26,9 @@ describe('billing calls through supabase-js functions.invoke', () => {
     expect(stack.strays).toEqual([])
   })
 
-  it('cancels at the period end and resumes a subscription Tollgate granted itself', async () => {
+  it('cancels at the period end and resumes a subscription Tollgate granted itself', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
     const id = await subscribe(stack.sql, caller.id, 'pro')
 
@@ -46,7 +45,7 @@ describe('billing calls through supabase-js functions.invoke', () => {
     expect(await caller.tollgate.mySubscription()).toEqual(resumed.subscription)
   })
 
-  it('answers NOSUB (404) to cancel and resume without a live subscription', async () => {
+  it('answers NOSUB (404) to cancel and resume without a live subscription', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
     for (const call of [tollgate.cancel, tollgate.resume]) {
       const error = await failureOf(call())
@@ -60,7 +59,9 @@ describe('billing calls through supabase-js functions.invoke', () => {
     }
   })
 
-  it('answers NOCFG (503) naming the setting for a provider that is not configured', async () => {
+  it('answers NOCFG (503) naming the setting for a provider that is not configured', async ({
+    stack,
+  }) => {
     const { id, tollgate } = await stack.signIn()
     const missing = (name: string) => ({ code: 'NOCFG', status: 503, details: { missing: name } })
 
@@ -81,7 +82,7 @@ describe('billing calls through supabase-js functions.invoke', () => {
     expect(await stack.sql`select id from tollgate.subscriptions where user_id = ${id}`).toEqual([])
   })
 
-  it('answers NOPLN (404) for a plan that does not exist', async () => {
+  it('answers NOPLN (404) for a plan that does not exist', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
     await expect(tollgate.checkout({ plan_id: 'platinum' })).rejects.toMatchObject({
       code: 'NOPLN',
@@ -89,7 +90,7 @@ describe('billing calls through supabase-js functions.invoke', () => {
     })
   })
 
-  it('answers BADRQ (400) with the invalid fields for a malformed body', async () => {
+  it('answers BADRQ (400) with the invalid fields for a malformed body', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
 
     const checkout = await failureOf(tollgate.checkout({ plan: 'pro' } as unknown as CheckoutBody))
@@ -108,7 +109,9 @@ describe('billing calls through supabase-js functions.invoke', () => {
     })
   })
 
-  it('answers NOJWT (401) to a client nobody is signed in to, BDJWT (401) to a forged token', async () => {
+  it('answers NOJWT (401) to a client nobody is signed in to, BDJWT (401) to a forged token', async ({
+    stack,
+  }) => {
     const anonymous = stack.clientFor(null).tollgate
     const forged = stack.clientFor(
       await signToken(
@@ -131,7 +134,7 @@ describe('billing calls through supabase-js functions.invoke', () => {
 })
 
 describe('billing calls with the functionsUrl option', () => {
-  it('send the client’s token to that base URL', async () => {
+  it('send the client’s token to that base URL', async ({ stack }) => {
     const caller = await stack.signIn()
     const tollgate = createTollgate(caller.supabase, { functionsUrl: `${stack.url}/functions/v1/` })
 
@@ -140,7 +143,7 @@ describe('billing calls with the functionsUrl option', () => {
     expect(await tollgate.checkout({ plan_id: 'free' })).toEqual({ subscription: null })
   })
 
-  it('answer INTRN without a status when nothing listens there', async () => {
+  it('answer INTRN without a status when nothing listens there', async ({ stack }) => {
     const { supabase } = await stack.signIn()
     const tollgate = createTollgate(supabase, { functionsUrl: 'http://127.0.0.1:9/functions/v1' })
 

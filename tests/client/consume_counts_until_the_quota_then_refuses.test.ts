@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ClientStack, startClientStack } from './support.ts'
-
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
+import { describe, expect } from 'vitest'
+import { it } from './support.ts'
 
 describe('consume()', () => {
-  it('counts against the quota, then answers allowed = false and counts nothing', async () => {
+  it('counts against the quota, then answers allowed = false and counts nothing', async ({
+    stack,
+  }) => {
     const { tollgate } = await stack.signIn()
 
     // projects on free: 3, never resets.
@@ -38,7 +34,7 @@ describe('consume()', () => {
     expect(calls.at(-1)).toMatchObject({ method: 'POST', role: 'authenticated', status: 200 })
   })
 
-  it('answers the period end of a monthly metric', async () => {
+  it('answers the period end of a monthly metric', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
 
     const answer = await tollgate.consume('api_calls', 10)
@@ -47,7 +43,9 @@ describe('consume()', () => {
     expect(Date.parse(String(answer.period_end))).toBeGreaterThan(Date.now())
   })
 
-  it('counts a repeated idempotency key once and answers the first answer again', async () => {
+  it('counts a repeated idempotency key once and answers the first answer again', async ({
+    stack,
+  }) => {
     const { tollgate } = await stack.signIn()
 
     const first = await tollgate.consume('api_calls', 5, 'order-42')

@@ -1,12 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { TollgateError } from '../../packages/client/src/index.ts'
-import { type ClientStack, failureOf, startClientStack } from './support.ts'
-
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
+import { type ClientStack, failureOf, it } from './support.ts'
 
 const apiCallsUsed = async (caller: Awaited<ReturnType<ClientStack['signIn']>>) =>
   (await caller.tollgate.myUsage()).find((usage) => usage.metric === 'api_calls')?.used
@@ -14,7 +8,7 @@ const apiCallsUsed = async (caller: Awaited<ReturnType<ClientStack['signIn']>>) 
 // PostgREST answers a custom SQLSTATE 400, so the SQL raises the codes whose registry status is
 // another one in PostgREST's PGRST form (tollgate_private.raise_error), so each keeps its status.
 describe('consume() failures', () => {
-  it('rejects an amount that is not positive (INAMT) and counts nothing', async () => {
+  it('rejects an amount that is not positive (INAMT) and counts nothing', async ({ stack }) => {
     const caller = await stack.signIn()
 
     for (const amount of [0, -3]) {
@@ -31,7 +25,7 @@ describe('consume() failures', () => {
     expect(await apiCallsUsed(caller)).toBe(0)
   })
 
-  it('rejects an unknown metric (NOMET, 404) with its hint', async () => {
+  it('rejects an unknown metric (NOMET, 404) with its hint', async ({ stack }) => {
     const caller = await stack.signIn()
 
     const error = await failureOf(caller.tollgate.consume('no_such_metric'))
@@ -44,7 +38,9 @@ describe('consume() failures', () => {
     })
   })
 
-  it('rejects a key reused for another request (IDKEY, 409) or too long (BADKY, 400)', async () => {
+  it('rejects a key reused for another request (IDKEY, 409) or too long (BADKY, 400)', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
     await caller.tollgate.consume('api_calls', 2, 'key-1')
 
@@ -61,7 +57,9 @@ describe('consume() failures', () => {
     expect(await apiCallsUsed(caller)).toBe(2)
   })
 
-  it('passes a database error it has no code for through with PostgREST’s status', async () => {
+  it('passes a database error it has no code for through with PostgREST’s status', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
 
     // 1.5 is no bigint: Postgres' own 22P02, which PostgREST answers 400.

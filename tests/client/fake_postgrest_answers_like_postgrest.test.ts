@@ -1,33 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { createFakePostgrest, type FakePostgrest } from '../helpers/fake-postgrest.ts'
 import { appSchemaName } from '../sql/row_quota/app_table.ts'
 import {
   type Caller,
-  type ClientStack,
   clientOfFake,
+  type ClientStack,
+  it,
   JWT_SECRET,
   postgrestUrl,
   serviceKey,
   signToken,
-  startClientStack,
   subscribe,
 } from './support.ts'
 
 // The fake stands in for PostgREST in every client test: here it is checked against what
 // PostgREST documents, so the client tests cannot pass on answers PostgREST would not give.
-let stack: ClientStack
 let user: Caller
 let subscription: string
-beforeAll(async () => {
-  stack = await startClientStack()
+it.beforeAll(async ({ stack }) => {
   user = await stack.signIn()
   subscription = await subscribe(stack.sql, user.id, 'pro')
 })
-afterAll(() => stack.close())
 
 type Sent = { token?: string | null; headers?: Record<string, string>; body?: unknown }
 
-const rest = async (method: string, path: string, sent: Sent = {}) => {
+const rest = async (stack: ClientStack, method: string, path: string, sent: Sent = {}) => {
   const token = sent.token === undefined ? user.token : sent.token
   const profile = method === 'GET' ? 'accept-profile' : 'content-profile'
   const response = await fetch(`${stack.url}/rest/v1/${path}`, {
@@ -51,12 +48,14 @@ const rest = async (method: string, path: string, sent: Sent = {}) => {
 const OBJECT = { accept: 'application/vnd.pgrst.object+json' }
 
 describe('the fake PostgREST', () => {
-  it('answers one object for vnd.pgrst.object+json, 406 PGRST116 for 0 or 2+ rows', async () => {
-    const one = await rest('GET', `subscriptions?select=id,plan_id&id=eq.${subscription}`, {
+  it('answers one object for vnd.pgrst.object+json, 406 PGRST116 for 0 or 2+ rows', async ({
+    stack,
+  }) => {
+    const one = await rest(stack, 'GET', `subscriptions?select=id,plan_id&id=eq.${subscription}`, {
       headers: OBJECT,
     })
-    const none = await rest('GET', 'plans?select=id&id=eq.nothing', { headers: OBJECT })
-    const many = await rest('GET', 'plans?select=id', { headers: OBJECT })
+    const none = await rest(stack, 'GET', 'plans?select=id&id=eq.nothing', { headers: OBJECT })
+    const many = await rest(stack, 'GET', 'plans?select=id', { headers: OBJECT })
 
     expect(one).toEqual({
       status: 200,
@@ -70,20 +69,20 @@ describe('the fake PostgREST', () => {
     expect(many).toMatchObject({ status: 406, body: { code: 'PGRST116' } })
   })
 
-  it('runs each request as the role of its token, under RLS', async () => {
+  it('runs each request as the role of its token, under RLS', async ({ stack }) => {
     const path = `subscriptions?select=user_id&id=eq.${subscription}`
     const stranger = await signToken({
       ...user.claims,
       sub: '00000000-0000-4000-8000-000000000000',
     })
 
-    expect((await rest('GET', path)).body).toEqual([{ user_id: user.id }])
-    expect((await rest('GET', path, { token: stranger })).body).toEqual([])
-    expect((await rest('GET', path, { token: await serviceKey() })).body).toEqual([
+    expect((await rest(stack, 'GET', path)).body).toEqual([{ user_id: user.id }])
+    expect((await rest(stack, 'GET', path, { token: stranger })).body).toEqual([])
+    expect((await rest(stack, 'GET', path, { token: await serviceKey() })).body).toEqual([
       { user_id: user.id },
     ])
     // No token at all: anon, who may not read subscriptions (42501 → 401 for anon).
-    expect(await rest('GET', path, { token: null })).toMatchObject({
+    expect(await rest(stack, 'GET', path, { token: null })).toMatchObject({
       status: 401,
       body: { code: '42501' },
     })
@@ -95,11 +94,13 @@ describe('the fake PostgREST', () => {
     ])
   })
 
-  it('maps database errors as PostgREST: signed-in 42501 403, a custom code 400', async () => {
-    const privileged = await rest('POST', 'rpc/service_role_consume_usage', {
+  it('maps database errors as PostgREST: signed-in 42501 403, a custom code 400', async ({
+    stack,
+  }) => {
+    const privileged = await rest(stack, 'POST', 'rpc/service_role_consume_usage', {
       body: { user_id: user.id, metric: 'api_calls' },
     })
-    const custom = await rest('POST', 'rpc/consume_usage', {
+    const custom = await rest(stack, 'POST', 'rpc/consume_usage', {
       body: { metric: 'api_calls', amount: 0 },
     })
 
@@ -116,8 +117,12 @@ describe('the fake PostgREST', () => {
     })
   })
 
-  it('answers a RAISE SQLSTATE PGRST with the status and body it carries (NOMET 404)', async () => {
-    const unknown = await rest('POST', 'rpc/consume_usage', { body: { metric: 'no_such_metric' } })
+  it('answers a RAISE SQLSTATE PGRST with the status and body it carries (NOMET 404)', async ({
+    stack,
+  }) => {
+    const unknown = await rest(stack, 'POST', 'rpc/consume_usage', {
+      body: { metric: 'no_such_metric' },
+    })
 
     expect(unknown).toEqual({
       status: 404,
@@ -132,8 +137,10 @@ describe('the fake PostgREST', () => {
     expect(stack.postgrest.requests.at(-1)).toMatchObject({ status: 404, code: 'NOMET' })
   })
 
-  it('answers a function returning rows as an array, with select and order applied', async () => {
-    const rows = await rest('POST', 'rpc/usage_of?select=metric,quota&order=metric.desc', {
+  it('answers a function returning rows as an array, with select and order applied', async ({
+    stack,
+  }) => {
+    const rows = await rest(stack, 'POST', 'rpc/usage_of?select=metric,quota&order=metric.desc', {
       token: await serviceKey(),
       body: { user_id: user.id },
     })
@@ -147,52 +154,60 @@ describe('the fake PostgREST', () => {
       ],
     })
     expect(
-      await rest('POST', 'rpc/usage_of?limit=1', {
+      await rest(stack, 'POST', 'rpc/usage_of?limit=1', {
         token: await serviceKey(),
         body: { user_id: user.id },
       }),
     ).toMatchObject({ status: 400, body: { code: 'UNSUPPORTED' } })
   })
 
-  it('inserts as PostgREST does: under the role’s privileges, 201 without a body', async () => {
+  it('inserts as PostgREST does: under the role’s privileges, 201 without a body', async ({
+    stack,
+  }) => {
     // Clients may not write tollgate.plans: the database refuses (42501), answered 403.
-    expect(await rest('POST', 'plans', { body: { id: 'mine' } })).toMatchObject({
+    expect(await rest(stack, 'POST', 'plans', { body: { id: 'mine' } })).toMatchObject({
       status: 403,
       body: { code: '42501' },
     })
     expect(
-      await rest('POST', 'plans?columns=%22id%22,%22nope%22', { body: [{ id: 'mine' }] }),
+      await rest(stack, 'POST', 'plans?columns=%22id%22,%22nope%22', { body: [{ id: 'mine' }] }),
     ).toMatchObject({ status: 400, body: { code: 'PGRST204' } })
   })
 
-  it('answers PostgREST’s own errors for unknown schemas, tables, functions and bad tokens', async () => {
+  it('answers PostgREST’s own errors for unknown schemas, tables, functions and bad tokens', async ({
+    stack,
+  }) => {
     expect(
-      await rest('GET', 'plans', { headers: { 'accept-profile': 'tollgate_private' } }),
+      await rest(stack, 'GET', 'plans', { headers: { 'accept-profile': 'tollgate_private' } }),
     ).toMatchObject({ status: 406, body: { code: 'PGRST106' } })
-    expect(await rest('GET', 'no_such_table')).toMatchObject({
+    expect(await rest(stack, 'GET', 'no_such_table')).toMatchObject({
       status: 404,
       body: { code: 'PGRST205' },
     })
-    expect(await rest('POST', 'rpc/consume_usage', { body: { metrics: 'x' } })).toMatchObject({
+    expect(
+      await rest(stack, 'POST', 'rpc/consume_usage', { body: { metrics: 'x' } }),
+    ).toMatchObject({
       status: 404,
       body: { code: 'PGRST202' },
     })
-    expect(await rest('GET', 'plans', { token: 'not.a.jwt' })).toMatchObject({
+    expect(await rest(stack, 'GET', 'plans', { token: 'not.a.jwt' })).toMatchObject({
       status: 401,
       body: { code: 'PGRST301' },
     })
   })
 
-  it('refuses request shapes it does not know with 400 UNSUPPORTED naming them', async () => {
+  it('refuses request shapes it does not know with 400 UNSUPPORTED naming them', async ({
+    stack,
+  }) => {
     const refused = [
-      await rest('GET', 'plans?select=id&limit=1'),
-      await rest('GET', 'plans?select=id&id=like.pro*'),
-      await rest('GET', 'plans?select=id::text'),
-      await rest('GET', 'plans', { headers: { prefer: 'count=exact' } }),
-      await rest('GET', 'plans', { headers: { accept: 'text/csv' } }),
-      await rest('GET', 'plans', { headers: { 'accept-profile': 'public' } }),
-      await rest('PATCH', 'plans?id=eq.pro', { body: { name: 'Mine' } }),
-      await rest('POST', 'plans', {
+      await rest(stack, 'GET', 'plans?select=id&limit=1'),
+      await rest(stack, 'GET', 'plans?select=id&id=like.pro*'),
+      await rest(stack, 'GET', 'plans?select=id::text'),
+      await rest(stack, 'GET', 'plans', { headers: { prefer: 'count=exact' } }),
+      await rest(stack, 'GET', 'plans', { headers: { accept: 'text/csv' } }),
+      await rest(stack, 'GET', 'plans', { headers: { 'accept-profile': 'public' } }),
+      await rest(stack, 'PATCH', 'plans?id=eq.pro', { body: { name: 'Mine' } }),
+      await rest(stack, 'POST', 'plans', {
         body: { id: 'mine' },
         headers: { prefer: 'return=representation' },
       }),
@@ -214,7 +229,7 @@ describe('the fake PostgREST', () => {
 describe('the fake PostgREST and RAISE SQLSTATE PGRST', () => {
   const schema = appSchemaName()
   let raising: FakePostgrest
-  beforeAll(async () => {
+  it.beforeAll(async ({ stack }) => {
     await stack.sql.unsafe(`
       create schema ${schema};
       grant usage on schema ${schema} to authenticated;
@@ -233,7 +248,7 @@ describe('the fake PostgREST and RAISE SQLSTATE PGRST', () => {
       served: schema,
     })
   })
-  afterAll(async () => {
+  it.afterAll(async ({ stack }) => {
     await raising?.close()
     await stack.sql.unsafe(`drop schema if exists ${schema} cascade`)
   })

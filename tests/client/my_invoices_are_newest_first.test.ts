@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ClientStack, invoice, startClientStack } from './support.ts'
-
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
+import { describe, expect } from 'vitest'
+import { invoice, it } from './support.ts'
 
 describe('myInvoices()', () => {
-  it('is empty for a user never billed', async () => {
+  it('is empty for a user never billed', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
     expect(await tollgate.myInvoices()).toEqual([])
   })
 
-  it('answers the caller’s invoices newest first, whatever order they were written in', async () => {
+  it('answers the caller’s invoices newest first, whatever order they were written in', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
     const other = await stack.signIn()
     const month = await invoice(stack.sql, caller.id, '30 days')

@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type Caller,
-  type ClientStack,
-  invoice,
-  SIGN_IN_WAYS,
-  startClientStack,
-  subscribe,
-} from './support.ts'
+import { describe, expect } from 'vitest'
+import { type Caller, invoice, it, SIGN_IN_WAYS, subscribe } from './support.ts'
 
-let stack: ClientStack
 let alice: Caller
 let bob: Caller
 const rows = { alice: { subscription: '', invoice: '' }, bob: { subscription: '', invoice: '' } }
 
-beforeAll(async () => {
-  stack = await startClientStack()
+it.beforeAll(async ({ stack }) => {
   alice = await stack.signIn()
   bob = await stack.signIn()
   rows.alice = {
@@ -28,23 +19,27 @@ beforeAll(async () => {
   await alice.tollgate.consume('api_calls', 7)
   await bob.tollgate.consume('api_calls', 3)
 })
-afterAll(() => stack.close())
 
 const apiCalls = async (caller: Pick<Caller, 'tollgate'>) =>
   (await caller.tollgate.myUsage()).find((usage) => usage.metric === 'api_calls')
 
 describe('my* calls', () => {
-  it.each(SIGN_IN_WAYS)('answer only the caller’s rows when the token comes by %s', async (via) => {
-    const client = stack.clientFor(alice.token, via)
+  it.for(SIGN_IN_WAYS)(
+    'answer only the caller’s rows when the token comes by %s',
+    async (via, { stack }) => {
+      const client = stack.clientFor(alice.token, via)
 
-    expect(await client.tollgate.mySubscription()).toMatchObject({
-      id: rows.alice.subscription,
-      user_id: alice.id,
-    })
-    expect((await client.tollgate.myInvoices()).map((row) => row.id)).toEqual([rows.alice.invoice])
-    expect(await apiCalls(client)).toMatchObject({ used: 7 })
-    expect(stack.strays).toEqual([])
-  })
+      expect(await client.tollgate.mySubscription()).toMatchObject({
+        id: rows.alice.subscription,
+        user_id: alice.id,
+      })
+      expect((await client.tollgate.myInvoices()).map((row) => row.id)).toEqual([
+        rows.alice.invoice,
+      ])
+      expect(await apiCalls(client)).toMatchObject({ used: 7 })
+      expect(stack.strays).toEqual([])
+    },
+  )
 
   it('never show a user someone else’s rows, even when asked for them (RLS)', async () => {
     const tollgate = bob.supabase.schema('tollgate')
@@ -58,7 +53,7 @@ describe('my* calls', () => {
     expect(await apiCalls(bob)).toMatchObject({ used: 3 })
   })
 
-  it('give an admin, whom RLS shows every row, only the admin’s own', async () => {
+  it('give an admin, whom RLS shows every row, only the admin’s own', async ({ stack }) => {
     const admin = await stack.signIn({ admin: true })
     const both = [alice.id, bob.id].sort()
     const tollgate = admin.supabase.schema('tollgate')

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ClientStack, startClientStack, subscribe } from './support.ts'
-
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
+import { describe, expect } from 'vitest'
+import { it, subscribe } from './support.ts'
 
 describe('mySubscription()', () => {
-  it('is null for a user on free, then the live subscription once there is one', async () => {
+  it('is null for a user on free, then the live subscription once there is one', async ({
+    stack,
+  }) => {
     const caller = await stack.signIn()
     expect(await caller.tollgate.mySubscription()).toBeNull()
 
@@ -29,7 +25,7 @@ describe('mySubscription()', () => {
     })
   })
 
-  it('skips ended subscriptions and one still waiting for its first payment', async () => {
+  it('skips ended subscriptions and one still waiting for its first payment', async ({ stack }) => {
     const caller = await stack.signIn()
     await subscribe(stack.sql, caller.id, 'enterprise', 'canceled')
     await subscribe(stack.sql, caller.id, 'pro', 'incomplete_expired')
@@ -42,7 +38,7 @@ describe('mySubscription()', () => {
     expect(await caller.tollgate.mySubscription()).toMatchObject({ id: live, status: 'past_due' })
   })
 
-  it('is null again once the subscription is canceled', async () => {
+  it('is null again once the subscription is canceled', async ({ stack }) => {
     const caller = await stack.signIn()
     const id = await subscribe(stack.sql, caller.id, 'pro')
     expect(await caller.tollgate.mySubscription()).toMatchObject({ id })

@@ -1,16 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ClientStack, startClientStack, subscribe } from './support.ts'
-
-let stack: ClientStack
-beforeAll(async () => {
-  stack = await startClientStack()
-})
-afterAll(() => stack.close())
+import { describe, expect } from 'vitest'
+import { it, subscribe } from './support.ts'
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/
 
 describe('myUsage()', () => {
-  it('shows the free plan’s metrics, by metric, with numbers as numbers', async () => {
+  it('shows the free plan’s metrics, by metric, with numbers as numbers', async ({ stack }) => {
     const { tollgate } = await stack.signIn()
     await tollgate.consume('api_calls', 40)
 
@@ -50,7 +44,9 @@ describe('myUsage()', () => {
     expect(Date.parse(String(apiCalls?.period_end))).toBeGreaterThan(Date.now())
   })
 
-  it('follows the plan: carried-over quota on pro, unlimited (-1, remaining null) on enterprise', async () => {
+  it('follows the plan: carried-over quota on pro, unlimited (-1, remaining null) on enterprise', async ({
+    stack,
+  }) => {
     const pro = await stack.signIn()
     await pro.tollgate.consume('api_calls', 100)
     await subscribe(stack.sql, pro.id, 'pro')

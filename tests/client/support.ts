@@ -15,6 +15,7 @@ import {
   type UserOptions,
 } from '../helpers/db.ts'
 import { createFakePostgrest, type FakePostgrest } from '../helpers/fake-postgrest.ts'
+import { it as base } from '../helpers/fixtures.ts'
 
 /** The project's JWT secret in these tests (PostgREST's and the functions' SUPABASE_JWT_SECRET). */
 export const JWT_SECRET = 'tollgate-client-tests-jwt-secret-0123456789abcdef'
@@ -191,6 +192,13 @@ export const startClientStack = async (env: Record<string, string> = {}): Promis
     },
   }
 }
+
+/** The shared fixtures plus `stack`: a client stack with default settings, one per file. */
+export const it = base.extend('stack', { scope: 'file' }, async ({}, { onCleanup }) => {
+  const stack = await startClientStack()
+  onCleanup(() => stack.close())
+  return stack
+})
 
 /** A supabase-js client that sends `token` to this fake PostgREST alone, `schema` its default. */
 export const clientOfFake = async (

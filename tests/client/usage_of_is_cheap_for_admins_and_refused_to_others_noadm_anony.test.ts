@@ -1,34 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { ErrorCodes } from '../../packages/core/src/errors.ts'
 import {
   type Caller,
   type ClientStack,
   failureOf,
+  it,
   serviceKey,
   signToken,
-  startClientStack,
   subscribe,
 } from './support.ts'
 
 // tollgate.usage_of(user_id) through PostgREST, and the typed client's myUsage() for an admin,
 // which calls it: the usage view computes every user's rows for an admin before any filter.
-let stack: ClientStack
 let alice: Caller
-beforeAll(async () => {
-  stack = await startClientStack()
+it.beforeAll(async ({ stack }) => {
   alice = await stack.signIn()
   await subscribe(stack.sql, alice.id, 'pro')
   await alice.tollgate.consume('api_calls', 7)
 })
-afterAll(() => stack.close())
 
-const requestsSince = (count: number) =>
+const requestsSince = (stack: ClientStack, count: number) =>
   stack.postgrest.requests.slice(count).map(({ method, url }) => `${method} ${url.split('?')[0]}`)
 
 describe('tollgate.usage_of through PostgREST', () => {
-  it.each(['admin', 'service_role'] as const)(
+  it.for(['admin', 'service_role'] as const)(
     'answers %s a user’s usage rows, as an array ordered as asked',
-    async (who) => {
+    async (who, { stack }) => {
       const caller =
         who === 'admin'
           ? await stack.signIn({ admin: true })
@@ -57,7 +54,7 @@ describe('tollgate.usage_of through PostgREST', () => {
 })
 
 describe('myUsage() of an admin', () => {
-  it('calls usage_of for the admin alone and answers their own rows', async () => {
+  it('calls usage_of for the admin alone and answers their own rows', async ({ stack }) => {
     const admin = await stack.signIn({ admin: true })
     await admin.tollgate.consume('api_calls', 2)
     const before = stack.postgrest.requests.length
@@ -66,22 +63,22 @@ describe('myUsage() of an admin', () => {
       expect.objectContaining({ metric: 'projects', used: 0, quota: 3 }),
       expect.objectContaining({ metric: 'storage_gb', used: 0, quota: 1 }),
     ])
-    expect(requestsSince(before)).toEqual(['POST /rest/v1/rpc/usage_of'])
+    expect(requestsSince(stack, before)).toEqual(['POST /rest/v1/rpc/usage_of'])
   })
 
-  it('is still the usage view for everyone else', async () => {
+  it('is still the usage view for everyone else', async ({ stack }) => {
     const before = stack.postgrest.requests.length
     expect((await alice.tollgate.myUsage()).map((row) => [row.metric, row.used])).toEqual([
       ['api_calls', 7],
       ['projects', 0],
       ['storage_gb', 0],
     ])
-    expect(requestsSince(before)).toEqual(['GET /rest/v1/usage'])
+    expect(requestsSince(stack, before)).toEqual(['GET /rest/v1/usage'])
   })
 })
 
 describe('an anonymous user (JWT is_anonymous)', () => {
-  it('cannot consume (403 ANONY) but reads the plans', async () => {
+  it('cannot consume (403 ANONY) but reads the plans', async ({ stack }) => {
     const user = await stack.signIn()
     const anonymous = stack.clientFor(await signToken({ ...user.claims, is_anonymous: true }))
     const error = await failureOf(anonymous.tollgate.consume('api_calls'))

@@ -191,6 +191,27 @@ export const createUser = async (
   return { id, email, claims }
 }
 
+/** Users made for one test file, deleted again (with what cascades from them) by `drop`. */
+export type TestUsers = {
+  create: (options?: UserOptions) => Promise<TestUser>
+  drop: () => Promise<void>
+}
+
+/** Tracks the users a file creates on `sql`, so one `drop` at the end deletes them all. */
+export const testUsers = (sql: Sql): TestUsers => {
+  const ids: string[] = []
+  return {
+    create: async (options: UserOptions = {}): Promise<TestUser> => {
+      const user = await createUser(sql, options)
+      ids.push(user.id)
+      return user
+    },
+    drop: async (): Promise<void> => {
+      if (ids.length > 0) await sql`delete from auth.users where id in ${sql(ids)}`
+    },
+  }
+}
+
 /** Awaits a query that must fail and returns the driver's error (with its SQLSTATE `code`) unwrapped. */
 export const pgError = async (query: PromiseLike<unknown>): Promise<postgres.PostgresError> => {
   try {

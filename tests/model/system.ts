@@ -11,7 +11,7 @@ import {
   signToken,
   type Answer,
   type Caller,
-} from '../functions/billing/support.ts'
+} from '../helpers/billing.ts'
 import { createScratchDatabase, createUser, type ScratchDatabase } from '../helpers/db.ts'
 import { startFakeRazorpay, type FakeRazorpay } from '../helpers/fake-razorpay.ts'
 import { createFakeStripe, type FakeStripe } from '../helpers/fake-stripe.ts'

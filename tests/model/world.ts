@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Caller } from '../functions/billing/support.ts'
+import type { Caller } from '../helpers/billing.ts'
 import type { CheckoutResult } from '../helpers/fake-razorpay.ts'
 import type { StripeJson } from '../helpers/stripe/events.ts'
 import type { ModelConfig } from './config.ts'

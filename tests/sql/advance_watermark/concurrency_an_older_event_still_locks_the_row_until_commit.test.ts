@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError } from '../../helpers/db.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { ownerSql, pgError, type Sql } from '../../helpers/db.ts'
 import { beginSession, waitingOrFinished } from '../consume_usage/support.ts'
 import { advance, refOf } from './support.ts'
 
-const sql = ownerSql()
 const other = ownerSql({ max: 1 })
-afterAll(() => Promise.all([sql.end(), other.end()]))
+afterAll(() => other.end())
 
 const T = '2026-11-01T10:00:00Z'
 
-const forget = (id: string) =>
+const forget = (sql: Sql, id: string) =>
   sql`delete from tollgate_private.provider_refs where provider = 'stripe' and provider_id = ${id}`
 
 describe('advance_watermark from two connections', () => {
-  it('makes a second event about the object wait, then judges it against the first', async () => {
+  it('makes a second event about the object wait, then judges it against the first', async ({
+    sql,
+  }) => {
     const id = `sub_${randomUUID()}`
     try {
       expect(await advance(sql, 'subscription', id, T, 'evt_a')).toBe(true)
@@ -32,11 +34,13 @@ describe('advance_watermark from two connections', () => {
         last_event_id: 'evt_c',
       })
     } finally {
-      await forget(id)
+      await forget(sql, id)
     }
   })
 
-  it('holds the row locked after answering false for an older event (55P03 for others)', async () => {
+  it('holds the row locked after answering false for an older event (55P03 for others)', async ({
+    sql,
+  }) => {
     const id = `in_${randomUUID()}`
     try {
       expect(await advance(sql, 'invoice', id, T, 'evt_b')).toBe(true)
@@ -52,7 +56,7 @@ describe('advance_watermark from two connections', () => {
         await stale.end('rollback')
       }
     } finally {
-      await forget(id)
+      await forget(sql, id)
     }
   })
 })

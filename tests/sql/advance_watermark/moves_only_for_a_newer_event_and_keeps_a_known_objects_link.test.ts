@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { createUser, withRollback } from '../../helpers/db.ts'
 import { advance, refOf } from './support.ts'
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 const T = '2026-11-01T10:00:00Z'
 const LATER = '2026-11-01T10:00:05Z'
 const EARLIER = '2026-11-01T09:59:55Z'
 
 describe('advance_watermark', () => {
-  it('creates a new object with its watermark and link, and answers true', async () => {
+  it('creates a new object with its watermark and link, and answers true', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
       const localId = randomUUID()
@@ -28,7 +26,7 @@ describe('advance_watermark', () => {
     })
   })
 
-  it('moves for a later event or a greater id in the same second, never back', async () => {
+  it('moves for a later event or a greater id in the same second, never back', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const id = `sub_${randomUUID()}`
       expect(await advance(tx, 'subscription', id, T, 'evt_b')).toBe(true)
@@ -49,7 +47,9 @@ describe('advance_watermark', () => {
     })
   })
 
-  it('keeps a known link and fills in only what a row written before any event lacks', async () => {
+  it('keeps a known link and fills in only what a row written before any event lacks', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
       const other = await createUser(tx)

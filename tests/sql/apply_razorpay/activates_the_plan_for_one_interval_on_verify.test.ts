@@ -1,21 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import {
   checkoutOrder,
   counterOf,
   invoicesOf,
   orderRefOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // Moments the expectations are built from, by the database (now() is fixed inside a transaction).
 const clockOf = async (tx: Tx) => {
@@ -39,8 +32,10 @@ const periodIsOneMonthFromNow = async (tx: Tx, userId: string): Promise<boolean>
 }
 
 describe('apply_razorpay_payment from verify-payment (the caller owns the order)', () => {
-  it('activates the order plan for one month from now and records one paid invoice', async () => {
-    const user = await users.create()
+  it('activates the order plan for one month from now and records one paid invoice', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       expect(order).toMatchObject({ kind: 'new', amount: 2900, currency: 'usd', coupon: null })
@@ -106,8 +101,7 @@ describe('apply_razorpay_payment from verify-payment (the caller owns the order)
     })
   })
 
-  it('changes nothing when the same order is verified again', async () => {
-    const user = await users.create()
+  it('changes nothing when the same order is verified again', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const first = await verifyPayment(tx, user.id, order.orderId, {

@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
@@ -9,16 +10,8 @@ import {
   ledgerOf,
   orderRefOf,
   subscriptionsOf,
-  testUsers,
   type TestOrder,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // The period starts at the event's created_at (whole seconds) and lasts one month.
 const periodOf = async (tx: Tx, createdAt: number) => {
@@ -47,10 +40,9 @@ const deliverBoth = async (tx: Tx, order: TestOrder, first: 'payment.captured' |
 }
 
 describe('apply_razorpay_event with payment.captured and order.paid of one payment', () => {
-  it.each(['payment.captured', 'order.paid'] as const)(
+  it.for(['payment.captured', 'order.paid'] as const)(
     'activates the plan once and records one invoice when %s comes first',
-    async (first) => {
-      const user = await users.create()
+    async (first, { sql, user }) => {
       await withRollback(sql, async (tx) => {
         const order = await checkoutOrder(tx, user.id)
         const { ids, results, createdAt } = await deliverBoth(tx, order, first)

@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
@@ -8,20 +9,14 @@ import {
   invoicesOf,
   ledgerOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
 } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('verify-payment and the webhook for the same payment', () => {
-  it('applies once when verify-payment comes first and the webhook second', async () => {
-    const user = await users.create()
+  it('applies once when verify-payment comes first and the webhook second', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const paymentId = razorpayId('pay')
@@ -48,8 +43,10 @@ describe('verify-payment and the webhook for the same payment', () => {
     })
   })
 
-  it('applies once when the webhook comes first and verify-payment second', async () => {
-    const user = await users.create()
+  it('applies once when the webhook comes first and verify-payment second', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const paymentId = razorpayId('pay')

@@ -1,13 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
-import { checkoutOrder, counterOf, testUsers, verifyPayment } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
+import { checkoutOrder, counterOf, verifyPayment } from './support.ts'
 
 const consumeNow = async (tx: Tx, userId: string, amount: number) => {
   const [row] = await tx<{ answer: { allowed: boolean; used: number } }[]>`
@@ -27,8 +21,10 @@ const periodFollowsThePayment = async (tx: Tx, userId: string): Promise<boolean>
 }
 
 describe('a free user who pays a Razorpay order for pro', () => {
-  it('gets 100000 plus the free calls left this month (1000 - 300), usage from zero', async () => {
-    const user = await users.create()
+  it('gets 100000 plus the free calls left this month (1000 - 300), usage from zero', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       expect(await consumeNow(tx, user.id, 300)).toMatchObject({ allowed: true, used: 300 })
       expect(await counterOf(tx, user.id)).toMatchObject({
@@ -52,8 +48,7 @@ describe('a free user who pays a Razorpay order for pro', () => {
     })
   })
 
-  it('gets all 1000 free calls on top when they never used any', async () => {
-    const user = await users.create()
+  it('gets all 1000 free calls on top when they never used any', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       expect(await counterOf(tx, user.id)).toBeUndefined()
       const order = await checkoutOrder(tx, user.id)

@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
   eventFor,
   invoicesOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // 2024-03-01 03:00 UTC is still February 29 in New York: month arithmetic in the session's zone
 // would end the month on March 29/30 instead of April 1 03:00 UTC.
@@ -24,8 +17,10 @@ const PAID_AT = '2024-03-01T03:00:00.000Z'
 const MONTH_LATER = new Date('2024-04-01T03:00:00.000Z')
 
 describe('the month a Razorpay payment buys', () => {
-  it('is one calendar month in UTC on verify-payment, whatever the session time zone', async () => {
-    const user = await users.create()
+  it('is one calendar month in UTC on verify-payment, whatever the session time zone', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await tx`set local time zone 'America/New_York'`
       const order = await checkoutOrder(tx, user.id)
@@ -37,7 +32,10 @@ describe('the month a Razorpay payment buys', () => {
     })
   })
 
-  it('is one calendar month in UTC through the webhook too (Auckland session)', async () => {
+  it('is one calendar month in UTC through the webhook too (Auckland session)', async ({
+    sql,
+    users,
+  }) => {
     // 2024-03-31 12:00 UTC is April 1 in Auckland: local arithmetic ends it April 30 13:00 UTC.
     const paidAt = '2024-03-31T12:00:00.000Z'
     const user = await users.create()

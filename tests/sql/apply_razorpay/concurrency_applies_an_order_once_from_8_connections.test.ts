@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, type Queryable } from '../../helpers/db.ts'
+import { type Queryable, type Sql } from '../../helpers/db.ts'
 import {
   beginSession,
   openConnections,
@@ -14,20 +15,13 @@ import {
   invoicesOf,
   ledgerOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
   type ApplyResult,
   type TestOrder,
 } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool(16)
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 const CONNECTIONS = 8
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
@@ -50,10 +44,15 @@ const applier = (userId: string, order: TestOrder, paymentId: string, i: number)
   }
 }
 
-const committedOrder = async (userId: string): Promise<TestOrder> =>
+const committedOrder = async (sql: Sql, userId: string): Promise<TestOrder> =>
   sql.begin((tx) => checkoutOrder(tx, userId))
 
-const expectAppliedOnce = async (userId: string, results: ApplyResult[], eventIds: string[]) => {
+const expectAppliedOnce = async (
+  sql: Sql,
+  userId: string,
+  results: ApplyResult[],
+  eventIds: string[],
+) => {
   // Only the call that applied the order made an invoice; all the others found it applied.
   expect(results.filter((result) => result.invoice_id !== undefined)).toHaveLength(1)
   const subscriptions = await subscriptionsOf(sql, userId)
@@ -70,9 +69,11 @@ const expectAppliedOnce = async (userId: string, results: ApplyResult[], eventId
 }
 
 describe('one Razorpay order applied from 8 connections at once', () => {
-  it('applies once when verify-payment and webhooks race (burst of 8 transactions)', async () => {
-    const user = await users.create()
-    const order = await committedOrder(user.id)
+  it('applies once when verify-payment and webhooks race (burst of 8 transactions)', async ({
+    sql,
+    user,
+  }) => {
+    const order = await committedOrder(sql, user.id)
     const paymentId = razorpayId('pay')
     const appliers = range(CONNECTIONS).map((i) => applier(user.id, order, paymentId, i))
     await openConnections(workers.sql, CONNECTIONS)
@@ -80,15 +81,18 @@ describe('one Razorpay order applied from 8 connections at once', () => {
     const results = await Promise.all(appliers.map((one) => workers.sql.begin((tx) => one.run(tx))))
 
     await expectAppliedOnce(
+      sql,
       user.id,
       results,
       appliers.flatMap((one) => (one.eventId ? [one.eventId] : [])),
     )
   })
 
-  it('makes 7 connections wait for the first, which applies; they then change nothing', async () => {
-    const user = await users.create()
-    const order = await committedOrder(user.id)
+  it('makes 7 connections wait for the first, which applies; they then change nothing', async ({
+    sql,
+    user,
+  }) => {
+    const order = await committedOrder(sql, user.id)
     const paymentId = razorpayId('pay')
     const appliers = range(CONNECTIONS).map((i) => applier(user.id, order, paymentId, i))
     const sessions = await Promise.all(appliers.map(() => beginSession(workers.sql)))
@@ -109,15 +113,18 @@ describe('one Razorpay order applied from 8 connections at once', () => {
 
     for (const result of otherResults) expect(result).not.toHaveProperty('invoice_id')
     await expectAppliedOnce(
+      sql,
       user.id,
       [firstResult, ...otherResults],
       appliers.flatMap((one) => (one.eventId ? [one.eventId] : [])),
     )
   })
 
-  it('applies the same event id delivered on 8 connections at once once, counting 8 attempts', async () => {
-    const user = await users.create()
-    const order = await committedOrder(user.id)
+  it('applies the same event id delivered on 8 connections at once once, counting 8 attempts', async ({
+    sql,
+    user,
+  }) => {
+    const order = await committedOrder(sql, user.id)
     const eventId = razorpayId('')
     const event = await eventFor(sql, 'payment.captured', order)
     await openConnections(workers.sql, CONNECTIONS)

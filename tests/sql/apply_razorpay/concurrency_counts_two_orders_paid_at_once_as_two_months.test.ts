@@ -1,20 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql } from '../../helpers/db.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { openConnections, taggedPool } from '../consume_usage/support.ts'
-import { checkoutOrder, invoicesOf, subscriptionsOf, testUsers, verifyPayment } from './support.ts'
+import { checkoutOrder, invoicesOf, subscriptionsOf, verifyPayment } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool(4)
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 describe('two orders of one user paid at the same moment (two tabs)', () => {
-  it('makes one subscription of two consecutive months with two invoices', async () => {
-    const user = await users.create()
+  it('makes one subscription of two consecutive months with two invoices', async ({
+    sql,
+    user,
+  }) => {
     const first = await sql.begin((tx) => checkoutOrder(tx, user.id))
     const second = await sql.begin((tx) => checkoutOrder(tx, user.id))
     await openConnections(workers.sql, 2)

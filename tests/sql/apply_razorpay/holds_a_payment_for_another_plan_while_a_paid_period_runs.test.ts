@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
 import { makeStripeEvent } from '../../helpers/stripe/events.ts'
 import { newWorld, nowSeconds, subscriptionFixture } from '../../helpers/stripe/fixtures.ts'
@@ -11,16 +12,8 @@ import {
   ledgerOf,
   orderRefOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const heldAuditOf = (tx: Tx, userId: string) =>
   tx<{ table_name: string; reason: string }[]>`
@@ -30,8 +23,10 @@ const heldAuditOf = (tx: Tx, userId: string) =>
 // Review S-1: enterprise paid and live, then a pro order (opened earlier) captured: enterprise
 // ended at once, ~29 paid days thrown away, two overlapping paid invoices.
 describe('a Razorpay payment for another plan captured while a paid period runs', () => {
-  it('records the paid invoice, changes no subscription and holds the order for an operator', async () => {
-    const user = await users.create()
+  it('records the paid invoice, changes no subscription and holds the order for an operator', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       // Both opened before paying either (prepare_checkout allowed both then).
       const pro = await checkoutOrder(tx, user.id, { planId: 'pro' })
@@ -77,8 +72,7 @@ describe('a Razorpay payment for another plan captured while a paid period runs'
     })
   })
 
-  it('holds it too while a Stripe subscription is live', async () => {
-    const user = await users.create()
+  it('holds it too while a Stripe subscription is live', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id, { planId: 'pro' })
       const world = newWorld(user.id)
@@ -102,8 +96,7 @@ describe('a Razorpay payment for another plan captured while a paid period runs'
     })
   })
 
-  it('replaces a Razorpay plan whose paid period has run out (in grace)', async () => {
-    const user = await users.create()
+  it('replaces a Razorpay plan whose paid period has run out (in grace)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id, { planId: 'pro' })
       const enterprise = await checkoutOrder(tx, user.id, { planId: 'enterprise' })

@@ -1,18 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { applyEvent, checkoutOrder, eventFor, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { withRollback } from '../../helpers/db.ts'
+import { applyEvent, checkoutOrder, eventFor, ledgerOf } from './support.ts'
 
 describe('apply_razorpay_event and the stored payload', () => {
-  it('keeps the payload an event was applied from when a duplicate arrives', async () => {
-    const user = await users.create()
+  it('keeps the payload an event was applied from when a duplicate arrives', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const eventId = razorpayId('')

@@ -1,7 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
 import { fixtureJson } from '../../../packages/providers/razorpay/fixtures/load.ts'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
@@ -10,19 +11,13 @@ import {
   ledgerOf,
   orderRefOf,
   subscriptionsOf,
-  testUsers,
 } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('apply_razorpay_event and its ledger', () => {
-  it('applies an event id once: the same delivery again is a duplicate that changes nothing', async () => {
-    const user = await users.create()
+  it('applies an event id once: the same delivery again is a duplicate that changes nothing', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const eventId = razorpayId('')
@@ -47,8 +42,10 @@ describe('apply_razorpay_event and its ledger', () => {
     })
   })
 
-  it('records payment.failed as ignored and leaves the order open for another attempt', async () => {
-    const user = await users.create()
+  it('records payment.failed as ignored and leaves the order open for another attempt', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const failedId = razorpayId('')
@@ -78,7 +75,9 @@ describe('apply_razorpay_event and its ledger', () => {
     })
   })
 
-  it('records event types it does not act on as ignored (official subscription.charged sample)', async () => {
+  it('records event types it does not act on as ignored (official subscription.charged sample)', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const eventId = razorpayId('')
       const sample = fixtureJson<Record<string, unknown>>('webhooks/subscription.charged.json')
@@ -91,7 +90,7 @@ describe('apply_razorpay_event and its ledger', () => {
     })
   })
 
-  it('refuses a body without event or payload, or without an event id (BADEV)', async () => {
+  it('refuses a body without event or payload, or without an event id (BADEV)', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       expect((await pgError(applyEvent(tx, razorpayId(''), { payload: {} }))).code).toBe('BADEV')
     })

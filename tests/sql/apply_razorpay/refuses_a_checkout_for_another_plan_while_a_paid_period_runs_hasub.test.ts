@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { checkoutOrder, testUsers, verifyPayment } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { checkoutOrder, verifyPayment } from './support.ts'
 
 // Review S-1: prepare_checkout let a Razorpay checkout for another plan through while a paid
 // period ran, and paying it threw the rest of that period away.
 describe('prepare_checkout with Razorpay while a paid Razorpay period of pro runs', () => {
-  it('refuses another plan (HASUB)', async () => {
-    const user = await users.create()
+  it('refuses another plan (HASUB)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id, { planId: 'pro' })
       await verifyPayment(tx, user.id, pro.orderId)
@@ -22,8 +15,7 @@ describe('prepare_checkout with Razorpay while a paid Razorpay period of pro run
     })
   })
 
-  it('allows the same plan (a renewal)', async () => {
-    const user = await users.create()
+  it('allows the same plan (a renewal)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id, { planId: 'pro' })
       await verifyPayment(tx, user.id, pro.orderId)
@@ -33,8 +25,7 @@ describe('prepare_checkout with Razorpay while a paid Razorpay period of pro run
     })
   })
 
-  it('allows another plan once the paid period has run out', async () => {
-    const user = await users.create()
+  it('allows another plan once the paid period has run out', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id, { planId: 'pro' })
       const paid = await verifyPayment(tx, user.id, pro.orderId)

@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
@@ -9,20 +10,11 @@ import {
   ledgerOf,
   orderRefOf,
   subscriptionsOf,
-  testUsers,
   verifyPayment,
 } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a payment whose amount is not the order amount', () => {
-  it('is refused to verify-payment (PAYMM)', async () => {
-    const user = await users.create()
+  it('is refused to verify-payment (PAYMM)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const error = await pgError(verifyPayment(tx, user.id, order.orderId, { amount: 100 }))
@@ -30,8 +22,10 @@ describe('a payment whose amount is not the order amount', () => {
     })
   })
 
-  it('is recorded as unlinked by the webhook; the right payment still applies later', async () => {
-    const user = await users.create()
+  it('is recorded as unlinked by the webhook; the right payment still applies later', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id)
       const short = razorpayId('')

@@ -1,25 +1,18 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { applyEvent, eventFor, ledgerOf, orderRefOf, testUsers, verifyPayment } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { applyEvent, eventFor, ledgerOf, orderRefOf, verifyPayment } from './support.ts'
 
 describe('a payment of an order Tollgate never created', () => {
-  it('is refused to verify-payment (NOORD)', async () => {
-    const user = await users.create()
+  it('is refused to verify-payment (NOORD)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const error = await pgError(verifyPayment(tx, user.id, razorpayId('order')))
       expect(error.code).toBe('NOORD')
     })
   })
 
-  it('is recorded as unlinked by the webhook, applying nothing', async () => {
+  it('is recorded as unlinked by the webhook, applying nothing', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const orderId = razorpayId('order')
       const eventId = razorpayId('')

@@ -1,23 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import {
-  checkoutOrder,
-  invoicesOf,
-  orderRefOf,
-  subscriptionsOf,
-  testUsers,
-  verifyPayment,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { checkoutOrder, invoicesOf, orderRefOf, subscriptionsOf, verifyPayment } from './support.ts'
 
 describe('verify-payment of an order that belongs to another user', () => {
-  it('refuses it (NOTYR) and changes nothing for either user', async () => {
+  it('refuses it (NOTYR) and changes nothing for either user', async ({ sql, users }) => {
     const alice = await users.create()
     const mallory = await users.create()
     await withRollback(sql, async (tx) => {

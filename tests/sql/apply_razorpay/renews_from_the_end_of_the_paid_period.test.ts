@@ -1,20 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
-import {
-  checkoutOrder,
-  counterOf,
-  invoicesOf,
-  subscriptionsOf,
-  testUsers,
-  verifyPayment,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
+import { checkoutOrder, counterOf, invoicesOf, subscriptionsOf, verifyPayment } from './support.ts'
 
 const moments = async (tx: Tx, userId: string) => {
   const [row] = await tx<{ start: Date; end: Date; nextEnd: Date; nextGraceEnd: Date }[]>`
@@ -28,8 +15,10 @@ const moments = async (tx: Tx, userId: string) => {
 }
 
 describe('paying a second order for the same plan (Razorpay renewal)', () => {
-  it('extends the same subscription by one month from the end of the paid period', async () => {
-    const user = await users.create()
+  it('extends the same subscription by one month from the end of the paid period', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const first = await checkoutOrder(tx, user.id)
       const applied = await verifyPayment(tx, user.id, first.orderId)
@@ -76,8 +65,10 @@ describe('paying a second order for the same plan (Razorpay renewal)', () => {
     })
   })
 
-  it('starts the new month at the payment when the paid period has already ended', async () => {
-    const user = await users.create()
+  it('starts the new month at the payment when the paid period has already ended', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const first = await checkoutOrder(tx, user.id)
       const applied = await verifyPayment(tx, user.id, first.orderId)
@@ -109,8 +100,10 @@ describe('paying a second order for the same plan (Razorpay renewal)', () => {
 })
 
 describe('paying an order for another plan once the paid period has run out', () => {
-  it('ends the old Razorpay subscription and starts the new plan for one month from now', async () => {
-    const user = await users.create()
+  it('ends the old Razorpay subscription and starts the new plan for one month from now', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const pro = await checkoutOrder(tx, user.id)
       const proApplied = await verifyPayment(tx, user.id, pro.orderId)

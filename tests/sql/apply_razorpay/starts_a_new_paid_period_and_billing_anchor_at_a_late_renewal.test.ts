@@ -1,20 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { checkoutOrder, testUsers, verifyPayment } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { checkoutOrder, verifyPayment } from './support.ts'
 
 // Review S-3 (b): a renewal paid late restarted the paid period at the payment but left
 // billing_cycle_anchor and current_period_start on the first payment: quota months drifted from
 // paid months and the row showed a two-month period.
 describe('a Razorpay renewal paid after the paid period ended (in grace)', () => {
-  it('starts the period and the billing anchor at the payment', async () => {
-    const user = await users.create()
+  it('starts the period and the billing anchor at the payment', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const first = await checkoutOrder(tx, user.id)
       const applied = await verifyPayment(tx, user.id, first.orderId)
@@ -38,8 +31,7 @@ describe('a Razorpay renewal paid after the paid period ended (in grace)', () =>
 })
 
 describe('a Razorpay renewal paid before the paid period ends', () => {
-  it('extends from the paid end and keeps the anchor', async () => {
-    const user = await users.create()
+  it('extends from the paid end and keeps the anchor', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const first = await checkoutOrder(tx, user.id)
       const applied = await verifyPayment(tx, user.id, first.orderId)

@@ -1,18 +1,14 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { insertSubscription } from '../subscriptions/support.ts'
 import { auditOf } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('the audit log on an update that keeps plan and status', () => {
-  it('writes nothing for cancel_at_period_end, canceled_at or a renewed period', async () => {
-    const user = await users.create()
+  it('writes nothing for cancel_at_period_end, canceled_at or a renewed period', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       await tx`

@@ -1,18 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { insertSubscription } from '../subscriptions/support.ts'
 import { auditOf, ownerRole } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('the audit log on insert', () => {
-  it('records the new plan and status, and the role that wrote it', async () => {
-    const user = await users.create()
+  it('records the new plan and status, and the role that wrote it', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'trialing' })
       expect(await auditOf(tx, sub.id)).toEqual([

@@ -1,18 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { insertSubscription, periodEndPlus, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { insertSubscription, periodEndPlus } from '../subscriptions/support.ts'
 import { auditOf, ownerRole } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('the audit log of run_maintenance', () => {
-  it('records the subscriptions it ends with reason maintenance', async () => {
-    const user = await users.create()
+  it('records the subscriptions it ends with reason maintenance', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       const asOf = await periodEndPlus(tx, sub.id, '1 second')
@@ -33,8 +26,10 @@ describe('the audit log of run_maintenance', () => {
     })
   })
 
-  it('records both steps of a razorpay subscription that lapses and expires', async () => {
-    const user = await users.create()
+  it('records both steps of a razorpay subscription that lapses and expires', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', provider: 'razorpay' })
       const asOf = await periodEndPlus(tx, sub.id, '3 days')

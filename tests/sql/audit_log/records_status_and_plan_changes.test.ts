@@ -1,18 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { insertSubscription, setStatus, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { insertSubscription, setStatus } from '../subscriptions/support.ts'
 import { auditOf, ownerRole } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('the audit log on update', () => {
-  it('records a status change with the old and new values', async () => {
-    const user = await users.create()
+  it('records a status change with the old and new values', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       await setStatus(tx, sub.id, 'past_due')
@@ -32,8 +25,7 @@ describe('the audit log on update', () => {
     })
   })
 
-  it('records a plan change with the old and new values', async () => {
-    const user = await users.create()
+  it('records a plan change with the old and new values', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       await tx`update tollgate.subscriptions set plan_id = 'enterprise' where id = ${sub.id}::uuid`
@@ -47,8 +39,7 @@ describe('the audit log on update', () => {
     })
   })
 
-  it('records one row for a change of both plan and status', async () => {
-    const user = await users.create()
+  it('records one row for a change of both plan and status', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'trialing' })
       await tx`

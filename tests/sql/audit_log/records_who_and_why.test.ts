@@ -1,14 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, serviceRoleClaims, withRollback, type Tx } from '../../helpers/db.ts'
-import { insertSubscription, setStatus, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { serviceRoleClaims, withRollback, type Tx } from '../../helpers/db.ts'
+import { insertSubscription, setStatus } from '../subscriptions/support.ts'
 import { auditOf } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // Clients cannot write subscriptions: the owner writes on their behalf inside their request,
 // so the JWT claims are set while the role stays the owner.
@@ -21,8 +15,10 @@ const setReason = async (tx: Tx, reason: string): Promise<void> => {
 }
 
 describe('the audit actor and reason', () => {
-  it('records auth.uid() and the JWT role when the change happens inside a user request', async () => {
-    const user = await users.create()
+  it('records auth.uid() and the JWT role when the change happens inside a user request', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await setClaims(tx, user.claims)
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
@@ -35,9 +31,7 @@ describe('the audit actor and reason', () => {
     })
   })
 
-  it('records the acting admin, not the subscriber', async () => {
-    const user = await users.create()
-    const admin = await users.create({ admin: true })
+  it('records the acting admin, not the subscriber', async ({ sql, user, admin }) => {
     await withRollback(sql, async (tx) => {
       await setClaims(tx, admin.claims)
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
@@ -47,8 +41,7 @@ describe('the audit actor and reason', () => {
     })
   })
 
-  it('records service_role and no user for a service role request', async () => {
-    const user = await users.create()
+  it('records service_role and no user for a service role request', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await setClaims(tx, serviceRoleClaims())
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
@@ -58,8 +51,7 @@ describe('the audit actor and reason', () => {
     })
   })
 
-  it('records the reason set in tollgate.audit_reason', async () => {
-    const user = await users.create()
+  it('records the reason set in tollgate.audit_reason', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await setReason(tx, 'stripe:evt_1')
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })

@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, counterOf, insertPlan, ledgerOf, testUsers, uniqueMetric } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { consumeAt, counterOf, insertPlan, ledgerOf, uniqueMetric } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 
 describe("consume_usage of a metric that another plan has but the user's plan has not", () => {
-  it('answers allowed false with quota 0 and counts nothing', async () => {
-    const user = await users.create()
+  it('answers allowed false with quota 0 and counts nothing', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const metric = uniqueMetric('seats')
       await insertPlan(tx, [{ metric, quota: 50, period: 'month' }])

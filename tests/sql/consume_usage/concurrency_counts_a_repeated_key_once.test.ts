@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql } from '../../helpers/db.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser } from '../../helpers/db.ts'
 import {
   beginSession,
   consumeAt,
@@ -8,27 +9,19 @@ import {
   ledgerOf,
   openConnections,
   taggedPool,
-  testUsers,
   waitForLockWaiters,
   waitUntilBlocked,
 } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 const WORKERS = 16
 const FEB = '2024-02-10T12:00:00Z'
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 describe('the same idempotency key from many connections at once', () => {
-  it('counts once and gives all 16 callers the identical answer', async () => {
-    const user = await users.create()
+  it('counts once and gives all 16 callers the identical answer', async ({ sql, user }) => {
     await asUser(sql, user, (tx) => consumeNow(tx, 'api_calls', 10), { commit: true })
     await openConnections(workers.sql, WORKERS)
 
@@ -54,8 +47,10 @@ describe('the same idempotency key from many connections at once', () => {
     })
   })
 
-  it('counts once when all 16 passed the key check before any of them counted', async () => {
-    const user = await users.create()
+  it('counts once when all 16 passed the key check before any of them counted', async ({
+    sql,
+    user,
+  }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 10, FEB))
     await openConnections(workers.sql, WORKERS)
 
@@ -87,8 +82,10 @@ describe('the same idempotency key from many connections at once', () => {
     ])
   })
 
-  it('records a refused first answer once and gives it to all 16 callers', async () => {
-    const user = await users.create()
+  it('records a refused first answer once and gives it to all 16 callers', async ({
+    sql,
+    user,
+  }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 995, FEB))
     await openConnections(workers.sql, WORKERS)
 
@@ -111,8 +108,7 @@ describe('the same idempotency key from many connections at once', () => {
 })
 
 describe('the same idempotency key on two connections, step by step', () => {
-  it('gives the second the first answer once the first commits', async () => {
-    const user = await users.create()
+  it('gives the second the first answer once the first commits', async ({ sql, user }) => {
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
     const first = await consumeAt(a.q, user.id, 'api_calls', 40, FEB, 'step-key')
@@ -126,8 +122,7 @@ describe('the same idempotency key on two connections, step by step', () => {
     expect((await ledgerOf(sql, user.id)).map((row) => row.idempotency_key)).toEqual(['step-key'])
   })
 
-  it('counts the second when the first rolls back', async () => {
-    const user = await users.create()
+  it('counts the second when the first rolls back', async ({ sql, user }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 1, FEB))
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
@@ -147,8 +142,10 @@ describe('the same idempotency key on two connections, step by step', () => {
     ])
   })
 
-  it('refuses the second with IDKEY when it reuses the committed key for another amount', async () => {
-    const user = await users.create()
+  it('refuses the second with IDKEY when it reuses the committed key for another amount', async ({
+    sql,
+    user,
+  }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 1, FEB))
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql } from '../../helpers/db.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser } from '../../helpers/db.ts'
 import {
   beginSession,
   consumeAt,
@@ -8,27 +9,22 @@ import {
   ledgerOf,
   openConnections,
   taggedPool,
-  testUsers,
   waitUntilBlocked,
   type Answer,
 } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 const WORKERS = 16
 const FEB = '2024-02-10T12:00:00Z'
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i)
 
 describe('consume_usage from many connections at once', () => {
-  it('never overdraws: 16 connections x 100 calls of 1 against a quota of 1000 count exactly 1000', async () => {
-    const user = await users.create()
+  it('never overdraws: 16 connections x 100 calls of 1 against a quota of 1000 count exactly 1000', async ({
+    sql,
+    user,
+  }) => {
     await openConnections(workers.sql, WORKERS)
 
     const answers = (
@@ -65,8 +61,10 @@ describe('consume_usage from many connections at once', () => {
     expect(ledger.every((row) => row.allowed && row.amount === 1)).toBe(true)
   })
 
-  it('never overdraws with mixed amounts: allowed answers add up one after another', async () => {
-    const user = await users.create()
+  it('never overdraws with mixed amounts: allowed answers add up one after another', async ({
+    sql,
+    user,
+  }) => {
     await openConnections(workers.sql, WORKERS)
 
     const calls = (
@@ -105,8 +103,10 @@ describe('consume_usage from many connections at once', () => {
 })
 
 describe('two connections, step by step', () => {
-  it('makes the second wait for the first and then refuse what no longer fits', async () => {
-    const user = await users.create()
+  it('makes the second wait for the first and then refuse what no longer fits', async ({
+    sql,
+    user,
+  }) => {
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
     // A: takes 600 of 1000 and keeps its transaction open (it also creates the counter).
@@ -125,8 +125,7 @@ describe('two connections, step by step', () => {
     expect((await ledgerOf(sql, user.id)).map((row) => row.amount)).toEqual([600])
   })
 
-  it('lets the second count when the first rolls back', async () => {
-    const user = await users.create()
+  it('lets the second count when the first rolls back', async ({ sql, user }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 100, FEB))
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
@@ -140,8 +139,10 @@ describe('two connections, step by step', () => {
     expect((await ledgerOf(sql, user.id)).map((row) => row.amount)).toEqual([100, 600])
   })
 
-  it('lets the second create the counter when the first, which created it, rolls back', async () => {
-    const user = await users.create()
+  it('lets the second create the counter when the first, which created it, rolls back', async ({
+    sql,
+    user,
+  }) => {
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
     expect(await consumeAt(a.q, user.id, 'api_calls', 900, FEB)).toMatchObject({ used: 900 })

@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql } from '../../helpers/db.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import {
   beginSession,
   consumeAt,
@@ -7,20 +7,13 @@ import {
   ledgerOf,
   openConnections,
   taggedPool,
-  testUsers,
   waitForLockWaiters,
   waitUntilBlocked,
   type Answer,
 } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 const WORKERS = 16
 const IN_FEBRUARY = '2024-02-29T12:00:00Z'
@@ -48,8 +41,10 @@ const expectOneIncrementEach = (answers: Answer[]) => {
 }
 
 describe('first calls of a new period from many connections at once', () => {
-  it('reset the counter once, never twice: 16 queued calls just after the boundary count 16', async () => {
-    const user = await users.create()
+  it('reset the counter once, never twice: 16 queued calls just after the boundary count 16', async ({
+    sql,
+    user,
+  }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 900, IN_FEBRUARY))
     await openConnections(workers.sql, WORKERS)
 
@@ -73,8 +68,7 @@ describe('first calls of a new period from many connections at once', () => {
     ])
   })
 
-  it('reset the counter once in an unstaged burst too', async () => {
-    const user = await users.create()
+  it('reset the counter once in an unstaged burst too', async ({ sql, user }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 1000, IN_FEBRUARY))
     await openConnections(workers.sql, WORKERS)
 
@@ -88,8 +82,7 @@ describe('first calls of a new period from many connections at once', () => {
     expect(await counterOf(sql, user.id, 'api_calls')).toMatchObject(marchCounter)
   })
 
-  it('create a missing counter once: 16 first-ever calls count 16', async () => {
-    const user = await users.create()
+  it('create a missing counter once: 16 first-ever calls count 16', async ({ sql, user }) => {
     await openConnections(workers.sql, WORKERS)
 
     const answers = await Promise.all(
@@ -104,8 +97,10 @@ describe('first calls of a new period from many connections at once', () => {
 })
 
 describe('the first calls of a new period on two connections, step by step', () => {
-  it('lets the second count on the period the first started, without a second reset', async () => {
-    const user = await users.create()
+  it('lets the second count on the period the first started, without a second reset', async ({
+    sql,
+    user,
+  }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 1000, IN_FEBRUARY))
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)
@@ -126,8 +121,7 @@ describe('the first calls of a new period on two connections, step by step', () 
     })
   })
 
-  it('lets the second roll the period itself when the first rolls back', async () => {
-    const user = await users.create()
+  it('lets the second roll the period itself when the first rolls back', async ({ sql, user }) => {
     await sql.begin((tx) => consumeAt(tx, user.id, 'api_calls', 1000, IN_FEBRUARY))
     const a = await beginSession(workers.sql)
     const b = await beginSession(workers.sql)

@@ -1,20 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, counterOf, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, withRollback } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, counterOf, ledgerOf } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 const FEB_END = '2024-03-01T00:00:00.000Z'
 
 describe('consume_usage with an idempotency key', () => {
-  it('counts the same key twice once and returns the first answer, even after other usage', async () => {
-    const user = await users.create()
+  it('counts the same key twice once and returns the first answer, even after other usage', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const first = await consumeAt(tx, user.id, 'api_calls', 5, FEB, 'req-1')
       expect(first).toEqual({
@@ -40,8 +36,10 @@ describe('consume_usage with an idempotency key', () => {
     })
   })
 
-  it('replays a refused first answer and still counts nothing, even in a later period', async () => {
-    const user = await users.create()
+  it('replays a refused first answer and still counts nothing, even in a later period', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 1000, FEB)
       const refused = await consumeAt(tx, user.id, 'api_calls', 1, FEB, 'late-req')
@@ -71,7 +69,7 @@ describe('consume_usage with an idempotency key', () => {
     })
   })
 
-  it('keeps keys apart per user: the same key counts for each user', async () => {
+  it('keeps keys apart per user: the same key counts for each user', async ({ sql, users }) => {
     const alice = await users.create()
     const bob = await users.create()
     await withRollback(sql, async (tx) => {
@@ -85,8 +83,7 @@ describe('consume_usage with an idempotency key', () => {
     })
   })
 
-  it('counts a retried key once through the public RPC, across requests', async () => {
-    const user = await users.create()
+  it('counts a retried key once through the public RPC, across requests', async ({ sql, user }) => {
     const first = await asUser(sql, user, (tx) => consumeNow(tx, 'api_calls', 2, 'rpc-key'), {
       commit: true,
     })

@@ -1,17 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, counterOf, ledgerOf, momentOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, withRollback } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, counterOf, ledgerOf, momentOf } from './support.ts'
 
 describe('consume_usage', () => {
-  it('counts the signed-in user through the public RPC and answers with the new state', async () => {
-    const user = await users.create()
+  it('counts the signed-in user through the public RPC and answers with the new state', async ({
+    sql,
+    user,
+  }) => {
     const { first, second, monthStart, nextMonthStart } = await asUser(
       sql,
       user,
@@ -63,8 +59,7 @@ describe('consume_usage', () => {
     ])
   })
 
-  it('counts at the as_of it is given through the private function', async () => {
-    const user = await users.create()
+  it('counts at the as_of it is given through the private function', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       expect(await consumeAt(tx, user.id, 'api_calls', 5, '2024-02-10T12:00:00Z')).toEqual({
         allowed: true,
@@ -103,7 +98,7 @@ describe('consume_usage', () => {
     })
   })
 
-  it('keeps each user on their own counter', async () => {
+  it('keeps each user on their own counter', async ({ sql, users }) => {
     const alice = await users.create()
     const bob = await users.create()
     await withRollback(sql, async (tx) => {

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql } from '../../helpers/db.ts'
-import { consumeNow, counterOf, ledgerOf, subscribe, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser } from '../../helpers/db.ts'
+import { consumeNow, counterOf, ledgerOf, subscribe } from './support.ts'
 
 describe('an unlimited metric (quota -1)', () => {
-  it('is always allowed, with remaining null: enterprise projects', async () => {
-    const user = await users.create()
+  it('is always allowed, with remaining null: enterprise projects', async ({ sql, user }) => {
     await subscribe(sql, user.id, 'enterprise')
 
     const answers = await asUser(

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { consumeAt, ledgerOf } from './support.ts'
 
 describe('the usage ledger', () => {
-  it('records the start of the period each consume was counted in', async () => {
-    const user = await users.create()
+  it('records the start of the period each consume was counted in', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 4, '2024-02-10T12:00:00Z')
       await consumeAt(tx, user.id, 'api_calls', 6, '2024-03-10T12:00:00Z', 'march-key')

@@ -1,18 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, asUser, ownerSql, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, asUser, type Tx } from '../../helpers/db.ts'
 import { asPostgrestRequest } from '../raise_error/support.ts'
-import { counterOf, ledgerOf, subscribe, testUsers } from './support.ts'
+import { counterOf, ledgerOf, subscribe } from './support.ts'
 
 // An amount the counter cannot add without passing bigint's largest value (REVIEW Notes: SQLSTATE
 // 22003 "bigint out of range") is refused like any amount that does not fit: allowed false,
 // nothing counted. Called as PostgREST runs the request.
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const MAX = '9223372036854775807'
 
@@ -39,8 +33,7 @@ const serviceConsume = async (tx: Tx, userId: string, metric: string, amount: st
 }
 
 describe('consume_usage of 9223372036854775807', () => {
-  it('refuses it on a limited counter already in use, keyed or not', async () => {
-    const user = await users.create()
+  it('refuses it on a limited counter already in use, keyed or not', async ({ sql, user }) => {
     const answers = await asUser(
       sql,
       user,
@@ -59,8 +52,10 @@ describe('consume_usage of 9223372036854775807', () => {
     expect(await counterOf(sql, user.id, 'api_calls')).toMatchObject({ used: 5 })
   })
 
-  it('refuses it on an unlimited counter it would take past the largest bigint', async () => {
-    const user = await users.create()
+  it('refuses it on an unlimited counter it would take past the largest bigint', async ({
+    sql,
+    user,
+  }) => {
     await subscribe(sql, user.id, 'enterprise')
     const answers = await asUser(
       sql,
@@ -84,8 +79,7 @@ describe('consume_usage of 9223372036854775807', () => {
     ])
   })
 
-  it('refuses it for the service role too', async () => {
-    const user = await users.create()
+  it('refuses it for the service role too', async ({ sql, user }) => {
     const answers = await asServiceRole(sql, async (tx) => [
       await serviceConsume(tx, user.id, 'storage_gb', '1'),
       await serviceConsume(tx, user.id, 'storage_gb', MAX),

@@ -1,24 +1,17 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asClaims, ownerSql, pgError, userClaims } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asClaims, pgError, userClaims } from '../../helpers/db.ts'
 import { asPostgrestRequest } from '../raise_error/support.ts'
-import { counterOf, ledgerOf, testUsers } from './support.ts'
+import { counterOf, ledgerOf } from './support.ts'
 
 // Supabase anonymous sign-ins are role authenticated with the claim is_anonymous: true; anyone can
 // mint as many as they like, so each one's free quota would be free usage for the taking. They
 // may read plans; they may not consume. Called as PostgREST runs the request.
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 const anonymousClaims = (id: string) => ({ ...userClaims(id), is_anonymous: true })
 
 describe('tollgate.consume_usage for an anonymous user', () => {
-  it('answers 403 ANONY and counts nothing, keyed or not', async () => {
-    const user = await users.create()
+  it('answers 403 ANONY and counts nothing, keyed or not', async ({ sql, user }) => {
     for (const key of [null, 'anonymous-key']) {
       const error = await asClaims(sql, anonymousClaims(user.id), async (tx) => {
         await asPostgrestRequest(tx)
@@ -32,16 +25,14 @@ describe('tollgate.consume_usage for an anonymous user', () => {
     expect(await ledgerOf(sql, user.id)).toEqual([])
   })
 
-  it('raises ANONY itself outside a PostgREST request', async () => {
-    const user = await users.create()
+  it('raises ANONY itself outside a PostgREST request', async ({ sql, user }) => {
     const error = await asClaims(sql, anonymousClaims(user.id), (tx) =>
       pgError(tx`select tollgate.consume_usage('api_calls')`),
     )
     expect(error.code).toBe('ANONY')
   })
 
-  it('still lets them read the plans', async () => {
-    const user = await users.create()
+  it('still lets them read the plans', async ({ sql, user }) => {
     const plans = await asClaims(sql, anonymousClaims(user.id), async (tx) => {
       await asPostgrestRequest(tx, 'GET', '/plans')
       return tx<{ id: string }[]>`select id from tollgate.plans where active order by sort_order`
@@ -51,8 +42,7 @@ describe('tollgate.consume_usage for an anonymous user', () => {
     )
   })
 
-  it('lets a signed-in user whose claim is_anonymous is false consume', async () => {
-    const user = await users.create()
+  it('lets a signed-in user whose claim is_anonymous is false consume', async ({ sql, user }) => {
     const signedIn = { ...userClaims(user.id), is_anonymous: false }
     const answer = await asClaims(sql, signedIn, async (tx) => {
       await asPostgrestRequest(tx)

@@ -1,20 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, counterOf, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, withRollback } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, counterOf, ledgerOf } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 const FEB_END = '2024-03-01T00:00:00.000Z'
 
 describe('consume_usage at the quota', () => {
-  it('allows a call that reaches the quota exactly', async () => {
-    const user = await users.create()
+  it('allows a call that reaches the quota exactly', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 999, FEB)
       expect(await consumeAt(tx, user.id, 'api_calls', 1, FEB)).toEqual({
@@ -29,8 +22,10 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('refuses a call past the quota and counts nothing, in the counter or the ledger', async () => {
-    const user = await users.create()
+  it('refuses a call past the quota and counts nothing, in the counter or the ledger', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 1000, FEB)
       const refused = {
@@ -53,8 +48,10 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('refuses a first call larger than the whole quota and leaves the new counter at 0', async () => {
-    const user = await users.create()
+  it('refuses a first call larger than the whole quota and leaves the new counter at 0', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       expect(await consumeAt(tx, user.id, 'api_calls', 1001, FEB)).toEqual({
         allowed: false,
@@ -69,8 +66,7 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('still allows a smaller call that fits after refusing a larger one', async () => {
-    const user = await users.create()
+  it('still allows a smaller call that fits after refusing a larger one', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 998, FEB)
       expect(await consumeAt(tx, user.id, 'api_calls', 5, FEB)).toMatchObject({
@@ -88,8 +84,10 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('records a refused keyed call in the ledger as not allowed, counting nothing', async () => {
-    const user = await users.create()
+  it('records a refused keyed call in the ledger as not allowed, counting nothing', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 990, FEB)
       const answer = await consumeAt(tx, user.id, 'api_calls', 20, FEB, 'refused-key')
@@ -115,8 +113,7 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('refuses a gauge past its quota: free allows 3 projects', async () => {
-    const user = await users.create()
+  it('refuses a gauge past its quota: free allows 3 projects', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'projects', 3, FEB)
       expect(await consumeAt(tx, user.id, 'projects', 1, FEB)).toEqual({
@@ -131,8 +128,10 @@ describe('consume_usage at the quota', () => {
     })
   })
 
-  it('refuses through the public RPC once the signed-in user has used their quota', async () => {
-    const user = await users.create()
+  it('refuses through the public RPC once the signed-in user has used their quota', async ({
+    sql,
+    user,
+  }) => {
     const answers = await asUser(sql, user, async (tx) => [
       await consumeNow(tx, 'projects', 2),
       await consumeNow(tx, 'projects', 2),

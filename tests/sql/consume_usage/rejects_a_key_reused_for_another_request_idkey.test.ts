@@ -1,22 +1,15 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, counterOf, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { consumeAt, counterOf, ledgerOf } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 
 describe('consume_usage with a key first used for another request', () => {
-  it.each([
+  it.for<[string, string, number]>([
     ['another amount', 'api_calls', 6],
     ['another metric', 'projects', 5],
-  ])('refuses %s (IDKEY) and counts nothing', async (_name, metric, amount) => {
-    const user = await users.create()
+  ])('refuses %s (IDKEY) and counts nothing', async ([_name, metric, amount], { sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 5, FEB, 'req-1')
       await expect(
@@ -30,8 +23,10 @@ describe('consume_usage with a key first used for another request', () => {
     })
   })
 
-  it('refuses another amount even when the first answer was a refusal (IDKEY)', async () => {
-    const user = await users.create()
+  it('refuses another amount even when the first answer was a refusal (IDKEY)', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       expect(await consumeAt(tx, user.id, 'api_calls', 5000, FEB, 'big')).toMatchObject({
         allowed: false,

@@ -1,23 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, counterOf, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, withRollback } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, counterOf, ledgerOf } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 
 describe('consume_usage with an amount that is not positive', () => {
-  it.each([
+  it.for<[string, number | null]>([
     ['zero', 0],
     ['a negative amount', -5],
     ['a null amount', null],
-  ])('refuses %s through the private function (INAMT)', async (_name, amount) => {
-    const user = await users.create()
+  ])('refuses %s through the private function (INAMT)', async ([_name, amount], { sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 10, FEB)
       await expect(
@@ -31,12 +24,11 @@ describe('consume_usage with an amount that is not positive', () => {
     })
   })
 
-  it.each([
+  it.for<[string, number | null]>([
     ['zero', 0],
     ['a negative amount', -1],
     ['a null amount', null],
-  ])('refuses %s through the public RPC (INAMT)', async (_name, amount) => {
-    const user = await users.create()
+  ])('refuses %s through the public RPC (INAMT)', async ([_name, amount], { sql, user }) => {
     await expect(
       asUser(sql, user, (tx) => consumeNow(tx, 'api_calls', amount)),
     ).rejects.toHaveProperty('code', 'INAMT')

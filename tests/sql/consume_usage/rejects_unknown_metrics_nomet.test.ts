@@ -1,13 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, withRollback } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, ledgerOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, withRollback } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, ledgerOf } from './support.ts'
 
 const FEB = '2024-02-10T12:00:00Z'
 
@@ -18,13 +12,12 @@ const countersOf = async (q: Parameters<typeof ledgerOf>[0], userId: string): Pr
 }
 
 describe('consume_usage of a metric no plan has', () => {
-  it.each([
+  it.for([
     ['a well-formed name no plan limits', 'no_such_metric'],
     ['a malformed name', 'API Calls'],
     ['an empty name', ''],
     ['a null metric', null],
-  ])('refuses %s through the private function (NOMET)', async (_name, metric) => {
-    const user = await users.create()
+  ])('refuses %s through the private function (NOMET)', async ([_name, metric], { sql, user }) => {
     await withRollback(sql, async (tx) => {
       await expect(
         tx.savepoint((sp) => consumeAt(sp, user.id, metric, 1, FEB)),
@@ -37,8 +30,7 @@ describe('consume_usage of a metric no plan has', () => {
     })
   })
 
-  it('refuses it through the public RPC (NOMET)', async () => {
-    const user = await users.create()
+  it('refuses it through the public RPC (NOMET)', async ({ sql, user }) => {
     await expect(
       asUser(sql, user, (tx) => consumeNow(tx, 'no_such_metric')),
     ).rejects.toHaveProperty('code', 'NOMET')

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, withRollback } from '../../helpers/db.ts'
 import { consumeAt } from './support.ts'
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 const FEB = '2024-02-10T12:00:00Z'
 
 describe('consume_usage for a user who does not exist', () => {
-  it('refuses a random user id through the private function (NOUSR)', async () => {
+  it('refuses a random user id through the private function (NOUSR)', async ({ sql }) => {
     const ghost = randomUUID()
     await withRollback(sql, async (tx) => {
       await expect(
@@ -29,13 +27,13 @@ describe('consume_usage for a user who does not exist', () => {
     })
   })
 
-  it('refuses a null user id (NOUSR)', async () => {
+  it('refuses a null user id (NOUSR)', async ({ sql }) => {
     await expect(
       withRollback(sql, (tx) => consumeAt(tx, null, 'api_calls', 1, FEB)),
     ).rejects.toHaveProperty('code', 'NOUSR')
   })
 
-  it('refuses a random user id through service_role_consume_usage (NOUSR)', async () => {
+  it('refuses a random user id through service_role_consume_usage (NOUSR)', async ({ sql }) => {
     await expect(
       asServiceRole(
         sql,

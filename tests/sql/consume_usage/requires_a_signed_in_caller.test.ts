@@ -1,16 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asAnon, asClaims, asUser, ownerSql, userClaims } from '../../helpers/db.ts'
-import { consumeAt, consumeNow, counterOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asAnon, asClaims, asUser, userClaims } from '../../helpers/db.ts'
+import { consumeAt, consumeNow, counterOf } from './support.ts'
 
 describe('tollgate.consume_usage', () => {
-  it('refuses an authenticated request whose claims have no sub (NOJWT)', async () => {
+  it('refuses an authenticated request whose claims have no sub (NOJWT)', async ({ sql }) => {
     const { sub: _, ...withoutSub } = userClaims('00000000-0000-0000-0000-000000000000')
     await expect(
       asClaims(sql, { ...withoutSub, role: 'authenticated' }, (tx) => consumeNow(tx, 'api_calls')),
@@ -20,7 +14,7 @@ describe('tollgate.consume_usage', () => {
     ).rejects.toHaveProperty('code', 'NOJWT')
   })
 
-  it('cannot be executed by anon (42501)', async () => {
+  it('cannot be executed by anon (42501)', async ({ sql }) => {
     await expect(asAnon(sql, (tx) => consumeNow(tx, 'api_calls'))).rejects.toHaveProperty(
       'code',
       '42501',
@@ -35,15 +29,17 @@ describe('tollgate.consume_usage', () => {
     expect(row).toEqual({ anon: false, authenticated: true })
   })
 
-  it('does not let a signed-in user call the private function that takes a time (42501)', async () => {
-    const user = await users.create()
+  it('does not let a signed-in user call the private function that takes a time (42501)', async ({
+    sql,
+    user,
+  }) => {
     await expect(
       asUser(sql, user, (tx) => consumeAt(tx, user.id, 'api_calls', 1, '2099-01-01T00:00:00Z')),
     ).rejects.toHaveProperty('code', '42501')
     expect(await counterOf(sql, user.id, 'api_calls')).toBeNull()
   })
 
-  it('counts for the user in the claims, never for another', async () => {
+  it('counts for the user in the claims, never for another', async ({ sql, users }) => {
     const alice = await users.create()
     const bob = await users.create()
     await asUser(sql, alice, (tx) => consumeNow(tx, 'api_calls', 3), { commit: true })

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asAnon, asServiceRole, asUser, ownerSql } from '../../helpers/db.ts'
-import { counterOf, ledgerOf, momentOf, normalize, testUsers, type Answer } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asAnon, asServiceRole, asUser } from '../../helpers/db.ts'
+import { counterOf, ledgerOf, momentOf, normalize, type Answer } from './support.ts'
 
 describe('tollgate.service_role_consume_usage', () => {
-  it('counts for any user when called by the service role', async () => {
-    const user = await users.create()
+  it('counts for any user when called by the service role', async ({ sql, user }) => {
     const { answers, nextMonthStart } = await asServiceRole(
       sql,
       async (tx) => {
@@ -41,8 +34,7 @@ describe('tollgate.service_role_consume_usage', () => {
     ])
   })
 
-  it('is refused to a signed-in user, even for their own id (42501)', async () => {
-    const user = await users.create()
+  it('is refused to a signed-in user, even for their own id (42501)', async ({ sql, user }) => {
     await expect(
       asUser(
         sql,
@@ -53,8 +45,7 @@ describe('tollgate.service_role_consume_usage', () => {
     expect(await counterOf(sql, user.id, 'api_calls')).toBeNull()
   })
 
-  it('is refused to anon (42501)', async () => {
-    const user = await users.create()
+  it('is refused to anon (42501)', async ({ sql, user }) => {
     await expect(
       asAnon(
         sql,

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import {
-  createUser,
-  ownerSql,
-  type Queryable,
-  type Sql,
-  type TestUser,
-  type UserOptions,
-} from '../../helpers/db.ts'
+import { ownerSql, type Queryable, type Sql } from '../../helpers/db.ts'
 
 /** The answer of consume_usage, with period_end as an ISO string in UTC (or null). */
 export type Answer = {
@@ -196,20 +189,7 @@ export const subscribe = async (q: Queryable, userId: string, planId: string): P
     )`
 }
 
-/** Users made for one test file, deleted again in afterAll. */
-export const testUsers = (sql: Sql) => {
-  const ids: string[] = []
-  return {
-    create: async (options: UserOptions = {}): Promise<TestUser> => {
-      const user = await createUser(sql, options)
-      ids.push(user.id)
-      return user
-    },
-    drop: async (): Promise<void> => {
-      if (ids.length > 0) await sql`delete from auth.users where id in ${sql(ids)}`
-    },
-  }
-}
+export { testUsers } from '../../helpers/db.ts'
 
 /** A pool whose connections carry their own application_name, so a test can watch them wait. */
 export const taggedPool = (max = 24): { sql: Sql; tag: string } => {

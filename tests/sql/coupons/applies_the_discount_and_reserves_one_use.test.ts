@@ -1,19 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { couponOf, pinCoupon, prepare, redemptionsOf, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { withRollback } from '../../helpers/db.ts'
+import { couponOf, it, pinCoupon, prepare, redemptionsOf } from './support.ts'
 
 describe('prepare_checkout with a coupon code', () => {
-  it('takes 20 % off pro with WELCOME20 (2900 -> 2320) and reserves one use for this checkout', async () => {
-    const user = await users.create()
+  it('takes 20 % off pro with WELCOME20 (2900 -> 2320) and reserves one use for this checkout', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const before = await pinCoupon(tx, 'WELCOME20')
 
@@ -49,8 +42,10 @@ describe('prepare_checkout with a coupon code', () => {
     })
   })
 
-  it('takes 20 % off enterprise too (9900 -> 7920), for Stripe checkouts as well', async () => {
-    const user = await users.create()
+  it('takes 20 % off enterprise too (9900 -> 7920), for Stripe checkouts as well', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await pinCoupon(tx, 'WELCOME20')
       const prepared = await prepare(tx, user.id, 'WELCOME20', {
@@ -64,8 +59,7 @@ describe('prepare_checkout with a coupon code', () => {
     })
   })
 
-  it('reads the code case- and space-insensitively', async () => {
-    const user = await users.create()
+  it('reads the code case- and space-insensitively', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await pinCoupon(tx, 'WELCOME20')
       expect(await prepare(tx, user.id, '  welcome20 ')).toMatchObject({
@@ -75,8 +69,11 @@ describe('prepare_checkout with a coupon code', () => {
     })
   })
 
-  it('takes a fixed amount off in the plan currency (500 off 2900 -> 2400)', async () => {
-    const user = await users.create()
+  it('takes a fixed amount off in the plan currency (500 off 2900 -> 2400)', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ amountOff: 500, currency: 'usd' })
     await withRollback(sql, async (tx) => {
       expect(await prepare(tx, user.id, code)).toMatchObject({
@@ -87,8 +84,7 @@ describe('prepare_checkout with a coupon code', () => {
     })
   })
 
-  it('charges without a coupon the full price and reserves nothing', async () => {
-    const user = await users.create()
+  it('charges without a coupon the full price and reserves nothing', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       expect(await prepare(tx, user.id, null)).toMatchObject({ amount: 2900, coupon: null })
       const [row] = await tx<{ n: number }[]>`

@@ -1,25 +1,20 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect } from 'vitest'
 import type postgres from 'postgres'
-import { ownerSql } from '../../helpers/db.ts'
 import { openConnections, taggedPool } from '../consume_usage/support.ts'
-import { couponOf, prepare, testCoupons, testUsers, type Prepared } from './support.ts'
+import { couponOf, it, prepare, type Prepared } from './support.ts'
 
-const sql = ownerSql()
 const workers = taggedPool(24)
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await workers.sql.end()
-  await sql.end()
-})
+afterAll(() => workers.sql.end())
 
 const CHECKOUTS = 20
 const MAX_USES = 5
 
 describe('a coupon with max_uses 5 and 20 users checking out at once', () => {
-  it('lets exactly 5 reserve it, refuses 15 (CPMAX), and counts 5 uses', async () => {
+  it('lets exactly 5 reserve it, refuses 15 (CPMAX), and counts 5 uses', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: MAX_USES, percentOff: 20 })
     const people = await Promise.all(Array.from({ length: CHECKOUTS }, () => users.create()))
     await openConnections(workers.sql, CHECKOUTS)

@@ -1,18 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, redemptionsOf, settle, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare, redemptionsOf, settle } from './support.ts'
 
 describe('settle_coupon(checkout, paid => false)', () => {
-  it('releases the reservation and gives the use back, so another user can take it', async () => {
+  it('releases the reservation and gives the use back, so another user can take it', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const [first, second] = [await users.create(), await users.create()]
     const code = await coupons.create({ maxUses: 1 })
     await withRollback(sql, async (tx) => {
@@ -28,8 +23,11 @@ describe('settle_coupon(checkout, paid => false)', () => {
     })
   })
 
-  it('lets the same user reserve again after a release, taking the use again', async () => {
-    const user = await users.create()
+  it('lets the same user reserve again after a release, taking the use again', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 5 })
     await withRollback(sql, async (tx) => {
       const failed = await prepare(tx, user.id, code)
@@ -42,8 +40,11 @@ describe('settle_coupon(checkout, paid => false)', () => {
     })
   })
 
-  it('does nothing a second time, nor for a checkout that is already paid', async () => {
-    const user = await users.create()
+  it('does nothing a second time, nor for a checkout that is already paid', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 5 })
     await withRollback(sql, async (tx) => {
       const released = await prepare(tx, user.id, code)

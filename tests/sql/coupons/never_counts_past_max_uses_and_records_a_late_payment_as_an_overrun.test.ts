@@ -1,23 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { pgError, withRollback, type Tx } from '../../helpers/db.ts'
 import { checkoutOrder, verifyPayment } from '../apply_razorpay/support.ts'
-import {
-  countsOf,
-  overrunAuditOf,
-  prepare,
-  statusesOf,
-  testCoupons,
-  testUsers,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { countsOf, it, overrunAuditOf, prepare, statusesOf } from './support.ts'
 
 // What run_maintenance does to a reservation held for two days (its updated_at is set by a
 // trigger, so the test makes the same call for this one checkout).
@@ -28,7 +12,11 @@ const releaseAsMaintenance = async (tx: Tx, checkoutId: string) => {
 // Review M-1 (b): a reservation released after two days, its use taken by others, then the old
 // order paid: settle_coupon counted least(times_redeemed + 1, max_uses), 6 of 5 uses, hidden.
 describe('an order paid after its coupon reservation was released (max_uses 5)', () => {
-  it('is an audited overrun when the five uses were taken meanwhile, and never counts a sixth', async () => {
+  it('is an audited overrun when the five uses were taken meanwhile, and never counts a sixth', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const late = await users.create()
     const others = await Promise.all([1, 2, 3, 4, 5].map(() => users.create()))
     const code = await coupons.create({ maxUses: 5, percentOff: 20 })
@@ -56,7 +44,7 @@ describe('an order paid after its coupon reservation was released (max_uses 5)',
     })
   })
 
-  it('takes a use at payment when one is left', async () => {
+  it('takes a use at payment when one is left', async ({ sql, users, coupons }) => {
     const late = await users.create()
     const code = await coupons.create({ maxUses: 5, percentOff: 20 })
     await withRollback(sql, async (tx) => {

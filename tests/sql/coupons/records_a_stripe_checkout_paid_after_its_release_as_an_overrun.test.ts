@@ -1,28 +1,19 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { withRollback } from '../../helpers/db.ts'
 import { makeStripeEvent } from '../../helpers/stripe/events.ts'
-import {
-  checkoutSessionFixture,
-  newWorld,
-  nowSeconds,
-} from '../../helpers/stripe/fixtures.ts'
+import { checkoutSessionFixture, newWorld, nowSeconds } from '../../helpers/stripe/fixtures.ts'
 import { applyEvent } from '../apply_stripe_event/support.ts'
 import { checkoutOrder, verifyPayment } from '../apply_razorpay/support.ts'
-import { countsOf, overrunAuditOf, prepare, statusesOf, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { countsOf, it, overrunAuditOf, prepare, statusesOf } from './support.ts'
 
 // Review M-1 (b), with Stripe: a delayed payment method (completed unpaid) succeeds days later,
 // after maintenance gave the use back and others took every use.
 describe('a Stripe checkout with a coupon paid after its reservation was released', () => {
-  it('is an audited overrun when no use is left (max_uses 1), never a second use', async () => {
+  it('is an audited overrun when no use is left (max_uses 1), never a second use', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const [late, other] = [await users.create(), await users.create()]
     const code = await coupons.create({ maxUses: 1, percentOff: 20 })
     await withRollback(sql, async (tx) => {
@@ -31,7 +22,11 @@ describe('a Stripe checkout with a coupon paid after its reservation was release
       await tx`
         select tollgate_private.record_checkout(${late.id}::uuid, 'stripe', ${world.sessionId},
           ${prepared.checkout_id}::uuid, 'pro', ${prepared.amount}::bigint, 'usd')`
-      const metadata = { user_id: late.id, plan_id: 'pro', tollgate_checkout_id: prepared.checkout_id }
+      const metadata = {
+        user_id: late.id,
+        plan_id: 'pro',
+        tollgate_checkout_id: prepared.checkout_id,
+      }
       const at = nowSeconds() - 600
       await applyEvent(
         tx,

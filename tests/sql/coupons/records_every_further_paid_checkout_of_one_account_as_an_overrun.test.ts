@@ -1,31 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
 import { applyEvent, checkoutOrder, eventFor, verifyPayment } from '../apply_razorpay/support.ts'
-import {
-  countsOf,
-  overrunAuditOf,
-  prepare,
-  redemptionsOf,
-  statusesOf,
-  testCoupons,
-  testUsers,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { countsOf, it, overrunAuditOf, prepare, redemptionsOf, statusesOf } from './support.ts'
 
 // Review M-1 (a): three orders opened with a once-per-account coupon before paying each carried
 // the discount; paying all three renewed three times at the discount with one use counted.
 describe('three Razorpay orders opened with one coupon before paying any (CPUSD after)', () => {
-  it('holds one use for the newest order only', async () => {
-    const user = await users.create()
+  it('holds one use for the newest order only', async ({ sql, user, coupons }) => {
     const code = await coupons.create({ maxUses: 10, percentOff: 20 })
     await withRollback(sql, async (tx) => {
       const orders = [
@@ -41,8 +23,11 @@ describe('three Razorpay orders opened with one coupon before paying any (CPUSD 
     })
   })
 
-  it('redeems the one use with the first paid and records the two others as audited overruns', async () => {
-    const user = await users.create()
+  it('redeems the one use with the first paid and records the two others as audited overruns', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 10, percentOff: 20 })
     await withRollback(sql, async (tx) => {
       const orders = [

@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import {
   applyEvent,
   checkoutOrder,
@@ -8,20 +8,14 @@ import {
   invoicesOf,
   verifyPayment,
 } from '../apply_razorpay/support.ts'
-import { couponOf, prepare, redemptionsOf, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { couponOf, it, prepare, redemptionsOf } from './support.ts'
 
 describe('a Razorpay order checked out with a coupon', () => {
-  it('is paid at the reduced amount, which redeems the reserved use', async () => {
-    const user = await users.create()
+  it('is paid at the reduced amount, which redeems the reserved use', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 10, percentOff: 20 })
     await withRollback(sql, async (tx) => {
       const order = await checkoutOrder(tx, user.id, { coupon: code })
@@ -41,8 +35,11 @@ describe('a Razorpay order checked out with a coupon', () => {
     })
   })
 
-  it('counts the use when an earlier checkout is paid after a newer one took the reservation', async () => {
-    const user = await users.create()
+  it('counts the use when an earlier checkout is paid after a newer one took the reservation', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 10, percentOff: 20 })
     await withRollback(sql, async (tx) => {
       // Two tabs: two orders at the reduced price; the reservation now points at the second.

@@ -1,19 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, redemptionsOf, settle, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare, redemptionsOf, settle } from './support.ts'
 
 describe('prepare_checkout with a coupon the user has already paid with', () => {
-  it('refuses it (CPUSD), even while uses are left', async () => {
-    const user = await users.create()
+  it('refuses it (CPUSD), even while uses are left', async ({ sql, user, coupons }) => {
     const code = await coupons.create({ maxUses: 10 })
     await withRollback(sql, async (tx) => {
       const paid = await prepare(tx, user.id, code)

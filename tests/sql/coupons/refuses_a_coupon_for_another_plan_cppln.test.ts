@@ -1,17 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { couponOf, pinCoupon, prepare, redemptionsOf, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, it, pinCoupon, prepare, redemptionsOf } from './support.ts'
 
 describe('prepare_checkout with a coupon for other plans', () => {
-  it('refuses STUDENT50 on enterprise (CPPLN) and takes no use of it; pro gets 50 % off', async () => {
-    const user = await users.create()
+  it('refuses STUDENT50 on enterprise (CPPLN) and takes no use of it; pro gets 50 % off', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const before = await pinCoupon(tx, 'STUDENT50')
       await tx`savepoint refusal`

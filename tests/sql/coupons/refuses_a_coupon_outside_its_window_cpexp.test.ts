@@ -1,19 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare } from './support.ts'
 
 describe('prepare_checkout with a coupon outside its validity window', () => {
-  it('refuses an expired coupon (CPEXP) and takes no use of it', async () => {
-    const user = await users.create()
+  it('refuses an expired coupon (CPEXP) and takes no use of it', async ({ sql, user, coupons }) => {
     const code = await coupons.create({ validFrom: '-30 days', validUntil: '-1 day', maxUses: 10 })
     await withRollback(sql, async (tx) => {
       expect((await pgError(prepare(tx, user.id, code))).code).toBe('CPEXP')
@@ -21,16 +11,14 @@ describe('prepare_checkout with a coupon outside its validity window', () => {
     expect(await couponOf(sql, code)).toMatchObject({ times_redeemed: 0 })
   })
 
-  it('refuses a coupon that is not valid yet (CPEXP)', async () => {
-    const user = await users.create()
+  it('refuses a coupon that is not valid yet (CPEXP)', async ({ sql, user, coupons }) => {
     const code = await coupons.create({ validFrom: '1 day', validUntil: '30 days' })
     await withRollback(sql, async (tx) => {
       expect((await pgError(prepare(tx, user.id, code))).code).toBe('CPEXP')
     })
   })
 
-  it('accepts a coupon inside its window', async () => {
-    const user = await users.create()
+  it('accepts a coupon inside its window', async ({ sql, user, coupons }) => {
     const code = await coupons.create({ validFrom: '-1 day', validUntil: '1 day', percentOff: 50 })
     await withRollback(sql, async (tx) => {
       expect(await prepare(tx, user.id, code)).toMatchObject({ amount: 1450, coupon: { code } })

@@ -1,18 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, settle, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare, settle } from './support.ts'
 
 describe('prepare_checkout with a coupon whose uses are all taken', () => {
-  it('refuses a second user when the only use is reserved (CPMAX)', async () => {
+  it('refuses a second user when the only use is reserved (CPMAX)', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const [first, second] = [await users.create(), await users.create()]
     const code = await coupons.create({ maxUses: 1 })
     await withRollback(sql, async (tx) => {
@@ -25,7 +20,11 @@ describe('prepare_checkout with a coupon whose uses are all taken', () => {
     })
   })
 
-  it('refuses a second user when the only use is redeemed (CPMAX)', async () => {
+  it('refuses a second user when the only use is redeemed (CPMAX)', async ({
+    sql,
+    users,
+    coupons,
+  }) => {
     const [first, second] = [await users.create(), await users.create()]
     const code = await coupons.create({ maxUses: 1 })
     await withRollback(sql, async (tx) => {

@@ -1,19 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, testCoupons, testUsers, uniqueCode } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare, uniqueCode } from './support.ts'
 
 describe('prepare_checkout with a code that is not a live coupon', () => {
-  it('refuses an unknown code (CPINV)', async () => {
-    const user = await users.create()
+  it('refuses an unknown code (CPINV)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       expect((await pgError(prepare(tx, user.id, uniqueCode()))).code).toBe('CPINV')
     })
@@ -22,8 +12,11 @@ describe('prepare_checkout with a code that is not a live coupon', () => {
     })
   })
 
-  it('refuses a coupon switched off (CPINV) and takes no use of it', async () => {
-    const user = await users.create()
+  it('refuses a coupon switched off (CPINV) and takes no use of it', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ active: false, maxUses: 10 })
     await withRollback(sql, async (tx) => {
       expect((await pgError(prepare(tx, user.id, code))).code).toBe('CPINV')

@@ -1,19 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { couponOf, prepare, redemptionsOf, testCoupons, testUsers } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-const coupons = testCoupons(sql)
-afterAll(async () => {
-  await users.drop()
-  await coupons.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { withRollback } from '../../helpers/db.ts'
+import { couponOf, it, prepare, redemptionsOf } from './support.ts'
 
 describe('a user who checks out again while their coupon use is reserved', () => {
-  it('hands the reservation to the new checkout without taking a second use', async () => {
-    const user = await users.create()
+  it('hands the reservation to the new checkout without taking a second use', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
     const code = await coupons.create({ maxUses: 1, percentOff: 20 })
     await withRollback(sql, async (tx) => {
       const abandoned = await prepare(tx, user.id, code)

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Queryable, Sql } from '../../helpers/db.ts'
+import { it as base } from '../../helpers/fixtures.ts'
 
 export { testUsers } from '../subscriptions/support.ts'
 
@@ -53,6 +54,13 @@ export const testCoupons = (sql: Sql) => {
     },
   }
 }
+
+/** The shared fixtures plus `coupons`: the coupons a file makes, deleted after its last test. */
+export const it = base.extend('coupons', { scope: 'file' }, async ({ sql }, { onCleanup }) => {
+  const coupons = testCoupons(sql)
+  onCleanup(() => coupons.drop())
+  return coupons
+})
 
 /** What prepare_checkout answers for a paid plan. */
 export type Prepared = {

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   consumeAt,
   counterOf,
@@ -7,20 +8,14 @@ import {
   insertPlan,
   momentOf,
   subscribe,
-  testUsers,
   uniqueMetric,
 } from '../consume_usage/support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a calendar month (free plan)', () => {
-  it('starts a new period at the first consume at or after the month end', async () => {
-    const user = await users.create()
+  it('starts a new period at the first consume at or after the month end', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       expect(await consumeAt(tx, user.id, 'api_calls', 5, '2024-02-29T12:00:00Z')).toMatchObject({
         used: 5,
@@ -46,8 +41,7 @@ describe('a calendar month (free plan)', () => {
     })
   })
 
-  it('gives an exhausted quota back in the next month', async () => {
-    const user = await users.create()
+  it('gives an exhausted quota back in the next month', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 1000, '2024-02-10T00:00:00Z')
       expect(
@@ -64,8 +58,10 @@ describe('a calendar month (free plan)', () => {
     })
   })
 
-  it('jumps to the month containing as_of when whole months went by unused', async () => {
-    const user = await users.create()
+  it('jumps to the month containing as_of when whole months went by unused', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'api_calls', 400, '2024-01-20T00:00:00Z')
       expect(await consumeAt(tx, user.id, 'api_calls', 2, '2024-04-15T08:00:00Z')).toMatchObject({
@@ -80,8 +76,7 @@ describe('a calendar month (free plan)', () => {
     })
   })
 
-  it('never resets a gauge', async () => {
-    const user = await users.create()
+  it('never resets a gauge', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await consumeAt(tx, user.id, 'projects', 2, '2024-01-20T00:00:00Z')
       expect(await consumeAt(tx, user.id, 'projects', 1, '2026-06-01T00:00:00Z')).toMatchObject({
@@ -97,8 +92,10 @@ describe('a calendar month (free plan)', () => {
 })
 
 describe('a billing month (subscriber, anchored at the subscription start)', () => {
-  it("rolls at anchor + 1 month and drops the carried-over quota back to the plan's base", async () => {
-    const user = await users.create()
+  it("rolls at anchor + 1 month and drops the carried-over quota back to the plan's base", async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await subscribe(tx, user.id, 'pro')
       // Paid for a year (monthly quotas): the month rolls inside what was paid for.
@@ -162,8 +159,7 @@ describe('hourly and daily limits', () => {
     return planId
   }
 
-  it('resets an hourly quota at the next UTC hour', async () => {
-    const user = await users.create()
+  it('resets an hourly quota at the next UTC hour', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const planId = await onTestPlan(tx, user.id)
       const hour = (offset: string) =>
@@ -207,8 +203,7 @@ describe('hourly and daily limits', () => {
     })
   })
 
-  it('resets a daily quota at the next UTC midnight', async () => {
-    const user = await users.create()
+  it('resets a daily quota at the next UTC midnight', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const planId = await onTestPlan(tx, user.id)
       const day = (offset: string) =>

@@ -1,9 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import { utc, windowOf, type Window } from './support.ts'
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 // Each case would land elsewhere if computed in the session's local time: the day of a DST jump
 // in New York, a half-hour offset in Kolkata, a UTC month that starts on the local evening before.
@@ -27,9 +25,9 @@ const cases: [string, string | null, string, Window][] = [
 ]
 
 describe('period_window', () => {
-  it.each(['UTC', 'America/New_York', 'Asia/Kolkata', 'Pacific/Kiritimati'])(
+  it.for(['UTC', 'America/New_York', 'Asia/Kolkata', 'Pacific/Kiritimati'])(
     'gives the same UTC bounds with TimeZone %s',
-    async (timeZone) => {
+    async (timeZone, { sql }) => {
       const windows = await withRollback(sql, async (tx) => {
         await tx`select pg_catalog.set_config('TimeZone', ${timeZone}, true)`
         const found: Window[] = []

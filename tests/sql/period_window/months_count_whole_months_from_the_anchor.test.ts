@@ -1,14 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { utc, windowOf } from './support.ts'
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 describe('period_window for month with an anchor', () => {
   const jan31 = '2024-01-31T00:00:00Z'
 
-  it.each([
+  it.for([
     ['in the first period', '2024-02-15T00:00:00Z', '2024-01-31', '2024-02-29'],
     ['on the clamped Feb 29 boundary', '2024-02-29T00:00:00Z', '2024-02-29', '2024-03-31'],
     ['in March', '2024-03-15T00:00:00Z', '2024-02-29', '2024-03-31'],
@@ -17,13 +14,16 @@ describe('period_window for month with an anchor', () => {
     ['in May', '2024-05-30T12:00:00Z', '2024-04-30', '2024-05-31'],
     ['a year later', '2025-02-28T00:00:00Z', '2025-02-28', '2025-03-31'],
     ['before the anchor', '2024-01-15T00:00:00Z', '2023-12-31', '2024-01-31'],
-  ])('counts anchor + k months from Jan 31, clamped to month end, %s', async (_n, asOf, s, e) => {
-    expect(await windowOf(sql, 'month', jan31, asOf)).toEqual(
-      utc(`${s}T00:00:00Z`, `${e}T00:00:00Z`),
-    )
-  })
+  ])(
+    'counts anchor + k months from Jan 31, clamped to month end, %s',
+    async ([_n, asOf, s, e], { sql }) => {
+      expect(await windowOf(sql, 'month', jan31, asOf)).toEqual(
+        utc(`${s}T00:00:00Z`, `${e}T00:00:00Z`),
+      )
+    },
+  )
 
-  it.each([
+  it.for([
     ['the day before the first anniversary', '2025-02-27T12:00:00Z', '2025-01-29', '2025-02-28'],
     [
       'the first anniversary, clamped to Feb 28',
@@ -32,13 +32,13 @@ describe('period_window for month with an anchor', () => {
       '2025-03-29',
     ],
     ['the next leap year', '2028-02-29T12:00:00Z', '2028-02-29', '2028-03-29'],
-  ])('counts from a leap-day anchor (2024-02-29): %s', async (_n, asOf, s, e) => {
+  ])('counts from a leap-day anchor (2024-02-29): %s', async ([_n, asOf, s, e], { sql }) => {
     expect(await windowOf(sql, 'month', '2024-02-29T00:00:00Z', asOf)).toEqual(
       utc(`${s}T00:00:00Z`, `${e}T00:00:00Z`),
     )
   })
 
-  it("keeps the anchor's time of day as the boundary", async () => {
+  it("keeps the anchor's time of day as the boundary", async ({ sql }) => {
     const anchor = '2024-01-31T15:30:00Z'
     expect(await windowOf(sql, 'month', anchor, '2024-02-29T15:29:59.999Z')).toEqual(
       utc('2024-01-31T15:30:00Z', '2024-02-29T15:30:00Z'),
@@ -48,7 +48,7 @@ describe('period_window for month with an anchor', () => {
     )
   })
 
-  it('chains periods without gaps or overlaps over two years', async () => {
+  it('chains periods without gaps or overlaps over two years', async ({ sql }) => {
     let window = await windowOf(sql, 'month', jan31, jan31)
     expect(window.start).toBe(new Date(jan31).toISOString())
     const starts: string[] = []

@@ -1,9 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import { stripeId } from '../../helpers/stripe/events.ts'
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 type Due = { id: string; provider_object_id: string; attempts: number }
 
@@ -23,7 +21,9 @@ const stateOf = async (tx: Tx, id: string) => {
 }
 
 describe('the provider_actions outbox', () => {
-  it('offers a pending action, backs off after a failure, and stops offering it once done', async () => {
+  it('offers a pending action, backs off after a failure, and stops offering it once done', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const object = stripeId('sub')
       const [queued] = await tx<{ id: string }[]>`
@@ -48,7 +48,9 @@ describe('the provider_actions outbox', () => {
     })
   })
 
-  it('marks an action the provider refuses for good as failed, for an operator', async () => {
+  it('marks an action the provider refuses for good as failed, for an operator', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const [queued] = await tx<{ id: string }[]>`
         insert into tollgate_private.provider_actions (provider, action, provider_object_id, reason)

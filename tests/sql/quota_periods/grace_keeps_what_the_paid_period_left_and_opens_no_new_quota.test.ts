@@ -1,18 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import { at, consumeAt, counter, insertSub, planAt, updateSub } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a Stripe renewal that fails (past_due)', () => {
-  it('keeps the plan for the grace counted from the failure, not from the unpaid period end (REVIEW S-2)', async () => {
-    const user = await users.create()
+  it('keeps the plan for the grace counted from the failure, not from the unpaid period end (REVIEW S-2)', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       // Renewed (Stripe moved the period) a day ago, and the payment failed.
       await insertSub(tx, user.id, {
@@ -28,8 +23,10 @@ describe('a Stripe renewal that fails (past_due)', () => {
     })
   })
 
-  it('runs the last paid period on through the grace instead of opening the unpaid month', async () => {
-    const user = await users.create()
+  it('runs the last paid period on through the grace instead of opening the unpaid month', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       // The paid month ends in an hour.
       const id = await insertSub(tx, user.id, {
@@ -61,8 +58,10 @@ describe('a Stripe renewal that fails (past_due)', () => {
     })
   })
 
-  it('gives nothing new in a period that opened before the failure was known', async () => {
-    const user = await users.create()
+  it('gives nothing new in a period that opened before the failure was known', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const id = await insertSub(tx, user.id, {
         plan: 'pro',
@@ -71,7 +70,10 @@ describe('a Stripe renewal that fails (past_due)', () => {
         anchor: '-1 month -1 hour',
       })
       // The counter rolled into the renewed month before the payment failed.
-      expect(await consumeAt(tx, user.id, 'api_calls', 10)).toMatchObject({ allowed: true, used: 10 })
+      expect(await consumeAt(tx, user.id, 'api_calls', 10)).toMatchObject({
+        allowed: true,
+        used: 10,
+      })
       await updateSub(tx, id, { status: 'past_due' })
       expect(await consumeAt(tx, user.id, 'api_calls', 1)).toMatchObject({
         allowed: false,
@@ -79,14 +81,19 @@ describe('a Stripe renewal that fails (past_due)', () => {
         quota: 10,
       })
       await updateSub(tx, id, { status: 'active' })
-      expect(await consumeAt(tx, user.id, 'api_calls', 1)).toMatchObject({ allowed: true, used: 11 })
+      expect(await consumeAt(tx, user.id, 'api_calls', 1)).toMatchObject({
+        allowed: true,
+        used: 11,
+      })
     })
   })
 })
 
 describe('a one-off (Razorpay) payment', () => {
-  it('gives one monthly quota for one payment: the grace runs the paid month on (REVIEW S-3 a)', async () => {
-    const user = await users.create()
+  it('gives one monthly quota for one payment: the grace runs the paid month on (REVIEW S-3 a)', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await insertSub(tx, user.id, {
         plan: 'pro',
@@ -110,8 +117,7 @@ describe('a one-off (Razorpay) payment', () => {
 })
 
 describe('a Stripe trial ended early', () => {
-  it('starts the paid month at once with the full quota (REVIEW S-5)', async () => {
-    const user = await users.create()
+  it('starts the paid month at once with the full quota (REVIEW S-5)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const id = await insertSub(tx, user.id, {
         plan: 'pro',

@@ -1,23 +1,16 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { ErrorCodes } from '../../../packages/core/src/errors.ts'
-import { asUser, ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { testUsers } from '../consume_usage/support.ts'
+import { asUser, pgError, withRollback } from '../../helpers/db.ts'
 import { asPostgrestRequest, RAISED_CODES, raiseError } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const notBadRequest = RAISED_CODES.filter((code) => ErrorCodes[code].status !== 400)
 const badRequest = RAISED_CODES.filter((code) => ErrorCodes[code].status === 400)
 
 describe('raise_error inside a PostgREST request', () => {
-  it.each(notBadRequest)(
+  it.for(notBadRequest)(
     'raises %s as PGRST with the body in the message and the registry status in the detail',
-    async (code) => {
+    async (code, { sql }) => {
       const error = await withRollback(sql, async (tx) => {
         await asPostgrestRequest(tx)
         return pgError(raiseError(tx, code, 'What went wrong', 'the detail', 'the hint'))
@@ -35,7 +28,7 @@ describe('raise_error inside a PostgREST request', () => {
     },
   )
 
-  it('sends a missing detail and hint as null', async () => {
+  it('sends a missing detail and hint as null', async ({ sql }) => {
     const error = await withRollback(sql, async (tx) => {
       await asPostgrestRequest(tx)
       return pgError(raiseError(tx, 'NOMET', 'Unknown metric x'))
@@ -49,9 +42,9 @@ describe('raise_error inside a PostgREST request', () => {
     expect(JSON.parse(error.detail ?? '')).toEqual({ status: 404, headers: {} })
   })
 
-  it.each(badRequest)(
+  it.for(badRequest)(
     'raises %s as itself: PostgREST answers a custom SQLSTATE 400',
-    async (code) => {
+    async (code, { sql }) => {
       const error = await withRollback(sql, async (tx) => {
         await asPostgrestRequest(tx)
         return pgError(raiseError(tx, code, 'Bad input', 'the detail'))
@@ -60,8 +53,10 @@ describe('raise_error inside a PostgREST request', () => {
     },
   )
 
-  it('reaches a signed-in caller of tollgate.consume_usage as PGRST 404 (NOMET)', async () => {
-    const user = await users.create()
+  it('reaches a signed-in caller of tollgate.consume_usage as PGRST 404 (NOMET)', async ({
+    sql,
+    user,
+  }) => {
     const error = await asUser(sql, user, async (tx) => {
       await asPostgrestRequest(tx)
       return pgError(tx`select tollgate.consume_usage('no_such_metric')`)

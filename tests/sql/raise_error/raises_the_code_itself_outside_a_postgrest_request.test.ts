@@ -1,20 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import { asUser, ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { testUsers } from '../consume_usage/support.ts'
 import { RAISED_CODES, raiseError } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // SQL callers, the edge functions and psql users set no request.method: they see the mnemonic.
 describe('raise_error outside a PostgREST request', () => {
-  it.each(RAISED_CODES)(
+  it.for(RAISED_CODES)(
     'raises %s as that SQLSTATE with its message, detail and hint',
-    async (code) => {
+    async (code, { sql }) => {
       const error = await withRollback(sql, (tx) =>
         pgError(raiseError(tx, code, 'What went wrong', 'the detail', 'the hint')),
       )
@@ -27,7 +20,7 @@ describe('raise_error outside a PostgREST request', () => {
     },
   )
 
-  it('leaves out a detail and hint it was not given', async () => {
+  it('leaves out a detail and hint it was not given', async ({ sql }) => {
     const error = await withRollback(sql, (tx) => pgError(raiseError(tx, 'QUOTA', 'Used up')))
     expect(error).toMatchObject({ code: 'QUOTA', message: 'Used up' })
     expect(error.detail).toBeUndefined()
@@ -46,8 +39,7 @@ describe('raise_error outside a PostgREST request', () => {
     }
   })
 
-  it('reaches a signed-in caller of tollgate.consume_usage as NOMET', async () => {
-    const user = await users.create()
+  it('reaches a signed-in caller of tollgate.consume_usage as NOMET', async ({ sql, user }) => {
     const error = await asUser(sql, user, (tx) =>
       pgError(tx`select tollgate.consume_usage('no_such_metric')`),
     )

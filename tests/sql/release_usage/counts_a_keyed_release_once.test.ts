@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, ownerSql, pgError } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, pgError } from '../../helpers/db.ts'
 import { serviceConsume, serviceRelease } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('service_role_release_usage with an idempotency key', () => {
-  it('gives back once and returns the first answer to the retry', async () => {
-    const user = await users.create()
+  it('gives back once and returns the first answer to the retry', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       await serviceConsume(tx, user.id, 'projects', 3)
       const first = await serviceRelease(tx, user.id, 'projects', 1, 'delete-project-1')
@@ -32,8 +24,7 @@ describe('service_role_release_usage with an idempotency key', () => {
     })
   })
 
-  it('refuses the key of an earlier release for another amount (IDKEY)', async () => {
-    const user = await users.create()
+  it('refuses the key of an earlier release for another amount (IDKEY)', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       await serviceConsume(tx, user.id, 'projects', 3)
       await serviceRelease(tx, user.id, 'projects', 1, 'delete-project-1')
@@ -45,8 +36,7 @@ describe('service_role_release_usage with an idempotency key', () => {
     })
   })
 
-  it('refuses the key of an earlier consume (IDKEY)', async () => {
-    const user = await users.create()
+  it('refuses the key of an earlier consume (IDKEY)', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       await serviceConsume(tx, user.id, 'projects', 1, 'project-1')
       const error = await pgError(

@@ -1,18 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, ownerSql, withRollback } from '../../helpers/db.ts'
-import { countersOf, insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, withRollback } from '../../helpers/db.ts'
+import { countersOf, insertSubscription } from '../subscriptions/support.ts'
 import { serviceConsume, serviceRelease } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('service_role_release_usage on a gauge', () => {
-  it('gives storage_gb back, so it can be consumed again', async () => {
-    const user = await users.create()
+  it('gives storage_gb back, so it can be consumed again', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       expect(await serviceConsume(tx, user.id, 'storage_gb', 1)).toMatchObject({
         allowed: true,
@@ -39,8 +32,7 @@ describe('service_role_release_usage on a gauge', () => {
     })
   })
 
-  it('never goes below zero when more is released than was used', async () => {
-    const user = await users.create()
+  it('never goes below zero when more is released than was used', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, { planId: 'pro' })
       await tx`select pg_catalog.set_config('role', 'service_role', true)`
@@ -60,8 +52,7 @@ describe('service_role_release_usage on a gauge', () => {
     })
   })
 
-  it('answers used 0 for a user who never consumed the metric', async () => {
-    const user = await users.create()
+  it('answers used 0 for a user who never consumed the metric', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       expect(await serviceRelease(tx, user.id, 'projects', 2)).toEqual({
         allowed: true,

@@ -1,24 +1,17 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, ownerSql } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole } from '../../helpers/db.ts'
 import { asPostgrestRequest } from '../raise_error/support.ts'
-import { ledgerOf, testUsers } from '../consume_usage/support.ts'
+import { ledgerOf } from '../consume_usage/support.ts'
 import { serviceConsume } from './support.ts'
 
 // The largest amount a caller can send (REVIEW Notes: 9223372036854775807 overflowed consume)
 // is given back like any other, floored at zero, keyed or not, as PostgREST runs the request.
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 const MAX = '9223372036854775807'
 
 describe('service_role_release_usage of 9223372036854775807', () => {
-  it('gives a gauge back down to zero', async () => {
-    const user = await users.create()
+  it('gives a gauge back down to zero', async ({ sql, user }) => {
     const answers = await asServiceRole(
       sql,
       async (tx) => {

@@ -1,25 +1,22 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asAnon, asUser, ownerSql } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asAnon, asUser } from '../../helpers/db.ts'
 import { serviceRelease } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('who may release usage', () => {
-  it('refuses a signed-in user calling service_role_release_usage (42501)', async () => {
-    const user = await users.create()
+  it('refuses a signed-in user calling service_role_release_usage (42501)', async ({
+    sql,
+    user,
+  }) => {
     await expect(
       asUser(sql, user, (tx) => serviceRelease(tx, user.id, 'projects', 1)),
     ).rejects.toHaveProperty('code', '42501')
   })
 
-  it('refuses a signed-in user calling the private release_usage (42501)', async () => {
-    const user = await users.create()
+  it('refuses a signed-in user calling the private release_usage (42501)', async ({
+    sql,
+    user,
+  }) => {
     await expect(
       asUser(
         sql,
@@ -30,8 +27,7 @@ describe('who may release usage', () => {
     ).rejects.toHaveProperty('code', '42501')
   })
 
-  it('refuses anon (42501)', async () => {
-    const user = await users.create()
+  it('refuses anon (42501)', async ({ sql, user }) => {
     await expect(
       asAnon(sql, (tx) => serviceRelease(tx, user.id, 'projects', 1)),
     ).rejects.toHaveProperty('code', '42501')

@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asServiceRole, ownerSql, pgError } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, pgError } from '../../helpers/db.ts'
 import { serviceConsume, serviceRelease } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('service_role_release_usage on a monthly metric', () => {
-  it('refuses to give api_calls back and leaves the count (GAUGE)', async () => {
-    const user = await users.create()
+  it('refuses to give api_calls back and leaves the count (GAUGE)', async ({ sql, user }) => {
     await asServiceRole(sql, async (tx) => {
       await serviceConsume(tx, user.id, 'api_calls', 10)
       const error = await pgError(tx.savepoint((sp) => serviceRelease(sp, user.id, 'api_calls', 5)))
@@ -25,8 +17,7 @@ describe('service_role_release_usage on a monthly metric', () => {
     })
   })
 
-  it('refuses it for a user who never consumed it (GAUGE)', async () => {
-    const user = await users.create()
+  it('refuses it for a user who never consumed it (GAUGE)', async ({ sql, user }) => {
     await expect(
       asServiceRole(sql, (tx) => serviceRelease(tx, user.id, 'api_calls', 1)),
     ).rejects.toHaveProperty('code', 'GAUGE')

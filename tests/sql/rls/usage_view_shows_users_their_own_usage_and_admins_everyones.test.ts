@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, type Sql, type Tx } from '../../helpers/db.ts'
 import {
   asCallerAfter,
   claimsOf,
@@ -9,15 +10,11 @@ import {
   type Role,
 } from './fixture.ts'
 
-const sql = ownerSql()
 let fixture: RlsFixture
-beforeAll(async () => {
+it.beforeAll(async ({ sql }) => {
   fixture = await createRlsFixture(sql)
 })
-afterAll(async () => {
-  await dropRlsFixture(sql, fixture)
-  await sql.end()
-})
+it.afterAll(({ sql }) => dropRlsFixture(sql, fixture))
 
 type UsageRow = {
   user_id: string
@@ -39,6 +36,7 @@ const computedUsage = (tx: Tx, userIds: string[]): Promise<UsageRow[]> =>
     order by r.user_id, r.metric`
 
 const viewAs = async (
+  sql: Sql,
   role: Role,
   userIds: string[],
 ): Promise<{ computed: UsageRow[]; seen: UsageRow[]; now: Date }> => {
@@ -65,8 +63,8 @@ const byUserThenMetric = (a: UsageRow, b: UsageRow): number =>
   a.user_id === b.user_id ? a.metric.localeCompare(b.metric) : a.user_id.localeCompare(b.user_id)
 
 describe('the usage view', () => {
-  it('shows a user on free their own three metrics of plan free', async () => {
-    const { seen, now } = await viewAs('owner', [fixture.owner.id])
+  it('shows a user on free their own three metrics of plan free', async ({ sql }) => {
+    const { seen, now } = await viewAs(sql, 'owner', [fixture.owner.id])
     // A gauge's period starts when its counter was made (or now, when there is none yet).
     const counters = await sql<{ metric: string; period_start: Date }[]>`
       select metric, period_start from tollgate_private.usage_counters
@@ -110,26 +108,26 @@ describe('the usage view', () => {
     ])
   })
 
-  it("shows a user none of another user's rows, only their own", async () => {
-    const { seen, computed } = await viewAs('other', [fixture.owner.id, fixture.other.id])
+  it("shows a user none of another user's rows, only their own", async ({ sql }) => {
+    const { seen, computed } = await viewAs(sql, 'other', [fixture.owner.id, fixture.other.id])
     const own = computed.filter((r) => r.user_id === fixture.other.id)
     expect(own.map((r) => r.metric)).toEqual(['api_calls', 'projects', 'storage_gb'])
     expect(seen).toEqual(own)
   })
 
-  it.each(['admin', 'service_role'] as const)(
+  it.for(['admin', 'service_role'] as const)(
     'shows %s the rows of every user, the owner included',
-    async (role) => {
+    async (role, { sql }) => {
       const users = [fixture.owner.id, fixture.other.id]
-      const { seen, computed } = await viewAs(role, users)
+      const { seen, computed } = await viewAs(sql, role, users)
       expect(new Set(seen.map((r) => r.user_id))).toEqual(new Set(users))
       expect(seen.length).toBe(6)
       expect([...seen].sort(byUserThenMetric)).toEqual([...computed].sort(byUserThenMetric))
     },
   )
 
-  it('is not readable by anon (42501)', async () => {
-    const error = await pgError(viewAs('anon', [fixture.owner.id]))
+  it('is not readable by anon (42501)', async ({ sql }) => {
+    const error = await pgError(viewAs(sql, 'anon', [fixture.owner.id]))
     expect(error.code).toBe('42501')
   })
 })

@@ -1,23 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import {
-  asServiceRole,
-  ownerSql,
-  userClaims,
-  withRollback,
-  type Tx,
-} from '../../helpers/db.ts'
-import { testUsers } from '../consume_usage/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asServiceRole, userClaims, withRollback, type Tx } from '../../helpers/db.ts'
 
 // PostgREST picks the database role from the verified JWT's role claim, so the two agree in a
 // real request. What decides is the database role: a request that runs as authenticated with a
 // role claim of service_role (REVIEW L-2) is a user, and sees that user's rows only.
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const usersSeen = async (tx: Tx, ids: string[]): Promise<string[]> => {
   const rows = await tx<{ user_id: string }[]>`
@@ -27,7 +14,10 @@ const usersSeen = async (tx: Tx, ids: string[]): Promise<string[]> => {
 }
 
 describe('the usage view', () => {
-  it("shows a role claim of service_role run as authenticated only the caller's rows", async () => {
+  it("shows a role claim of service_role run as authenticated only the caller's rows", async ({
+    sql,
+    users,
+  }) => {
     const caller = await users.create()
     const other = await users.create()
     const seen = await withRollback(sql, async (tx) => {
@@ -41,7 +31,7 @@ describe('the usage view', () => {
     expect(seen).toEqual([caller.id])
   })
 
-  it('shows the service role every user it asks about', async () => {
+  it('shows the service role every user it asks about', async ({ sql, users }) => {
     const one = await users.create()
     const two = await users.create()
     const seen = await asServiceRole(sql, (tx) => usersSeen(tx, [one.id, two.id]))

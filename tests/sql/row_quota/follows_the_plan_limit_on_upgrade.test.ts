@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { actAs, actAsOwner, insertSubscription, testUsers } from '../subscriptions/support.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { actAs, actAsOwner, insertSubscription } from '../subscriptions/support.ts'
 import {
   countProjects,
   createAppTable,
@@ -9,21 +10,14 @@ import {
   type AppTable,
 } from './app_table.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
 let table: AppTable
-beforeAll(async () => {
+it.beforeAll(async ({ sql }) => {
   table = await createAppTable(sql)
 })
-afterAll(async () => {
-  await table?.drop()
-  await users.drop()
-  await sql.end()
-})
+afterAll(() => table?.drop())
 
 describe('a row quota after an upgrade to pro', () => {
-  it('raises the limit to 100 and keeps the rows already counted', async () => {
-    const user = await users.create()
+  it('raises the limit to 100 and keeps the rows already counted', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await actAs(tx, user.claims)
       await insertProjects(tx, table, user.id, ['one', 'two', 'three'])

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser } from '../../helpers/db.ts'
 import {
   countProjects,
   createAppTable,
@@ -9,21 +9,14 @@ import {
   type AppTable,
 } from './app_table.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
 let table: AppTable
-beforeAll(async () => {
+it.beforeAll(async ({ sql }) => {
   table = await createAppTable(sql)
 })
-afterAll(async () => {
-  await table?.drop()
-  await users.drop()
-  await sql.end()
-})
+afterAll(() => table?.drop())
 
 describe('deleting a counted row', () => {
-  it('releases its unit, so another row fits again', async () => {
-    const user = await users.create()
+  it('releases its unit, so another row fits again', async ({ sql, user }) => {
     await asUser(sql, user, async (tx) => {
       await insertProjects(tx, table, user.id, ['one', 'two', 'three'])
       const deleted = await tx`
@@ -37,8 +30,7 @@ describe('deleting a counted row', () => {
     })
   })
 
-  it('releases every deleted row of a multi-row delete, down to zero', async () => {
-    const user = await users.create()
+  it('releases every deleted row of a multi-row delete, down to zero', async ({ sql, user }) => {
     await asUser(sql, user, async (tx) => {
       await insertProjects(tx, table, user.id, ['one', 'two', 'three'])
       const deleted = await tx`delete from ${tx(table.schema)}.projects returning id`

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import {
   countProjects,
   createAppTable,
@@ -9,20 +9,14 @@ import {
   type AppTable,
 } from './app_table.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
 let table: AppTable
-beforeAll(async () => {
+it.beforeAll(async ({ sql }) => {
   table = await createAppTable(sql)
 })
-afterAll(async () => {
-  await table?.drop()
-  await users.drop()
-  await sql.end()
-})
+afterAll(() => table?.drop())
 
 describe('changing the owner of a counted row', () => {
-  it('moves one unit from the old owner to the new one', async () => {
+  it('moves one unit from the old owner to the new one', async ({ sql, users }) => {
     const [alice, bob] = [await users.create(), await users.create()]
     await withRollback(sql, async (tx) => {
       await insertProjects(tx, table, alice.id, ['shared', 'own'])
@@ -35,7 +29,10 @@ describe('changing the owner of a counted row', () => {
     })
   })
 
-  it('counts nothing when the owner column is set to the same owner or another column changes', async () => {
+  it('counts nothing when the owner column is set to the same owner or another column changes', async ({
+    sql,
+    users,
+  }) => {
     const alice = await users.create()
     await withRollback(sql, async (tx) => {
       await insertProjects(tx, table, alice.id, ['one'])
@@ -44,7 +41,10 @@ describe('changing the owner of a counted row', () => {
     })
   })
 
-  it('refuses moving a row to an owner whose quota is full, and leaves both counts (QUOTA)', async () => {
+  it('refuses moving a row to an owner whose quota is full, and leaves both counts (QUOTA)', async ({
+    sql,
+    users,
+  }) => {
     const [alice, bob] = [await users.create(), await users.create()]
     await withRollback(sql, async (tx) => {
       await insertProjects(tx, table, alice.id, ['mine'])

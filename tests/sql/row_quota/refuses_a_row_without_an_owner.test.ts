@@ -1,12 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import { appSchemaName } from './app_table.ts'
 
-const sql = ownerSql()
-afterAll(() => sql.end())
-
 describe('a row quota trigger and a row without an owner', () => {
-  it('refuses a row whose owner column is null (NOOWN)', async () => {
+  it('refuses a row whose owner column is null (NOOWN)', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const schema = appSchemaName()
       await tx.unsafe(`
@@ -23,7 +21,9 @@ describe('a row quota trigger and a row without an owner', () => {
     })
   })
 
-  it('refuses every row when the trigger names a column the table lacks (NOOWN)', async () => {
+  it('refuses every row when the trigger names a column the table lacks (NOOWN)', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const schema = appSchemaName()
       const [owner] = await tx<{ id: string }[]>`select gen_random_uuid() as id`

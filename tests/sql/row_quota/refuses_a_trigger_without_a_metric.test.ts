@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
 import { appSchemaName } from './app_table.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a row quota trigger created without arguments', () => {
-  it('refuses every insert (TGCFG) and counts nothing', async () => {
-    const user = await users.create()
+  it('refuses every insert (TGCFG) and counts nothing', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const schema = appSchemaName()
       await tx.unsafe(`

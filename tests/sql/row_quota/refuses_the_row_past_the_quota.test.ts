@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { asUser, ownerSql, pgError } from '../../helpers/db.ts'
-import { testUsers } from '../subscriptions/support.ts'
+import { afterAll, describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asUser, pgError } from '../../helpers/db.ts'
 import {
   countProjects,
   createAppTable,
@@ -9,21 +9,14 @@ import {
   type AppTable,
 } from './app_table.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
 let table: AppTable
-beforeAll(async () => {
+it.beforeAll(async ({ sql }) => {
   table = await createAppTable(sql)
 })
-afterAll(async () => {
-  await table?.drop()
-  await users.drop()
-  await sql.end()
-})
+afterAll(() => table?.drop())
 
 describe('a row quota on an app table', () => {
-  it('lets a free user insert 3 projects and refuses the 4th (QUOTA)', async () => {
-    const user = await users.create()
+  it('lets a free user insert 3 projects and refuses the 4th (QUOTA)', async ({ sql, user }) => {
     await asUser(sql, user, async (tx) => {
       for (const name of ['one', 'two', 'three']) {
         expect(await insertProjects(tx, table, user.id, [name])).toBe(1)

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { createUser, withRollback, type Tx, type Sql } from '../../helpers/db.ts'
 import {
   consumeAt,
   counterOf,
@@ -11,9 +12,6 @@ import {
 } from '../consume_usage/support.ts'
 import { computedUsage, runMaintenance, subscribeOnStripe } from './support.ts'
 
-const sql = ownerSql()
-afterAll(() => sql.end())
-
 // Each history runs twice, in two rolled-back transactions, on a user only that transaction can
 // see: once rolled by run_maintenance before the next consume, once rolled lazily by that consume.
 // Dates are in 2003 so that the maintenance of the shared database touches nothing of other files.
@@ -23,6 +21,7 @@ type Setup = (tx: Tx) => Promise<{ userId: string; metric: string }>
 type Outcome = { rolled: Counter | null; answer: Answer; after: Counter | null }
 
 const history = async (
+  sql: Sql,
   setup: Setup,
   rollAt: string,
   amount: number,
@@ -43,9 +42,9 @@ const history = async (
     return { rolled, answer, after: await counterOf(tx, userId, metric) }
   })
 
-const bothWays = async (setup: Setup, rollAt: string, amount: number) => {
-  const scheduled = await history(setup, rollAt, amount, 'scheduled')
-  const lazy = await history(setup, rollAt, amount, 'lazy')
+const bothWays = async (sql: Sql, setup: Setup, rollAt: string, amount: number) => {
+  const scheduled = await history(sql, setup, rollAt, amount, 'scheduled')
+  const lazy = await history(sql, setup, rollAt, amount, 'lazy')
   expect(scheduled.after).toEqual(lazy.after)
   expect(scheduled.answer).toEqual(lazy.answer)
   expect(scheduled.rolled).toMatchObject({
@@ -58,7 +57,7 @@ const bothWays = async (setup: Setup, rollAt: string, amount: number) => {
 }
 
 describe('run_maintenance', () => {
-  it('rolls an ended calendar month exactly as the next consume would', async () => {
+  it('rolls an ended calendar month exactly as the next consume would', async ({ sql }) => {
     const free: Setup = async (tx) => {
       const user = await createUser(tx)
       await consumeAt(tx, user.id, 'api_calls', 300, '2003-01-15T10:00:00Z')
@@ -74,18 +73,20 @@ describe('run_maintenance', () => {
       base_quota: 1000,
       valid_until: null,
     }
-    const { rolled, after } = await bothWays(free, '2003-02-01T00:00:00Z', 7)
+    const { rolled, after } = await bothWays(sql, free, '2003-02-01T00:00:00Z', 7)
     expect(rolled).toEqual({ ...month, used: 0 })
     expect(after).toEqual({ ...month, used: 7 })
   })
 
-  it('jumps over whole unused months to the one containing as_of, as a lazy consume does', async () => {
+  it('jumps over whole unused months to the one containing as_of, as a lazy consume does', async ({
+    sql,
+  }) => {
     const free: Setup = async (tx) => {
       const user = await createUser(tx)
       await consumeAt(tx, user.id, 'api_calls', 999, '2003-01-15T10:00:00Z')
       return { userId: user.id, metric: 'api_calls' }
     }
-    const { rolled, after } = await bothWays(free, '2003-04-15T08:00:00Z', 1)
+    const { rolled, after } = await bothWays(sql, free, '2003-04-15T08:00:00Z', 1)
     expect(rolled).toMatchObject({
       period_start: '2003-04-01T00:00:00.000Z',
       period_end: '2003-05-01T00:00:00.000Z',
@@ -94,7 +95,9 @@ describe('run_maintenance', () => {
     expect(after).toMatchObject({ period_start: '2003-04-01T00:00:00.000Z', used: 1 })
   })
 
-  it('rolls an anchored billing month and drops carried-over quota, as a lazy consume does', async () => {
+  it('rolls an anchored billing month and drops carried-over quota, as a lazy consume does', async ({
+    sql,
+  }) => {
     const proSubscriber: Setup = async (tx) => {
       const user = await createUser(tx)
       await subscribeOnStripe(tx, user.id, 'pro', '2003-01-31T09:00:00Z', '2003-02-28T09:00:00Z')
@@ -121,7 +124,7 @@ describe('run_maintenance', () => {
       base_quota: 100000,
       valid_until: null,
     }
-    const { rolled, answer, after } = await bothWays(proSubscriber, '2003-02-28T09:00:00Z', 25)
+    const { rolled, answer, after } = await bothWays(sql, proSubscriber, '2003-02-28T09:00:00Z', 25)
     expect(rolled).toEqual({ ...month, used: 0 })
     expect(answer).toEqual({
       allowed: true,
@@ -134,7 +137,7 @@ describe('run_maintenance', () => {
     expect(after).toEqual({ ...month, used: 25 })
   })
 
-  it('rolls an ended UTC hour as a lazy consume does', async () => {
+  it('rolls an ended UTC hour as a lazy consume does', async ({ sql }) => {
     const metric = uniqueMetric('per_hour')
     const planId = uniquePlanId()
     const hourly: Setup = async (tx) => {
@@ -159,12 +162,14 @@ describe('run_maintenance', () => {
       base_quota: 5,
       valid_until: null,
     }
-    const { rolled, after } = await bothWays(hourly, '2003-02-10T11:00:00Z', 2)
+    const { rolled, after } = await bothWays(sql, hourly, '2003-02-10T11:00:00Z', 2)
     expect(rolled).toEqual({ ...hour, used: 0 })
     expect(after).toEqual({ ...hour, used: 2 })
   })
 
-  it('applies an edited limit to counters marked for a re-check, as a lazy consume does', async () => {
+  it('applies an edited limit to counters marked for a re-check, as a lazy consume does', async ({
+    sql,
+  }) => {
     const metric = uniqueMetric('per_hour')
     const planId = uniquePlanId()
     const edited: Setup = async (tx) => {
@@ -187,7 +192,7 @@ describe('run_maintenance', () => {
       base_quota: 10,
       valid_until: null,
     }
-    const { rolled, after } = await bothWays(edited, '2003-02-10T10:45:00Z', 4)
+    const { rolled, after } = await bothWays(sql, edited, '2003-02-10T10:45:00Z', 4)
     expect(rolled).toEqual({ ...hour, used: 3 })
     expect(after).toEqual({ ...hour, used: 7 })
   })

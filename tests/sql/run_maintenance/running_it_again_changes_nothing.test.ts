@@ -1,13 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { createUser, withRollback } from '../../helpers/db.ts'
 import { consumeAt, counterOf } from '../consume_usage/support.ts'
 import { runMaintenance } from './support.ts'
 
-const sql = ownerSql()
-afterAll(() => sql.end())
-
 describe('run_maintenance run again', () => {
-  it('changes nothing the first run did, and keeps usage counted since', async () => {
+  it('changes nothing the first run did, and keeps usage counted since', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
       await consumeAt(tx, user.id, 'api_calls', 300, '2003-01-15T10:00:00Z')

@@ -1,13 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { createUser, withRollback } from '../../helpers/db.ts'
 import { consumeAt, counterOf } from '../consume_usage/support.ts'
 import { runMaintenance } from './support.ts'
 
-const sql = ownerSql()
-afterAll(() => sql.end())
-
 describe('run_maintenance', () => {
-  it('leaves a running period alone while it rolls an ended one in the same run', async () => {
+  it('leaves a running period alone while it rolls an ended one in the same run', async ({
+    sql,
+  }) => {
     await withRollback(sql, async (tx) => {
       const running = await createUser(tx)
       const ended = await createUser(tx)
@@ -27,7 +27,7 @@ describe('run_maintenance', () => {
     })
   })
 
-  it('never resets a gauge', async () => {
+  it('never resets a gauge', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
       await consumeAt(tx, user.id, 'projects', 2, '2003-01-15T10:00:00Z')

@@ -1,25 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import {
-  countersOf,
-  insertSubscription,
-  readSubscription,
-  setStatus,
-  testUsers,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { countersOf, insertSubscription, readSubscription, setStatus } from './support.ts'
 
 describe('subscriptions_one_live_per_user', () => {
-  it.each(['trialing', 'active', 'past_due', 'unpaid', 'paused'])(
+  it.for(['trialing', 'active', 'past_due', 'unpaid', 'paused'])(
     'refuses a second live subscription (%s) beside an active one (23505)',
-    async (status) => {
-      const user = await users.create()
+    async (status, { sql, user }) => {
       await withRollback(sql, async (tx) => {
         const first = await insertSubscription(tx, user.id, { planId: 'pro' })
         const error = await pgError(
@@ -38,8 +25,10 @@ describe('subscriptions_one_live_per_user', () => {
     },
   )
 
-  it('accepts a new subscription once the first is canceled, and follows the new one', async () => {
-    const user = await users.create()
+  it('accepts a new subscription once the first is canceled, and follows the new one', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const first = await insertSubscription(tx, user.id, { planId: 'pro' })
       await setStatus(tx, first.id, 'canceled')
@@ -54,10 +43,9 @@ describe('subscriptions_one_live_per_user', () => {
     })
   })
 
-  it.each(['incomplete', 'incomplete_expired'])(
+  it.for(['incomplete', 'incomplete_expired'])(
     'accepts %s subscriptions (never paid) beside the live one',
-    async (status) => {
-      const user = await users.create()
+    async (status, { sql, user }) => {
       await withRollback(sql, async (tx) => {
         await insertSubscription(tx, user.id, { planId: 'pro' })
         await insertSubscription(tx, user.id, { planId: 'enterprise', status })
@@ -68,8 +56,10 @@ describe('subscriptions_one_live_per_user', () => {
     },
   )
 
-  it('refuses reviving a canceled subscription while another is live (23505)', async () => {
-    const user = await users.create()
+  it('refuses reviving a canceled subscription while another is live (23505)', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const first = await insertSubscription(tx, user.id, { planId: 'pro' })
       await setStatus(tx, first.id, 'canceled')

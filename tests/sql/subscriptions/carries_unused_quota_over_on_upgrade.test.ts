@@ -1,17 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { clock, consume, countersOf, insertSubscription, testUsers, usageAs } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { clock, consume, countersOf, insertSubscription, usageAs } from './support.ts'
 
 describe('an upgrade of a carry_over metric', () => {
-  it('gives free -> pro the new base plus what free had left, and starts used at 0', async () => {
-    const user = await users.create()
+  it('gives free -> pro the new base plus what free had left, and starts used at 0', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       expect(await consume(tx, user.id, 'api_calls', 200)).toMatchObject({
         allowed: true,
@@ -37,8 +33,10 @@ describe('an upgrade of a carry_over metric', () => {
     })
   })
 
-  it('keeps pro -> enterprise inside the billing period counted: enterprise base plus what the period brought in', async () => {
-    const user = await users.create()
+  it('keeps pro -> enterprise inside the billing period counted: enterprise base plus what the period brought in', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await consume(tx, user.id, 'api_calls', 200)
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
@@ -72,8 +70,10 @@ describe('an upgrade of a carry_over metric', () => {
     })
   })
 
-  it('gives a user who never consumed the new base plus the whole old quota', async () => {
-    const user = await users.create()
+  it('gives a user who never consumed the new base plus the whole old quota', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, { planId: 'pro' })
       const t = await clock(tx)

@@ -1,17 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { clock, countersOf, insertSubscription, testUsers, usageAs } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { clock, countersOf, insertSubscription, usageAs } from './support.ts'
 
 describe('inserting an active pro subscription', () => {
-  it('moves the usage view and the counters to pro in the same transaction', async () => {
-    const user = await users.create()
+  it('moves the usage view and the counters to pro in the same transaction', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'active' })
       const t = await clock(tx)

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   calendarMonthOf,
   consume,
@@ -9,19 +10,13 @@ import {
   nowPlus,
   periodEndPlus,
   planAt,
-  testUsers,
 } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a subscription set to cancel at period end', () => {
-  it('keeps pro until current_period_end and is free from that moment on', async () => {
-    const user = await users.create()
+  it('keeps pro until current_period_end and is free from that moment on', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       const periodEnd = await periodEndPlus(tx, sub.id, '0')

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   clock,
   consume,
@@ -7,72 +8,68 @@ import {
   nowPlus,
   planAt,
   setStatus,
-  testUsers,
   usageAs,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const statuses = ['unpaid', 'canceled', 'incomplete', 'incomplete_expired', 'paused']
 
 describe('a pro subscription that stops paying', () => {
-  it.each(statuses)('puts the user back on free quotas when it becomes %s', async (status) => {
-    const user = await users.create()
-    await withRollback(sql, async (tx) => {
-      const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
-      expect(await consume(tx, user.id, 'api_calls', 10)).toMatchObject({ quota: 101000 })
-      await setStatus(tx, sub.id, status)
+  it.for(statuses)(
+    'puts the user back on free quotas when it becomes %s',
+    async (status, { sql, user }) => {
+      await withRollback(sql, async (tx) => {
+        const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
+        expect(await consume(tx, user.id, 'api_calls', 10)).toMatchObject({ quota: 101000 })
+        await setStatus(tx, sub.id, status)
 
-      const t = await clock(tx)
-      expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('free')
-      expect(await usageAs(tx, user)).toEqual([
-        {
-          metric: 'api_calls',
-          period: 'month',
-          // Still the period pro started counting now: free's month ends it, nothing resets it.
-          period_start: t.now,
-          period_end: t.nextMonthStart,
-          used: '10',
-          quota: '1000',
-          remaining: '990',
-        },
-        {
-          metric: 'projects',
-          period: 'never',
-          period_start: t.now,
-          period_end: null,
-          used: '0',
-          quota: '3',
-          remaining: '3',
-        },
-        {
-          metric: 'storage_gb',
-          period: 'never',
-          period_start: t.now,
-          period_end: null,
-          used: '0',
-          quota: '1',
-          remaining: '1',
-        },
-      ])
-    })
-  })
-
-  it.each(statuses)('starts a user on free when it is inserted as %s', async (status) => {
-    const user = await users.create()
-    await withRollback(sql, async (tx) => {
-      await insertSubscription(tx, user.id, { planId: 'enterprise', status })
-      expect(await consume(tx, user.id, 'api_calls', 1)).toMatchObject({
-        allowed: true,
-        used: 1,
-        quota: 1000,
-        remaining: 999,
+        const t = await clock(tx)
+        expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('free')
+        expect(await usageAs(tx, user)).toEqual([
+          {
+            metric: 'api_calls',
+            period: 'month',
+            // Still the period pro started counting now: free's month ends it, nothing resets it.
+            period_start: t.now,
+            period_end: t.nextMonthStart,
+            used: '10',
+            quota: '1000',
+            remaining: '990',
+          },
+          {
+            metric: 'projects',
+            period: 'never',
+            period_start: t.now,
+            period_end: null,
+            used: '0',
+            quota: '3',
+            remaining: '3',
+          },
+          {
+            metric: 'storage_gb',
+            period: 'never',
+            period_start: t.now,
+            period_end: null,
+            used: '0',
+            quota: '1',
+            remaining: '1',
+          },
+        ])
       })
-    })
-  })
+    },
+  )
+
+  it.for(statuses)(
+    'starts a user on free when it is inserted as %s',
+    async (status, { sql, user }) => {
+      await withRollback(sql, async (tx) => {
+        await insertSubscription(tx, user.id, { planId: 'enterprise', status })
+        expect(await consume(tx, user.id, 'api_calls', 1)).toMatchObject({
+          allowed: true,
+          used: 1,
+          quota: 1000,
+          remaining: 999,
+        })
+      })
+    },
+  )
 })

@@ -1,20 +1,24 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { consume, countersOf, dateOf, insertSubscription, nowPlus, planAt, testUsers, usageAs } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import {
+  consume,
+  countersOf,
+  dateOf,
+  insertSubscription,
+  nowPlus,
+  planAt,
+  usageAs,
+} from './support.ts'
 
 // Stripe renewed the pro subscription a day ago (it moved the period) and the payment failed.
 const pastDue = { planId: 'pro', status: 'past_due', start: '-1 day', end: '1 month -1 day' }
 
 describe('a past_due subscription', () => {
-  it('keeps pro until 3 days after the failure (the unpaid period start), then falls back to free', async () => {
-    const user = await users.create()
+  it('keeps pro until 3 days after the failure (the unpaid period start), then falls back to free', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, pastDue)
       const graceEnd = await nowPlus(tx, '2 days')
@@ -48,8 +52,10 @@ describe('a past_due subscription', () => {
     })
   })
 
-  it('follows tollgate_private.settings.past_due_grace when an admin lengthens it', async () => {
-    const user = await users.create()
+  it('follows tollgate_private.settings.past_due_grace when an admin lengthens it', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, pastDue)
       await tx`update tollgate_private.settings set past_due_grace = interval '7 days'`
@@ -69,8 +75,7 @@ describe('a past_due subscription', () => {
     })
   })
 
-  it('falls back to free at once when past_due_grace is set to zero', async () => {
-    const user = await users.create()
+  it('falls back to free at once when past_due_grace is set to zero', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await tx`update tollgate_private.settings set past_due_grace = interval '0'`
       await insertSubscription(tx, user.id, pastDue)

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { clock, consume, insertSubscription, setStatus, testUsers, usageAs } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { clock, consume, insertSubscription, setStatus, usageAs } from './support.ts'
 
 describe('a never-resetting gauge (projects)', () => {
-  it('keeps its count through free -> pro -> enterprise -> free', async () => {
-    const user = await users.create()
+  it('keeps its count through free -> pro -> enterprise -> free', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       expect(await consume(tx, user.id, 'projects', 2)).toMatchObject({
         allowed: true,
@@ -34,8 +27,10 @@ describe('a never-resetting gauge (projects)', () => {
     })
   })
 
-  it('keeps a count above the new quota after a downgrade, leaving nothing to consume', async () => {
-    const user = await users.create()
+  it('keeps a count above the new quota after a downgrade, leaving nothing to consume', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       expect(await consume(tx, user.id, 'projects', 10)).toMatchObject({ allowed: true, used: 10 })

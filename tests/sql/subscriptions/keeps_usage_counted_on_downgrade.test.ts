@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
 import {
   actAs,
   actAsOwner,
@@ -8,21 +9,15 @@ import {
   countersOf,
   insertSubscription,
   setStatus,
-  testUsers,
   usageAs,
   type UsageAnswer,
 } from './support.ts'
 
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
-
 describe('a downgrade from pro to free', () => {
-  it('sets the quota to 1000 and keeps the 5000 api_calls used, so nothing remains', async () => {
-    const user = await users.create()
+  it('sets the quota to 1000 and keeps the 5000 api_calls used, so nothing remains', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       expect(await consume(tx, user.id, 'api_calls', 5000)).toMatchObject({
@@ -49,8 +44,7 @@ describe('a downgrade from pro to free', () => {
     })
   })
 
-  it('refuses the next consume (allowed false) and counts nothing', async () => {
-    const user = await users.create()
+  it('refuses the next consume (allowed false) and counts nothing', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       await consume(tx, user.id, 'api_calls', 5000)

@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import {
   countersOf,
   dateOf,
@@ -7,24 +8,18 @@ import {
   periodEndPlus,
   planAt,
   readSubscription,
-  testUsers,
   type Moment,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 const runMaintenance = async (tx: Tx, asOf: Moment): Promise<void> => {
   await tx`select tollgate_private.run_maintenance(${asOf}::text::timestamptz)`
 }
 
 describe('a razorpay subscription (paid once per period)', () => {
-  it('keeps its plan until current_period_end + grace without any maintenance', async () => {
-    const user = await users.create()
+  it('keeps its plan until current_period_end + grace without any maintenance', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', provider: 'razorpay' })
       const graceEnd = await periodEndPlus(tx, sub.id, '3 days')
@@ -38,8 +33,10 @@ describe('a razorpay subscription (paid once per period)', () => {
     })
   })
 
-  it('is marked past_due by run_maintenance once current_period_end has passed', async () => {
-    const user = await users.create()
+  it('is marked past_due by run_maintenance once current_period_end has passed', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', provider: 'razorpay' })
 
@@ -55,8 +52,7 @@ describe('a razorpay subscription (paid once per period)', () => {
     })
   })
 
-  it('is canceled by run_maintenance once the grace period is over', async () => {
-    const user = await users.create()
+  it('is canceled by run_maintenance once the grace period is over', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', provider: 'razorpay' })
       await runMaintenance(tx, await periodEndPlus(tx, sub.id, '1 second'))
@@ -82,8 +78,7 @@ describe('a razorpay subscription (paid once per period)', () => {
     })
   })
 
-  it('goes from active to canceled in one run far past the grace period', async () => {
-    const user = await users.create()
+  it('goes from active to canceled in one run far past the grace period', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', provider: 'razorpay' })
       const asOf = await periodEndPlus(tx, sub.id, '10 days')

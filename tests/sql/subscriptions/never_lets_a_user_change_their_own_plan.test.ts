@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, pgError, withRollback } from '../../helpers/db.ts'
-import { actAs, insertSubscription, testUsers, type SubscriptionRow } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { pgError, withRollback } from '../../helpers/db.ts'
+import { actAs, insertSubscription, type SubscriptionRow } from './support.ts'
 
 describe('a signed-in user and their own subscription', () => {
-  it('cannot update its plan or status (42501)', async () => {
-    const user = await users.create()
+  it('cannot update its plan or status (42501)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro' })
       await actAs(tx, user.claims)
@@ -37,8 +30,7 @@ describe('a signed-in user and their own subscription', () => {
     })
   })
 
-  it('cannot insert a subscription for itself (42501)', async () => {
-    const user = await users.create()
+  it('cannot insert a subscription for itself (42501)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await actAs(tx, user.claims)
       const error = await pgError(
@@ -54,8 +46,7 @@ describe('a signed-in user and their own subscription', () => {
     })
   })
 
-  it('cannot delete its subscription to reset its plan (42501)', async () => {
-    const user = await users.create()
+  it('cannot delete its subscription to reset its plan (42501)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', status: 'unpaid' })
       await actAs(tx, user.claims)
@@ -70,8 +61,7 @@ describe('a signed-in user and their own subscription', () => {
 })
 
 describe('a signed-in user and the maintenance that changes statuses', () => {
-  it('cannot run run_maintenance at a time of their choosing (42501)', async () => {
-    const user = await users.create()
+  it('cannot run run_maintenance at a time of their choosing (42501)', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       await actAs(tx, user.claims)

@@ -1,21 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import {
-  clock,
-  insertSubscription,
-  nowPlus,
-  planAt,
-  testUsers,
-  usageAs,
-  type Clock,
-} from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { clock, insertSubscription, nowPlus, planAt, usageAs, type Clock } from './support.ts'
 
 const freeUsage = (t: Clock) => [
   {
@@ -48,8 +34,10 @@ const freeUsage = (t: Clock) => [
 ]
 
 describe('a user without a live subscription', () => {
-  it('is on free: 1000 api_calls a calendar month, 3 projects and 1 GB of storage', async () => {
-    const user = await users.create()
+  it('is on free: 1000 api_calls a calendar month, 3 projects and 1 GB of storage', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const t = await clock(tx)
       expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('free')
@@ -57,8 +45,10 @@ describe('a user without a live subscription', () => {
     })
   })
 
-  it('is on free when their only subscriptions are canceled or incomplete_expired', async () => {
-    const user = await users.create()
+  it('is on free when their only subscriptions are canceled or incomplete_expired', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, { planId: 'pro', status: 'canceled' })
       await insertSubscription(tx, user.id, { planId: 'enterprise', status: 'incomplete_expired' })

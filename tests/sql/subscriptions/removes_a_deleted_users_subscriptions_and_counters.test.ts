@@ -1,12 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createUser, ownerSql, withRollback } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { createUser, withRollback } from '../../helpers/db.ts'
 import { consume, insertSubscription } from './support.ts'
 
-const sql = ownerSql()
-afterAll(() => sql.end())
-
 describe('deleting a user from auth.users', () => {
-  it('removes their subscriptions and usage counters with them', async () => {
+  it('removes their subscriptions and usage counters with them', async ({ sql }) => {
     await withRollback(sql, async (tx) => {
       const user = await createUser(tx)
       await insertSubscription(tx, user.id, { planId: 'pro' })

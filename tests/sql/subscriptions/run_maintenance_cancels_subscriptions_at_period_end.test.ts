@@ -1,5 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback, type Tx } from '../../helpers/db.ts'
 import {
   calendarMonthOf,
   consume,
@@ -9,16 +10,8 @@ import {
   periodEndPlus,
   planAt,
   readSubscription,
-  testUsers,
   type Moment,
 } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 type Report = {
   as_of: string
@@ -36,8 +29,7 @@ const runMaintenance = async (tx: Tx, asOf: Moment): Promise<Report> => {
 }
 
 describe('run_maintenance and cancel_at_period_end', () => {
-  it('leaves the subscription active before current_period_end', async () => {
-    const user = await users.create()
+  it('leaves the subscription active before current_period_end', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       await runMaintenance(tx, await periodEndPlus(tx, sub.id, '-1 second'))
@@ -49,8 +41,10 @@ describe('run_maintenance and cancel_at_period_end', () => {
     })
   })
 
-  it('sets it canceled, ended at current_period_end, and moves the counters to free', async () => {
-    const user = await users.create()
+  it('sets it canceled, ended at current_period_end, and moves the counters to free', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       expect(await consume(tx, user.id, 'api_calls', 7)).toMatchObject({ used: 7 })
@@ -84,8 +78,7 @@ describe('run_maintenance and cancel_at_period_end', () => {
     })
   })
 
-  it('keeps a canceled_at set earlier', async () => {
-    const user = await users.create()
+  it('keeps a canceled_at set earlier', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       const sub = await insertSubscription(tx, user.id, { planId: 'pro', cancelAtPeriodEnd: true })
       await tx`

@@ -1,11 +1,4 @@
-import {
-  createUser,
-  type Claims,
-  type Sql,
-  type TestUser,
-  type Tx,
-  type UserOptions,
-} from '../../helpers/db.ts'
+import { type Claims, type TestUser, type Tx } from '../../helpers/db.ts'
 
 /** A subscription row as the tests read it back. */
 export type SubscriptionRow = {
@@ -227,17 +220,4 @@ export const calendarMonthOf = async (tx: Tx, at: Moment): Promise<{ start: Date
   return row
 }
 
-/** Users made for one test file, deleted again in afterAll. */
-export const testUsers = (sql: Sql) => {
-  const ids: string[] = []
-  return {
-    create: async (options: UserOptions = {}): Promise<TestUser> => {
-      const user = await createUser(sql, options)
-      ids.push(user.id)
-      return user
-    },
-    drop: async (): Promise<void> => {
-      if (ids.length > 0) await sql`delete from auth.users where id in ${sql(ids)}`
-    },
-  }
-}
+export { testUsers } from '../../helpers/db.ts'

@@ -1,17 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, withRollback } from '../../helpers/db.ts'
-import { clock, consume, countersOf, insertSubscription, testUsers, usageAs } from './support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { withRollback } from '../../helpers/db.ts'
+import { clock, consume, countersOf, insertSubscription, usageAs } from './support.ts'
 
 describe('an unlimited quota (-1)', () => {
-  it('shows enterprise projects with quota -1 and remaining null', async () => {
-    const user = await users.create()
+  it('shows enterprise projects with quota -1 and remaining null', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, { planId: 'enterprise' })
       const t = await clock(tx)
@@ -27,8 +20,7 @@ describe('an unlimited quota (-1)', () => {
     })
   })
 
-  it('allows any amount and answers remaining null', async () => {
-    const user = await users.create()
+  it('allows any amount and answers remaining null', async ({ sql, user }) => {
     await withRollback(sql, async (tx) => {
       await insertSubscription(tx, user.id, { planId: 'enterprise' })
       expect(await consume(tx, user.id, 'projects', 1_000_000_000)).toEqual({

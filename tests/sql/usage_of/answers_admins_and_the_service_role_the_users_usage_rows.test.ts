@@ -1,14 +1,8 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { asAdmin, asServiceRole, ownerSql, withRollback, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { asAdmin, asServiceRole, withRollback, type Tx, type Sql } from '../../helpers/db.ts'
 import { asPostgrestRequest } from '../raise_error/support.ts'
-import { subscribe, testUsers } from '../consume_usage/support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
+import { subscribe } from '../consume_usage/support.ts'
 
 type UsageRow = {
   user_id: string
@@ -27,17 +21,18 @@ const usageOf = async (tx: Tx, userId: string): Promise<UsageRow[]> => {
 }
 
 // What the usage rule computes for the user at the transaction's now(), read by the owner.
-const computed = (userId: string): Promise<UsageRow[]> =>
-  withRollback(sql, (tx) => tx<UsageRow[]>`
-    select * from tollgate_private.usage_rows(${userId}::uuid, now())`)
+const computed = (sql: Sql, userId: string): Promise<UsageRow[]> =>
+  withRollback(
+    sql,
+    (tx) => tx<UsageRow[]>`
+    select * from tollgate_private.usage_rows(${userId}::uuid, now())`,
+  )
 
 describe('tollgate.usage_of', () => {
-  it.each(['admin', 'service_role'] as const)(
+  it.for(['admin', 'service_role'] as const)(
     "answers %s one user's rows, the columns and values of tollgate.usage",
-    async (caller) => {
-      const user = await users.create()
+    async (caller, { sql, user, users, admin }) => {
       const other = await users.create()
-      const admin = await users.create({ admin: true })
       await subscribe(sql, user.id, 'pro')
       const consume = (userId: string, amount: number) =>
         sql`
@@ -52,7 +47,7 @@ describe('tollgate.usage_of', () => {
       })
       const { rows, fromView } =
         caller === 'admin' ? await asAdmin(sql, admin, read) : await asServiceRole(sql, read)
-      const expected = await computed(user.id)
+      const expected = await computed(sql, user.id)
       expect(rows.map((row) => [row.metric, row.used])).toEqual([
         ['api_calls', '12'],
         ['projects', '0'],
@@ -66,7 +61,7 @@ describe('tollgate.usage_of', () => {
     },
   )
 
-  it('has exactly the columns of the tollgate.usage view', async () => {
+  it('has exactly the columns of the tollgate.usage view', async ({ sql }) => {
     const columns = await sql<{ view: string[]; fn: string[] }[]>`
       select
         array(select a.attname::text from pg_catalog.pg_attribute a

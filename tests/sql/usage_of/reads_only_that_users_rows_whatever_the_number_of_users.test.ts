@@ -1,14 +1,12 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { ownerSql, serviceRoleClaims, userClaims, type Claims, type Tx } from '../../helpers/db.ts'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
+import { serviceRoleClaims, userClaims, type Claims, type Sql, type Tx } from '../../helpers/db.ts'
 import { become } from '../rls/fixture.ts'
 
 // The cost of tollgate.usage_of(user_id) must not grow with the number of users (REVIEW M-5). Not
 // timed: Postgres counts the rows each statement reads in pg_stat_xact_user_tables, so the test
 // compares what one call reads with 300 and with 1,800 other users in the database. Everything
 // happens in one repeatable-read transaction that is rolled back, so other tests' rows stay out.
-
-const sql = ownerSql()
-afterAll(() => sql.end())
 
 // Tables whose size grows with the number of users.
 const PER_USER_TABLES = [
@@ -78,8 +76,7 @@ const addUsers = (tx: Tx, count: number) =>
       now() - interval '1 month', now() - interval '1 month', now() - interval '1 month'
     from made`
 
-const usageOf = (tx: Tx, userId: string) =>
-  tx`select * from tollgate.usage_of(${userId}::uuid)`
+const usageOf = (tx: Tx, userId: string) => tx`select * from tollgate.usage_of(${userId}::uuid)`
 
 const readAs = async (tx: Tx, claims: Claims, statement: () => Promise<unknown>) => {
   await become(tx, claims)
@@ -90,7 +87,7 @@ const readAs = async (tx: Tx, claims: Claims, statement: () => Promise<unknown>)
   }
 }
 
-const inCrowd = <T>(fn: (tx: Tx, target: string) => Promise<T>): Promise<T> => {
+const inCrowd = <T>(sql: Sql, fn: (tx: Tx, target: string) => Promise<T>): Promise<T> => {
   let result: { value: T } | undefined
   return sql
     .begin('isolation level repeatable read', async (tx) => {
@@ -119,11 +116,11 @@ const inCrowd = <T>(fn: (tx: Tx, target: string) => Promise<T>): Promise<T> => {
 const admin = () => userClaims('00000000-0000-4000-8000-00000000ad00', { admin: true })
 
 describe('tollgate.usage_of', () => {
-  it.each([
+  it.for<[string, () => Claims]>([
     ['an admin', admin],
     ['the service role', serviceRoleClaims],
-  ])('reads the same rows for %s with 300 or 1,800 other users', async (_, claimsOf) => {
-    const { small, large, rows, crowd } = await inCrowd(async (tx, target) => {
+  ])('reads the same rows for %s with 300 or 1,800 other users', async ([_, claimsOf], { sql }) => {
+    const { small, large, rows, crowd } = await inCrowd(sql, async (tx, target) => {
       await addUsers(tx, 300)
       // Once before measuring, so both measured calls run with the session's cached plans.
       await readAs(tx, claimsOf(), () => usageOf(tx, target))
@@ -156,11 +153,15 @@ describe('tollgate.usage_of', () => {
     expect(small['tollgate_private.usage_events']?.rows).toBe(0)
   })
 
-  it('is cheap where an admin reading tollgate.usage for one user reads every user', async () => {
-    const { view, direct } = await inCrowd(async (tx, target) => {
+  it('is cheap where an admin reading tollgate.usage for one user reads every user', async ({
+    sql,
+  }) => {
+    const { view, direct } = await inCrowd(sql, async (tx, target) => {
       await addUsers(tx, 300)
-      const view = await readAs(tx, admin(), () =>
-        tx`select * from tollgate.usage where user_id = ${target}::uuid`,
+      const view = await readAs(
+        tx,
+        admin(),
+        () => tx`select * from tollgate.usage where user_id = ${target}::uuid`,
       )
       const direct = await readAs(tx, admin(), () => usageOf(tx, target))
       return { view, direct }

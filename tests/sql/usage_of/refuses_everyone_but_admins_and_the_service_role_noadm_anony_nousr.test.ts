@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
+import { it } from '../../helpers/fixtures.ts'
 import {
   asAdmin,
   asAnon,
   asClaims,
   asServiceRole,
   asUser,
-  ownerSql,
   pgError,
   userClaims,
+  type Sql,
   type Tx,
 } from '../../helpers/db.ts'
 import { asPostgrestRequest } from '../raise_error/support.ts'
-import { testUsers } from '../consume_usage/support.ts'
-
-const sql = ownerSql()
-const users = testUsers(sql)
-afterAll(async () => {
-  await users.drop()
-  await sql.end()
-})
 
 // The PostgREST answer of a refused call: `RAISE SQLSTATE 'PGRST'` carries code and status.
 const refusal = async (tx: Tx, userId: string) => {
@@ -33,8 +26,11 @@ const refusal = async (tx: Tx, userId: string) => {
 }
 
 describe('tollgate.usage_of', () => {
-  it("answers a signed-in user 403 NOADM, for another user's id or their own", async () => {
-    const user = await users.create()
+  it("answers a signed-in user 403 NOADM, for another user's id or their own", async ({
+    sql,
+    user,
+    users,
+  }) => {
     const other = await users.create()
     expect(await asUser(sql, user, (tx) => refusal(tx, other.id))).toEqual({
       code: 'NOADM',
@@ -46,15 +42,19 @@ describe('tollgate.usage_of', () => {
     })
   })
 
-  it('answers a role claim of service_role run as authenticated 403 NOADM', async () => {
-    const user = await users.create()
+  it('answers a role claim of service_role run as authenticated 403 NOADM', async ({
+    sql,
+    user,
+  }) => {
     const forged = { ...userClaims(user.id), role: 'service_role' }
-    const answer = await withRole(forged, (tx) => refusal(tx, user.id))
+    const answer = await withRole(sql, forged, (tx) => refusal(tx, user.id))
     expect(answer).toEqual({ code: 'NOADM', status: 403 })
   })
 
-  it('answers an anonymous user 403 ANONY, even one whose app_metadata says admin', async () => {
-    const user = await users.create()
+  it('answers an anonymous user 403 ANONY, even one whose app_metadata says admin', async ({
+    sql,
+    user,
+  }) => {
     const anonymous = { ...userClaims(user.id, { admin: true }), is_anonymous: true }
     expect(await asClaims(sql, anonymous, (tx) => refusal(tx, user.id))).toEqual({
       code: 'ANONY',
@@ -62,18 +62,16 @@ describe('tollgate.usage_of', () => {
     })
   })
 
-  it('is not executable by anon (42501)', async () => {
-    const user = await users.create()
+  it('is not executable by anon (42501)', async ({ sql, user }) => {
     const error = await asAnon(sql, (tx) =>
       pgError(tx`select * from tollgate.usage_of(${user.id}::uuid)`),
     )
     expect(error.code).toBe('42501')
   })
 
-  it.each(['admin', 'service_role'] as const)(
+  it.for(['admin', 'service_role'] as const)(
     'answers %s 404 NOUSR for a user that does not exist',
-    async (caller) => {
-      const admin = await users.create({ admin: true })
+    async (caller, { sql, admin }) => {
       const unknown = randomUUID()
       const answer =
         caller === 'admin'
@@ -85,7 +83,7 @@ describe('tollgate.usage_of', () => {
 })
 
 // The database role authenticated with these claims, whatever their role claim says.
-const withRole = <T>(claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) =>
+const withRole = <T>(sql: Sql, claims: Record<string, unknown>, fn: (tx: Tx) => Promise<T>) =>
   asClaims(sql, { ...claims, role: 'authenticated' }, async (tx) => {
     await tx`select pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(claims)}, true)`
     return fn(tx)

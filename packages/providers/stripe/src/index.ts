@@ -1,4 +1,5 @@
 export * from './actions.ts'
+export * from './billing.ts'
 export * from './client.ts'
 export * from './normalize.ts'
 export * from './webhook.ts'

@@ -1,0 +1,164 @@
+import type {
+  AuthEnv,
+  AuthUser,
+  Env,
+  Json,
+  PlanRow,
+  PreparedCheckout,
+} from '../../packages/core/src/index.ts'
+import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
+
+/** Hono env of the billing routes: the raw variables, and the caller once authenticated. */
+export type BillingEnv = AuthEnv & { Bindings: Record<string, string | undefined> | undefined }
+
+/** The pool of the billing function. */
+export const dbFor = (env: Env): Db => poolFor(env, { max: 5 })
+
+// Every call below is one SQL function returning one JSON value.
+const value = async <T>(rows: Promise<readonly { value?: unknown }[]>): Promise<T> =>
+  ((await rows)[0]?.value ?? null) as T
+
+// postgres.js sends a JS value as one jsonb parameter.
+const asJson = (db: Db | DbTx, data: unknown) => db.json(data as Parameters<Db['json']>[0])
+
+/**
+ * ONE transaction: the change, made by Tollgate's SQL function as the owner, then the answer read
+ * as the caller reads it through PostgREST (their role and claims, under RLS), so no provider id
+ * from tollgate_private leaves the database. `idOf` finds the subscription in the write's result.
+ */
+const applyThenRead = (
+  db: Db,
+  user: AuthUser,
+  write: (tx: DbTx) => Promise<readonly { value?: unknown }[]>,
+  idOf: (written: Json | null) => unknown = (written) => written?.id,
+): Promise<Json | null> =>
+  db.begin(async (tx) => {
+    const id = idOf(await value<Json | null>(write(tx)))
+    if (typeof id !== 'string') return null
+    await tx`select pg_catalog.set_config('role', 'authenticated', true),
+      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
+    return value<Json | null>(
+      tx`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${id}`,
+    )
+  }) as Promise<Json | null>
+
+/** Reserves a checkout (and its coupon use) of `planId`, or says the plan is free. */
+export const prepareCheckout = (
+  db: Db,
+  user: AuthUser,
+  request: { plan_id: string; provider: string; coupon_code?: string | undefined },
+): Promise<PreparedCheckout> =>
+  value<PreparedCheckout>(
+    db`select tollgate_private.prepare_checkout(${user.id}, ${request.plan_id}, ${request.provider},
+      ${request.coupon_code ?? null}, now()) as value`,
+  )
+
+/** Records the provider's session or order of a prepared checkout. */
+export const recordCheckout = async (
+  db: Db,
+  user: AuthUser,
+  checkout: {
+    provider: 'stripe' | 'razorpay'
+    providerId: string
+    checkoutId: string
+    planId: string
+    amount: number
+    currency: string
+    extra: Json
+  },
+): Promise<void> => {
+  await db`select tollgate_private.record_checkout(${user.id}, ${checkout.provider},
+    ${checkout.providerId}, ${checkout.checkoutId}, ${checkout.planId}, ${checkout.amount},
+    ${checkout.currency}, ${asJson(db, checkout.extra)})`
+}
+
+/** Gives a checkout's coupon use back (nothing was sold); never throws. */
+export const releaseCoupon = async (db: Db, checkoutId: string): Promise<void> => {
+  await db`select tollgate_private.settle_coupon(${checkoutId}, false)`.catch(() => undefined)
+}
+
+/** Applies a Stripe Checkout Session (and its subscription); answers the caller's subscription. */
+export const applyStripeCheckout = (
+  db: Db,
+  user: AuthUser,
+  checkout: { session: Json; subscription: Json | null },
+): Promise<Json | null> =>
+  applyThenRead(
+    db,
+    user,
+    (tx) => {
+      const subscription = checkout.subscription ? asJson(tx, checkout.subscription) : null
+      return tx`select tollgate_private.apply_stripe_checkout_for(${user.id},
+        ${asJson(tx, checkout.session)}, ${subscription}) as value`
+    },
+  )
+
+/** Applies a verified Razorpay payment of an order; answers the caller's subscription. */
+export const applyRazorpayPayment = (
+  db: Db,
+  user: AuthUser,
+  payment: { orderId: string; paymentId: string },
+): Promise<Json | null> =>
+  applyThenRead(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${payment.orderId},
+        ${payment.paymentId}, null, 'verify', now()) as value`,
+    (written) => written?.subscription_id,
+  )
+
+/**
+ * Applies the subscription Stripe answered (`reason`: change-plan, cancel, resume, switch-to-free);
+ * SQL refuses (PROVR) an answer not on `expectedPrice` when given. `id`: the row to answer when the
+ * subscription is no longer live (default: the one written).
+ */
+export const applyStripeSubscription = (
+  db: Db,
+  user: AuthUser,
+  subscription: unknown,
+  reason: string,
+  options: { id?: string; expectedPrice?: string } = {},
+): Promise<Json | null> =>
+  applyThenRead(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.apply_stripe_subscription_for(${user.id},
+        ${asJson(tx, subscription)}, ${reason}, ${options.expectedPrice ?? null}) as value`,
+    (written) => options.id ?? written?.id,
+  )
+
+/** The plan to change to and the caller's live Stripe subscription; SQL refuses what cannot. */
+export const preparePlanChange = (
+  db: Db,
+  user: AuthUser,
+  planId: string,
+): Promise<{ plan: PlanRow; live: Json }> =>
+  value<{ plan: PlanRow; live: Json }>(
+    db`select tollgate_private.prepare_plan_change(${user.id}, ${planId}) as value`,
+  )
+
+/** The caller's live subscription with its provider ids, or null. */
+export const liveSubscriptionOf = (db: Db, user: AuthUser): Promise<Json | null> =>
+  value<Json | null>(db`select tollgate_private.live_subscription_of(${user.id}) as value`)
+
+/** Cancels, resumes or ends a subscription no provider bills; answers the caller's subscription. */
+export const setLocalSubscription = (
+  db: Db,
+  user: AuthUser,
+  action: 'cancel' | 'resume' | 'end',
+): Promise<Json | null> =>
+  applyThenRead(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.set_local_subscription(${user.id}, ${action}, now()) as value`,
+  )
+
+/** The caller's Stripe customer id, or null. */
+export const stripeCustomerOf = (db: Db, user: AuthUser): Promise<string | null> =>
+  value<string | null>(
+    db`select c.provider_customer_id as value from tollgate_private.customers c
+      where c.user_id = ${user.id} and c.provider = 'stripe'`,
+  )
