@@ -3,10 +3,7 @@
 create table tollgate.notifications (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
-  kind text not null check (kind in (
-    'payment_succeeded', 'payment_failed', 'trial_ending', 'cancel_scheduled', 'subscription_ended',
-    'plan_changed', 'renewal_upcoming', 'quota_warning', 'quota_exhausted', 'purchase_succeeded',
-    'payment_refunded', 'dispute_opened')),
+  kind text not null check (kind = any (tollgate_private.notification_kinds())),
   title text not null,
   body text not null,
   data jsonb not null default '{}',

@@ -18,10 +18,7 @@ begin
   -- Only kinds that exist, and none about money: those are always emailed.
   select k into v_bad
   from pg_catalog.unnest(v_kinds) k
-  where k is null or k not in (
-    'payment_succeeded', 'payment_failed', 'trial_ending', 'cancel_scheduled', 'subscription_ended',
-    'plan_changed', 'renewal_upcoming', 'quota_warning', 'quota_exhausted', 'purchase_succeeded',
-    'payment_refunded', 'dispute_opened')
+  where k is null or not k = any (tollgate_private.notification_kinds())
   limit 1;
   if found then
     perform tollgate_private.raise_error('BADRQ', format('Unknown notification kind %s', coalesce(v_bad, 'null')),

@@ -13,20 +13,13 @@ begin
   -- Trials ending within 3 days (Stripe's customer.subscription.trial_will_end writes the same
   -- key, so a user hears once whichever comes first).
   for v_sub in
-    select s.id, s.user_id, s.plan_id, s.trial_end, p.name as plan_name,
-      'trial_ending:' || s.id::text || ':' || extract(epoch from s.trial_end)::text as dedupe_key
+    select s.id
     from tollgate.subscriptions s
-    left join tollgate.plans p on p.id = s.plan_id
     where s.status = 'trialing'
       and s.trial_end > send_reminders.as_of
       and s.trial_end <= send_reminders.as_of + interval '3 days'
   loop
-    if tollgate_private.notify(v_sub.user_id, 'trial_ending', v_sub.dedupe_key,
-        format('Your %s trial ends on %s', coalesce(v_sub.plan_name, v_sub.plan_id),
-          pg_catalog.to_char(v_sub.trial_end at time zone 'UTC', 'FMMonth FMDD, YYYY')),
-        'Add a payment method to keep your plan when the trial ends.',
-        jsonb_build_object('plan_id', v_sub.plan_id, 'plan_name', v_sub.plan_name,
-          'trial_end', v_sub.trial_end, 'subscription_id', v_sub.id)) is not null then
+    if tollgate_private.notify_trial_ending(v_sub.id) is not null then
       v_trials := v_trials + 1;
     end if;
   end loop;

@@ -24,10 +24,6 @@ CREATE TABLE "tollgate"."notifications" (
   "read_at"    timestamp with time zone,
   "created_at" timestamp with time zone NOT NULL DEFAULT now(),
   "dedupe_key" text                     NOT NULL,
-  CONSTRAINT "notifications_kind_check"
-    CHECK
-    ((kind = ANY (ARRAY['payment_succeeded'::text, 'payment_failed'::text, 'trial_ending'::text, 'cancel_scheduled'::text, 'subscription_ended'::text, 'plan_changed'::text,
-    'renewal_upcoming'::text, 'quota_warning'::text, 'quota_exhausted'::text, 'purchase_succeeded'::text, 'payment_refunded'::text, 'dispute_opened'::text]))),
   CONSTRAINT "notifications_pkey" PRIMARY KEY (id),
   CONSTRAINT "notifications_user_id_dedupe_key_key" UNIQUE (user_id, dedupe_key)
 );
@@ -78,6 +74,84 @@ CREATE OR REPLACE FUNCTION tollgate.set_notification_preferences (
   AS $function$
 begin
   return tollgate_private.set_notification_preferences_of_caller(set_notification_preferences.email_opt_out);
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION tollgate_private.apply_stripe_event (
+  event   jsonb,
+  related jsonb DEFAULT NULL::jsonb
+)
+  RETURNS jsonb
+  LANGUAGE plpgsql
+  SET search_path TO ''
+  AS $function$
+declare
+  v_event_id text := apply_stripe_event.event ->> 'id';
+  v_type text := apply_stripe_event.event ->> 'type';
+  v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
+  v_object jsonb := apply_stripe_event.event #> '{data,object}';
+  v_processed timestamptz;
+  v_checkout_id text;
+  v_result jsonb;
+begin
+  if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
+    or jsonb_typeof(v_object) is distinct from 'object' then
+    raise exception 'Not a Stripe event' using errcode = 'BADEV', hint = 'Expected id evt_..., type, created and data.object.';
+  end if;
+
+  -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
+  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
+  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
+  on conflict on constraint webhook_events_provider_event_id_key do update
+    set attempts = tollgate_private.webhook_events.attempts + 1,
+        -- A failed first delivery was noted without these.
+        api_version = coalesce(tollgate_private.webhook_events.api_version, excluded.api_version),
+        event_created_at = coalesce(tollgate_private.webhook_events.event_created_at, excluded.event_created_at),
+        -- A processed event keeps the payload it was applied from (and the row is not rewritten
+        -- with its TOAST chunks on every duplicate).
+        payload = case when tollgate_private.webhook_events.processed_at is null then excluded.payload
+          else tollgate_private.webhook_events.payload end
+  returning processed_at into v_processed;
+  if v_processed is not null then
+    return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
+  end if;
+
+  perform set_config('tollgate.audit_reason', 'stripe:' || v_event_id, true);
+
+  case
+    when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
+      v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
+    when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then
+      v_checkout_id := (tollgate_private.stripe_checkout_fields(v_object)).checkout_id;
+      if v_checkout_id is not null then
+        perform tollgate_private.settle_coupon(v_checkout_id, false);
+      end if;
+      v_result := jsonb_build_object('outcome', 'applied');
+    when v_type like 'customer.subscription.%' then
+      -- related.subscription: the object re-fetched after this event tied with another of its second.
+      v_result := tollgate_private.apply_stripe_subscription(
+        coalesce(apply_stripe_event.related -> 'subscription', v_object), v_at, v_event_id, null,
+        apply_stripe_event.related -> 'subscription' is not null);
+    -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
+    when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
+      v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
+    else
+      v_result := jsonb_build_object('outcome', 'ignored');
+  end case;
+
+  -- Stripe's reminder three days before a trial ends (maintenance writes the same, once).
+  if v_type = 'customer.subscription.trial_will_end' and v_result ? 'subscription_id' then
+    perform tollgate_private.notify_trial_ending((v_result ->> 'subscription_id')::uuid);
+  end if;
+
+  -- A tie is not processed yet: the caller re-fetches the object and applies this event again.
+  update tollgate_private.webhook_events w
+  set processed_at = case when v_result ->> 'outcome' = 'tie' then null else now() end,
+      outcome = v_result ->> 'outcome',
+      error = v_result ->> 'error'
+  where w.provider = 'stripe' and w.event_id = v_event_id;
+
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
 end;
 $function$;
 
@@ -401,6 +475,19 @@ begin
 end;
 $function$;
 
+CREATE OR REPLACE FUNCTION tollgate_private.notification_kinds()
+  RETURNS text[]
+  LANGUAGE sql
+  IMMUTABLE
+  PARALLEL SAFE
+  SET search_path TO ''
+  AS $function$
+  select array[
+    'payment_succeeded', 'payment_failed', 'trial_ending', 'cancel_scheduled', 'subscription_ended',
+    'plan_changed', 'renewal_upcoming', 'quota_warning', 'quota_exhausted', 'purchase_succeeded',
+    'payment_refunded', 'dispute_opened']::text[]
+$function$;
+
 CREATE OR REPLACE FUNCTION tollgate_private.notify (
   user_id    uuid,
   kind       text,
@@ -453,6 +540,33 @@ begin
       'used', (notify_quota.counter).used, 'quota', (notify_quota.counter).quota,
       'plan_id', (notify_quota.counter).plan_id, 'period_start', (notify_quota.counter).period_start,
       'period_end', (notify_quota.counter).period_end)));
+end;
+$function$;
+
+CREATE OR REPLACE FUNCTION tollgate_private.notify_trial_ending (
+  subscription_id uuid
+)
+  RETURNS uuid
+  LANGUAGE plpgsql
+  SECURITY DEFINER
+  SET search_path TO ''
+  AS $function$
+declare
+  v_sub tollgate.subscriptions;
+  v_plan tollgate.plans;
+begin
+  select s.* into v_sub from tollgate.subscriptions s where s.id = notify_trial_ending.subscription_id;
+  if v_sub.id is null or v_sub.status <> 'trialing' or v_sub.trial_end is null or v_sub.trial_end <= now() then
+    return null;
+  end if;
+  select p.* into v_plan from tollgate.plans p where p.id = v_sub.plan_id;
+  return tollgate_private.notify(v_sub.user_id, 'trial_ending',
+    'trial_ending:' || v_sub.id::text || ':' || extract(epoch from v_sub.trial_end)::text,
+    format('Your %s trial ends on %s', coalesce(v_plan.name, v_sub.plan_id),
+      pg_catalog.to_char(v_sub.trial_end at time zone 'UTC', 'FMMonth FMDD, YYYY')),
+    'Add a payment method to keep your plan when the trial ends.',
+    jsonb_build_object('plan_id', v_sub.plan_id, 'plan_name', v_plan.name,
+      'trial_end', v_sub.trial_end, 'subscription_id', v_sub.id));
 end;
 $function$;
 
@@ -574,20 +688,13 @@ begin
   -- Trials ending within 3 days (Stripe's customer.subscription.trial_will_end writes the same
   -- key, so a user hears once whichever comes first).
   for v_sub in
-    select s.id, s.user_id, s.plan_id, s.trial_end, p.name as plan_name,
-      'trial_ending:' || s.id::text || ':' || extract(epoch from s.trial_end)::text as dedupe_key
+    select s.id
     from tollgate.subscriptions s
-    left join tollgate.plans p on p.id = s.plan_id
     where s.status = 'trialing'
       and s.trial_end > send_reminders.as_of
       and s.trial_end <= send_reminders.as_of + interval '3 days'
   loop
-    if tollgate_private.notify(v_sub.user_id, 'trial_ending', v_sub.dedupe_key,
-        format('Your %s trial ends on %s', coalesce(v_sub.plan_name, v_sub.plan_id),
-          pg_catalog.to_char(v_sub.trial_end at time zone 'UTC', 'FMMonth FMDD, YYYY')),
-        'Add a payment method to keep your plan when the trial ends.',
-        jsonb_build_object('plan_id', v_sub.plan_id, 'plan_name', v_sub.plan_name,
-          'trial_end', v_sub.trial_end, 'subscription_id', v_sub.id)) is not null then
+    if tollgate_private.notify_trial_ending(v_sub.id) is not null then
       v_trials := v_trials + 1;
     end if;
   end loop;
@@ -642,10 +749,7 @@ begin
   -- Only kinds that exist, and none about money: those are always emailed.
   select k into v_bad
   from pg_catalog.unnest(v_kinds) k
-  where k is null or k not in (
-    'payment_succeeded', 'payment_failed', 'trial_ending', 'cancel_scheduled', 'subscription_ended',
-    'plan_changed', 'renewal_upcoming', 'quota_warning', 'quota_exhausted', 'purchase_succeeded',
-    'payment_refunded', 'dispute_opened')
+  where k is null or not k = any (tollgate_private.notification_kinds())
   limit 1;
   if found then
     perform tollgate_private.raise_error('BADRQ', format('Unknown notification kind %s', coalesce(v_bad, 'null')),
@@ -1000,9 +1104,13 @@ COMMENT ON FUNCTION "tollgate_private"."is_payment_kind"(text) IS 'True for the 
 
 COMMENT ON FUNCTION "tollgate_private"."mark_notifications_read_of_caller"(uuid[]) IS 'Marks the signed-in caller''s unread notifications read: those in ids, or all when ids is null; others'' ids are ignored. Returns how many it marked. What tollgate.mark_notifications_read runs.';
 
+COMMENT ON FUNCTION "tollgate_private"."notification_kinds"() IS 'Every kind of notification (tollgate.notifications.kind''s check and set_notification_preferences read it). Adding a kind: add it here and in packages/notifications; existing rows are not re-checked.';
+
 COMMENT ON FUNCTION "tollgate_private"."notify"(uuid, text, text, text, text, jsonb) IS 'Writes a notification for user_id unless one with the same dedupe_key exists (then nothing: a retried webhook, a concurrent consumer or a second maintenance run adds nothing). Returns the new id, or null when it was a duplicate. Its email is queued by the notifications trigger.';
 
 COMMENT ON FUNCTION "tollgate_private"."notify_quota"(tollgate_private.usage_counters, text) IS 'Notifies quota_warning or quota_exhausted for a counter, once per metric and period (the dedupe key holds the period start). apply_usage calls it only when a count crosses 80 % or 100 % of the quota, or at a refusal below 100 %: the hot path pays a comparison, not a write.';
+
+COMMENT ON FUNCTION "tollgate_private"."notify_trial_ending"(uuid) IS 'Notifies trial_ending for a subscription still in a trial that has not ended, once per trial end: Stripe''s customer.subscription.trial_will_end and maintenance''s own reminder 3 days ahead write the same dedupe key, so the user hears once. Returns the new notification''s id, or null.';
 
 COMMENT ON FUNCTION "tollgate_private"."run_maintenance"(timestamp with time zone, integer) IS 'All of maintenance at as_of in the caller''s transaction, with at most batch_size counters: ends subscriptions whose cancel_at_period_end has passed, lapses and expires one-off (razorpay, internal) subscriptions, rolls the first batch_size due counters, gives back coupon uses held by abandoned checkouts, and sends trial and renewal reminders (send_reminders). more_counters_due in the report says whether another call would find more. Safe to run at any time, any number of times. The schedule runs tollgate_private.maintain instead, which commits after each part and each batch.';
 
@@ -1044,9 +1152,13 @@ REVOKE ALL ON FUNCTION "tollgate_private"."mark_notifications_read_of_caller"(uu
 
 GRANT EXECUTE ON FUNCTION "tollgate_private"."mark_notifications_read_of_caller"(uuid[]) TO "authenticated";
 
+REVOKE ALL ON FUNCTION "tollgate_private"."notification_kinds"() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION "tollgate_private"."notify"(uuid, text, text, text, text, jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "tollgate_private"."notify_quota"(tollgate_private.usage_counters, text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION "tollgate_private"."notify_trial_ending"(uuid) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION "tollgate_private"."send_reminders"(timestamp WITH time zone) FROM PUBLIC;
 
@@ -1065,6 +1177,9 @@ REVOKE ALL ON FUNCTION "tollgate_private"."tg_subscriptions__notify_ended"() FRO
 GRANT SELECT ON TABLE "tollgate"."notification_preferences" TO "authenticated", "service_role";
 
 GRANT SELECT ON TABLE "tollgate"."notifications" TO "authenticated", "service_role";
+
+ALTER TABLE "tollgate"."notifications"
+  ADD CONSTRAINT "notifications_kind_check" CHECK ((kind = ANY (tollgate_private.notification_kinds())));
 
 -- hand edit: live notifications through Supabase Realtime (sql/0140_table_notifications.sql). The
 -- publication exists only on Supabase, so a diff between two plain databases cannot see it.
