@@ -43,6 +43,15 @@ begin
             or c.quota <> -1 and apply_usage.delta <= c.quota - c.used)
         returning c.* into v_row;
         if found then
+          -- A count that crosses 80 % (used >= quota - floor(quota / 5), i.e. ceil(0.8 quota), no
+          -- overflow) or 100 % notifies; no other count writes anything more. Row locks order the
+          -- counts, so exactly one crosses each line (both at once: exhausted only).
+          if v_row.quota > 0 and v_row.used >= v_row.quota - v_row.quota / 5
+            and (v_row.used - apply_usage.delta < v_row.quota - v_row.quota / 5
+              or v_row.used >= v_row.quota and v_row.used - apply_usage.delta < v_row.quota) then
+            perform tollgate_private.notify_quota(v_row,
+              case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
+          end if;
           return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
         end if;
       end if;
@@ -57,6 +66,10 @@ begin
         and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
         and apply_usage.delta
           > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
+        if v_row.quota > 0 and v_row.used < v_row.quota then
+          -- A first refusal below 100 % exhausts the quota for this caller (once per period).
+          perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+        end if;
         return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
       end if;
 
@@ -136,6 +149,9 @@ begin
   -- The row is locked by refresh_usage_counter: decide on the fresh state.
   if apply_usage.delta
       > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
+    if v_row.quota > 0 and v_row.used < v_row.quota then
+      perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+    end if;
     return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
   end if;
   update tollgate_private.usage_counters c
@@ -143,6 +159,12 @@ begin
       updated_at = now()
   where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
   returning c.* into v_row;
+  if v_row.quota > 0 and v_row.used >= v_row.quota - v_row.quota / 5
+    and (v_row.used - apply_usage.delta < v_row.quota - v_row.quota / 5
+      or v_row.used >= v_row.quota and v_row.used - apply_usage.delta < v_row.quota) then
+    perform tollgate_private.notify_quota(v_row,
+      case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
+  end if;
   return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
 end;
 $$;

@@ -43,8 +43,11 @@ begin
         if not (v_report ->> 'more_counters_due')::pg_catalog.bool then
           v_step := 'coupons';
         end if;
-      else
+      elsif v_step = 'coupons' then
         perform tollgate_private.release_abandoned_coupon_reservations(v_as_of);
+        v_step := 'reminders';
+      else
+        perform tollgate_private.send_reminders(v_as_of);
         v_step := 'done';
       end if;
       v_failures := 0;
@@ -69,6 +72,6 @@ end;
 $$;
 
 comment on procedure tollgate_private.maintain(timestamptz, integer) is
-  E'Scheduled upkeep (pg_cron runs `call tollgate_private.maintain()` every 5 minutes): as run_maintenance at as_of (default: now() when it starts), but committing after the subscription part, after each batch of at most batch_size due counters (walked once, in (user_id, metric) order) and after the coupon part, so a consume never waits for more than one batch. A batch that loses a deadlock or a lock timeout is rolled back alone and tried again (after five failed attempts in a row the error ends the run; what committed stays). Counters in use are skipped and roll on their next consume. Call it outside a transaction block. Safe to run at any time, any number of times.';
+  E'Scheduled upkeep (pg_cron runs `call tollgate_private.maintain()` every 5 minutes): as run_maintenance at as_of (default: now() when it starts), but committing after the subscription part, after each batch of at most batch_size due counters (walked once, in (user_id, metric) order), after the coupon part and after the reminders (send_reminders), so a consume never waits for more than one batch. A batch that loses a deadlock or a lock timeout is rolled back alone and tried again (after five failed attempts in a row the error ends the run; what committed stays). Counters in use are skipped and roll on their next consume. Call it outside a transaction block. Safe to run at any time, any number of times.';
 
 revoke all on procedure tollgate_private.maintain(timestamptz, integer) from public, anon, authenticated, service_role;

@@ -59,6 +59,11 @@ begin
       v_result := jsonb_build_object('outcome', 'ignored');
   end case;
 
+  -- Stripe's reminder three days before a trial ends (maintenance writes the same, once).
+  if v_type = 'customer.subscription.trial_will_end' and v_result ? 'subscription_id' then
+    perform tollgate_private.notify_trial_ending((v_result ->> 'subscription_id')::uuid);
+  end if;
+
   -- A tie is not processed yet: the caller re-fetches the object and applies this event again.
   update tollgate_private.webhook_events w
   set processed_at = case when v_result ->> 'outcome' = 'tie' then null else now() end,

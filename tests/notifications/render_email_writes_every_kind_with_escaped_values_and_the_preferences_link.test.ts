@@ -189,7 +189,7 @@ describe('renderEmail', () => {
       'Your subscription has ended',
     )
     const trial = renderEmail('trial_ending', { trial_end: '2026-12-08T00:00:00Z' }, { appUrl })
-    expect(trial.subject).toBe('Your free trial ends on December 8, 2026')
+    expect(trial.subject).toBe('Your trial ends on December 8, 2026')
     expect(trial.text).toMatch(/^Your free trial ends on December 8, 2026\./)
     expect(renderEmail('payment_succeeded', { amount: 100, currency: 'usd' }, { appUrl }).subject)
       .toBe('Payment received: $1.00 for your plan')

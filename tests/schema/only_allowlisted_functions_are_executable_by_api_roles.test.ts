@@ -11,6 +11,8 @@ const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.is_admin()',
   // The predicate of subscriptions_one_live_per_user: evaluated as the role reading subscriptions.
   'authenticated tollgate_private.live_statuses()',
+  'authenticated tollgate_private.mark_notifications_read_of_caller(uuid[])',
+  'authenticated tollgate_private.set_notification_preferences_of_caller(text[])',
   'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
@@ -23,6 +25,8 @@ const PRIVATE_ALLOWLIST = [
 
 const API_ALLOWLIST = [
   'authenticated tollgate.consume_usage(text,bigint,text)',
+  'authenticated tollgate.mark_notifications_read(uuid[])',
+  'authenticated tollgate.set_notification_preferences(text[])',
   'authenticated tollgate.usage_of(uuid)',
   'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text)',
   'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',

@@ -9,6 +9,8 @@ import postgres from 'postgres'
 export type ClusterOptions = {
   /** Keep fsync, synchronous_commit and full_page_writes on (for benchmarks); default false. */
   durable?: boolean
+  /** More server settings, `name=value` each (e.g. `wal_level=logical`, as Supabase runs). */
+  settings?: string[]
 }
 
 /** A running throwaway Postgres cluster whose superuser is `supabase_admin`. */
@@ -169,6 +171,7 @@ export const startCluster = async (options: ClusterOptions = {}): Promise<Cluste
       ...(options.durable
         ? []
         : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+      ...(options.settings ?? []).map((setting) => `-c ${setting}`),
     ]
     let port = 0
     // The free port can be taken between probing and binding: retry on that race only.

@@ -143,7 +143,7 @@ const drafts: Drafters = {
     }
   },
   trial_ending: (d, t) => ({
-    subject: `Your ${d.plan_name ?? d.plan_id ?? 'free'} trial ends on ${t.date(d.trial_end)}`,
+    subject: `Your ${d.plan_name ?? d.plan_id ?? ''}${d.plan_name || d.plan_id ? ' ' : ''}trial ends on ${t.date(d.trial_end)}`,
     paragraphs: [
       `Your free trial${d.plan_name || d.plan_id ? ` of ${planOf(d)}` : ''} ends on ${
         t.date(d.trial_end)

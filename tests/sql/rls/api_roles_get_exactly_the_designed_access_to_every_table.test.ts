@@ -112,6 +112,21 @@ const probeInvoices: Probe = async (tx, scene) => {
   return sorted(rows.map((r) => labelOfUser(scene, r.user_id)))
 }
 
+// Whose rows of the fixture's two users the caller sees (one label per user).
+const probeNotifications: Probe = async (tx, scene) => {
+  const users = [scene.owner.id, scene.other.id]
+  const rows = await tx<{ user_id: string }[]>`
+    select distinct user_id from tollgate.notifications where user_id = any(${users}::uuid[])`
+  return sorted(rows.map((r) => labelOfUser(scene, r.user_id)))
+}
+
+const probePreferences: Probe = async (tx, scene) => {
+  const users = [scene.owner.id, scene.other.id]
+  const rows = await tx<{ user_id: string }[]>`
+    select user_id from tollgate.notification_preferences where user_id = any(${users}::uuid[])`
+  return sorted(rows.map((r) => labelOfUser(scene, r.user_id)))
+}
+
 const probeUsage: Probe = async (tx, scene) => {
   const users = [scene.owner.id, scene.other.id]
   const rows = await tx<{ user_id: string; metric: string }[]>`
@@ -160,6 +175,26 @@ const EXPECTED: Record<string, Expectation> = {
     },
     probeInvoices,
   ),
+  'tollgate.notification_preferences': readOnly(
+    {
+      anon: DENIED,
+      other: sees('other'),
+      owner: sees('owner'),
+      admin: sees('other', 'owner'),
+      service_role: sees('other', 'owner'),
+    },
+    probePreferences,
+  ),
+  'tollgate.notifications': readOnly(
+    {
+      anon: DENIED,
+      other: sees('other'),
+      owner: sees('owner'),
+      admin: sees('other', 'owner'),
+      service_role: sees('other', 'owner'),
+    },
+    probeNotifications,
+  ),
   'tollgate.usage': readOnly(
     {
       anon: DENIED,
@@ -175,6 +210,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.coupon_redemptions': PRIVATE,
   'tollgate_private.coupons': PRIVATE,
   'tollgate_private.customers': PRIVATE,
+  'tollgate_private.email_outbox': PRIVATE,
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
   'tollgate_private.settings': PRIVATE,

@@ -53,6 +53,12 @@ export const createRlsFixture = async (sql: Sql): Promise<RlsFixture> => {
         2900, 2900),
       (${invoices.other}, ${other.id}, ${subscriptions.other}, 'stripe', 'INV-OTHER', 'open', 'usd',
         2900, 0)`
+  // The owner's paid invoice has notified payment_succeeded; the other user gets one too.
+  await sql`
+    select tollgate_private.notify(${other.id}, 'quota_warning', 'rls-fixture', 'Quota', 'At 80 %')`
+  await sql`
+    insert into tollgate.notification_preferences (user_id, email_opt_out)
+    values (${owner.id}, '{}'), (${other.id}, '{plan_changed}')`
   return { owner, other, admin, subscriptions, invoices }
 }
 
