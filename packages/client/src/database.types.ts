@@ -25,6 +25,34 @@ isOneToOne: false
       referencedColumns: ["id"]
     }
                   ]
+                },"notification_preferences": {
+                  Row: {
+                    "email_opt_out": (string)[],"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "email_opt_out"?: (string)[],"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "email_opt_out"?: (string)[],"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"notifications": {
+                  Row: {
+                    "body": string,"created_at": string,"data": NonNullable<Json>,"dedupe_key": string,"id": string,"kind": string,"read_at": string | null,"title": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "body": string,"created_at"?: string,"data"?: NonNullable<Json>,"dedupe_key": string,"id"?: string,"kind": string,"read_at"?: string | null,"title": string,"user_id": string
+                  }
+                  Update: {
+                    "body"?: string,"created_at"?: string,"data"?: NonNullable<Json>,"dedupe_key"?: string,"id"?: string,"kind"?: string,"read_at"?: string | null,"title"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
                 },"plan_limits": {
                   Row: {
                     "carry_over": boolean,"created_at": string,"metric": string,"period": string,"plan_id": string,"quota": number,"updated_at": string
@@ -96,11 +124,17 @@ isOneToOne: false
             "consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string }; Returns: Json
                            },
+"mark_notifications_read":
+{ Args: { "ids"?: (string)[] }; Returns: number
+                           },
 "service_role_consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json
                            },
 "service_role_release_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json
+                           },
+"set_notification_preferences":
+{ Args: { "email_opt_out": (string)[] }; Returns: Json
                            },
 "usage_of":
 { Args: { "user_id": string }; Returns: {

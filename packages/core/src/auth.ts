@@ -181,3 +181,29 @@ export const requireUser = <E extends AuthEnv = AuthEnv>(
     c.set('user', { id: claims.data.sub, claims: claims.data })
     await next()
   }
+
+/**
+ * Verifies `Authorization: Bearer <jwt>` as `requireUser` does and lets only the service role's
+ * key through (the worker and scheduler routes): no token 401 NOJWT, a bad one 401 BDJWT, any other
+ * role's valid token (a user's, the anon key) 403 NOADM.
+ */
+export const requireServiceRole = <E extends object = object>(
+  options: AuthOptions | ((c: Context<E>) => AuthOptions),
+): MiddlewareHandler<E> =>
+  async function requireServiceRole(c, next) {
+    const config = typeof options === 'function' ? options(c) : options
+    if (!config.jwtSecret && !config.supabaseUrl) {
+      throw new ApiError('NOCFG', { details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' } })
+    }
+    const header = c.req.header('authorization')
+    if (header === undefined || header.trim() === '') throw noUser()
+    const token = BEARER.exec(header)?.[1]
+    if (token === undefined) throw invalidToken()
+    // Supabase's opaque secret keys (sb_secret_…) cannot be verified here: use the JWT key.
+    if (token.startsWith('sb_')) throw invalidToken(new Error('an opaque API key, not a JWT'))
+    const payload = await verify(token, config)
+    if (payload.role !== 'service_role') {
+      throw new ApiError('NOADM', { message: 'Only the service role may call this' })
+    }
+    await next()
+  }

@@ -64,6 +64,13 @@ export const Env = z.object({
   TOLLGATE_DB_STATEMENT_TIMEOUT: Milliseconds.optional(),
   /** lock_timeout of the functions' connections, in ms (default 3s). */
   TOLLGATE_DB_LOCK_TIMEOUT: Milliseconds.optional(),
+  /** Resend's API key; without it the notifications worker logs emails instead of sending them. */
+  RESEND_API_KEY: Text.optional(),
+  RESEND_API_BASE: HttpUrl.optional(),
+  /** The From of every email, e.g. `Acme Billing <billing@acme.com>`. */
+  TOLLGATE_EMAIL_FROM: Text.optional(),
+  /** The app's URL: links in emails (invoices, the preferences page at /settings/notifications). */
+  TOLLGATE_APP_URL: HttpUrl.optional(),
   TOLLGATE_DB_PREPARE: z
     .enum(['true', 'false'])
     .transform((value) => value === 'true')

@@ -13,6 +13,7 @@ import { type Prepared, prepareDatabase } from './database.ts'
 import { openEmbedded } from './embedded.ts'
 import { FUNCTIONS_PATH, gateway, loadFunctions, missingSettings } from './gateway.ts'
 import { serveHttp } from './http.ts'
+import { startWorker } from './worker.ts'
 
 /** The port Supabase's local stack serves on, and ours unless PORT says otherwise. */
 const DEFAULT_PORT = 54321
@@ -100,9 +101,11 @@ const opening = openDatabase().catch((error: unknown) =>
 // Installed before the database opens: a Ctrl-C during a first start must not cut PGlite off.
 let signalled = false
 let stopHttp: (() => Promise<void>) | undefined
+let stopWorker: (() => Promise<void>) | undefined
 const shutDown = async (signal: string): Promise<void> => {
   out(`\n${signal}: finishing requests in flight, then closing the database…`)
   try {
+    await stopWorker?.()
     await stopHttp?.()
     await (await opening).close()
     out('stopped')
@@ -129,6 +132,9 @@ const serve = async (database: Database): Promise<void> => {
   // PGlite is one backend session shared by every pool connection: named statements would pile
   // up there with each reconnect (nothing deallocates them), so the embedded database gets none.
   if (!externalUrl && !process.env.TOLLGATE_DB_PREPARE) bindings.TOLLGATE_DB_PREPARE = 'false'
+  // Emails need a sender and the app's address; without RESEND_API_KEY they are printed, not sent.
+  if (!process.env.TOLLGATE_EMAIL_FROM) bindings.TOLLGATE_EMAIL_FROM = 'Tollgate <billing@localhost>'
+  if (!process.env.TOLLGATE_APP_URL) bindings.TOLLGATE_APP_URL = 'http://localhost:3000'
   const env = parsedEnv({ ...process.env, ...bindings })
   const apps = await functions
   if (signalled) return
@@ -138,6 +144,12 @@ const serve = async (database: Database): Promise<void> => {
   })
   stopHttp = http.stop
   await database.announce(http.url)
+  stopWorker = startWorker({
+    databaseUrl: database.url,
+    jwtSecret: secret.secret,
+    handle: gateway(apps, bindings),
+    log: (line) => out(`${new Date().toISOString().slice(11, 19)} ${line}`),
+  })
 
   const base = `${http.url}${FUNCTIONS_PATH}`
   const { prepared } = database
@@ -175,6 +187,10 @@ const serve = async (database: Database): Promise<void> => {
             ...missing.map((setting) => `  ${setting.name.padEnd(24)} ${setting.needed}`),
           ]
         : []),
+      '',
+      `Every 5 s    maintenance and the notifications worker (emails ${
+        env.RESEND_API_KEY ? 'sent through Resend' : 'printed: RESEND_API_KEY is not set'
+      })`,
       '',
       'Ctrl-C stops (requests in flight finish, the database closes cleanly).',
     ].join('\n'),

@@ -1,3 +1,4 @@
 export * from './format.ts'
 export * from './kinds.ts'
 export * from './templates.ts'
+export * from './dispatch.ts'

@@ -1,0 +1,48 @@
+import { Hono } from 'hono'
+import {
+  ApiError,
+  authOptionsOf,
+  type Env,
+  envOf,
+  notFound,
+  onError,
+  requireServiceRole,
+} from '../../packages/core/src/index.ts'
+import { type Db, poolFor } from '../../packages/db/src/client.ts'
+import { healthCheck } from '../../packages/db/src/health.ts'
+import { dispatchEmails } from '../../packages/notifications/src/dispatch.ts'
+
+/** Hono env of the function: bindings are raw variables (tests pass them to `app.request`). */
+export type NotificationsEnv = { Bindings: Record<string, string | undefined> | undefined }
+
+const dbFor = (env: Env): Db => poolFor(env, { max: 2, applicationName: 'tollgate-notifications' })
+
+/** The notifications worker: POST /notifications/dispatch sends due emails (service role only). */
+export const app = new Hono<NotificationsEnv>().basePath('/notifications')
+
+app.onError(onError)
+app.notFound(notFound)
+app.get('/', healthCheck(dbFor))
+app.post(
+  '/dispatch',
+  requireServiceRole<NotificationsEnv>((c) => authOptionsOf(envOf(c.env))),
+  async (c) => {
+    const env = envOf(c.env)
+    const missing = (['TOLLGATE_EMAIL_FROM', 'TOLLGATE_APP_URL'] as const).filter(
+      (name) => env[name] === undefined,
+    )
+    if (missing.length > 0) {
+      throw new ApiError('NOCFG', {
+        message: `Emails are not configured: ${missing.join(', ')} not set`,
+        details: { missing: missing.join(', ') },
+      })
+    }
+    const report = await dispatchEmails(dbFor(env), {
+      apiKey: env.RESEND_API_KEY,
+      apiBase: env.RESEND_API_BASE,
+      from: env.TOLLGATE_EMAIL_FROM ?? '',
+      appUrl: env.TOLLGATE_APP_URL ?? '',
+    })
+    return c.json(report)
+  },
+)
