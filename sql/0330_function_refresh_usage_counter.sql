@@ -87,6 +87,12 @@ begin
         updated_at = v_next.updated_at
     where c.user_id = refresh_usage_counter.user_id and c.metric = refresh_usage_counter.metric
     returning c.* into v_next;
+    -- A plan change can leave what was used at or past 80 % or 100 % of the new quota without any
+    -- consume crossing the line: notify here (once per metric and period, as apply_usage does).
+    if v_next.quota > 0 and v_next.used >= v_next.quota - v_next.quota / 5 then
+      perform tollgate_private.notify_quota(v_next,
+        case when v_next.used >= v_next.quota then 'quota_exhausted' else 'quota_warning' end);
+    end if;
   end if;
   return v_next;
 end;

@@ -28,7 +28,7 @@ export type Step = {
 }
 
 /** Consume sizes that reach each seeded quota in a few steps (free 1,000, pro 100,000, enterprise 1,000,000). */
-export const CONSUME_AMOUNTS = [1, 600, 60_000, 600_000] as const
+export const CONSUME_AMOUNTS = [1, 300, 600, 30_000, 60_000, 600_000] as const
 /** Time jumps: a day, past a grace, past a month. */
 export const DAYS = [1, 4, 31] as const
 

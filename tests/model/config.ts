@@ -46,6 +46,7 @@ export const INVARIANTS = [
   'heldOnlyWhileAnotherPaidPlanRuns',
   'quotaPeriodsFollowPaidPeriods',
   'counterEqualsItsLedger',
+  'quotaLinesAreNotified',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

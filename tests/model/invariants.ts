@@ -311,6 +311,34 @@ const stateOf = async (w: World): Promise<string> => {
   return `Tollgate's subscriptions of the run:\n${lines.join('\n') || '  none'}\nStripe events as Tollgate took them:\n${taken.join('\n') || '  none'}`
 }
 
+/**
+ * A counter at or past 80 % of its quota has told its user (quota_warning, or quota_exhausted when
+ * it jumped there at once), and one at 100 % quota_exhausted, for that metric and period: whatever
+ * got it there, a consume crossing the line or a plan change lowering the quota (issue 13).
+ */
+const quotaLinesAreNotified = async (w: World): Promise<string | null> => {
+  const ids = w.users.map((u) => u.caller.id)
+  const [missing] = await w.sys.sql<
+    { user_id: string; metric: string; used: string; quota: string; period_start: string; kind: string }[]
+  >`
+    select c.user_id::text, c.metric, c.used::text, c.quota::text, c.period_start::text, m.kind
+    from tollgate_private.usage_counters c
+    cross join lateral (
+      select case when c.used >= c.quota then 'quota_exhausted' else 'quota_warning' end as kind
+    ) m
+    where c.user_id = any(${ids}::uuid[])
+      and c.quota > 0 and c.used >= c.quota - c.quota / 5
+      and not exists (
+        select from tollgate.notifications n
+        where n.user_id = c.user_id
+          and n.dedupe_key in (
+            m.kind || ':' || c.metric || ':' || extract(epoch from c.period_start)::text,
+            'quota_exhausted:' || c.metric || ':' || extract(epoch from c.period_start)::text))
+    limit 1`
+  if (!missing) return null
+  return `${nameOf(w, missing.user_id)} ${missing.metric}: used ${missing.used} of ${missing.quota} in the period from ${missing.period_start} and was not notified (${missing.kind} missing)`
+}
+
 /** Runs the enabled invariants; throws the first broken one, named. */
 export const checkInvariants = async (w: World): Promise<void> => {
   const enabled = w.config.invariants
@@ -351,4 +379,7 @@ export const checkInvariants = async (w: World): Promise<void> => {
   await fail('usedNeverDecreasesInsideAPeriod', decrease)
   await fail('quotaPeriodsFollowPaidPeriods', quotaPeriodsFollowPaidPeriods(rows, w, await heldOrdersOf(w)))
   await fail('counterEqualsItsLedger', counterEqualsItsLedger(rows, w))
+  if (enabled.has('quotaLinesAreNotified')) {
+    await fail('quotaLinesAreNotified', await quotaLinesAreNotified(w))
+  }
 }

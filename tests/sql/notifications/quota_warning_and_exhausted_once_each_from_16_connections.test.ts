@@ -59,3 +59,22 @@ describe('quota notifications from many connections at once', () => {
     expect(notes.map((n) => [n.kind, n.data.used])).toEqual([['quota_exhausted', 500]])
   })
 })
+
+describe('quota notifications after a plan change', () => {
+  it('a downgrade that leaves the usage past the new quota notifies quota_exhausted once', async ({ sql, user }) => {
+    // 5,000 calls on pro (quota 100,000), then back to free (1,000): past 100 % without a consume.
+    await sql`
+      insert into tollgate.subscriptions (user_id, plan_id, status, provider, current_period_start, current_period_end)
+      values (${user.id}, 'pro', 'active', 'internal', now() - interval '1 day', now() + interval '29 days')`
+    expect(
+      (await asUser(sql, user, (tx) => consumeNow(tx, 'api_calls', 5000), { commit: true })).allowed,
+    ).toBe(true)
+    await sql`update tollgate.subscriptions set plan_id = 'free' where user_id = ${user.id}`
+    await sql`update tollgate.subscriptions set status = 'canceled', ended_at = now() where user_id = ${user.id}`
+    expect((await asUser(sql, user, (tx) => consumeNow(tx, 'api_calls', 1), { commit: true })).allowed).toBe(false)
+    const notes = await sql<Note[]>`
+      select kind, data from tollgate.notifications
+      where user_id = ${user.id} and kind in ('quota_warning', 'quota_exhausted')`
+    expect(notes.map((n) => n.kind)).toEqual(['quota_exhausted'])
+  })
+})
