@@ -96,6 +96,23 @@ describe.skipIf(external)('POST /notifications/dispatch', () => {
     })
   })
 
+  it('two dispatchers at once send each email once', async () => {
+    const user = await createUser(db.sql)
+    for (let i = 0; i < 12; i++) {
+      await db.sql`select tollgate_private.notify(${user.id}, 'plan_changed', ${`both-${i}`}, 'T', 'B',
+        ${db.sql.json({ plan_id: 'pro', plan_name: 'Pro' })})`
+    }
+    const [a, b] = await Promise.all([
+      dispatch(await serviceToken()),
+      dispatch(await serviceToken()),
+    ])
+    expect((a.body.sent as number) + (b.body.sent as number)).toBe(12)
+    const mine = resend.sent.filter((m) => m.to.includes(user.email))
+    expect(mine).toHaveLength(12)
+    expect(new Set(mine.map((m) => m.idempotencyKey)).size).toBe(12)
+    expect(resend.requests.filter((r) => r.replayed).length).toBe(0)
+  })
+
   it('an outage delays an email and loses none: retried with backoff, sent once when Resend is back', async () => {
     const user = await createUser(db.sql)
     await db.sql`select tollgate_private.notify(${user.id}, 'plan_changed', 'outage', 'T', 'B',
