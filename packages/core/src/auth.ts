@@ -150,6 +150,29 @@ const checkUserClaims = (claims: UserClaims, options: AuthOptions, now: number):
 
 const BEARER = /^Bearer +(\S+) *$/i
 
+// The keys to verify with, from the options or the request's environment; none configured: NOCFG.
+const configOf = <E extends object>(
+  c: Context<E>,
+  options: AuthOptions | ((c: Context<E>) => AuthOptions),
+): AuthOptions => {
+  const config = typeof options === 'function' ? options(c) : options
+  if (!config.jwtSecret && !config.supabaseUrl) {
+    throw new ApiError('NOCFG', {
+      details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' },
+    })
+  }
+  return config
+}
+
+// The token of `Authorization: Bearer <token>`: none 401 NOJWT, another shape 401 BDJWT.
+const bearerOf = (c: Context): string => {
+  const header = c.req.header('authorization')
+  if (header === undefined || header.trim() === '') throw noUser()
+  const token = BEARER.exec(header)?.[1]
+  if (token === undefined) throw invalidToken()
+  return token
+}
+
 /**
  * Verifies `Authorization: Bearer <jwt>` (HS256 secret or the project's JWKS) and sets `c.var.user`:
  * a signed-in user's token (role and audience `authenticated`, issuer `${SUPABASE_URL}/auth/v1`
@@ -160,14 +183,8 @@ export const requireUser = <E extends AuthEnv = AuthEnv>(
   options: AuthOptions | ((c: Context<E>) => AuthOptions),
 ): MiddlewareHandler<E> =>
   async function requireUser(c, next) {
-    const config = typeof options === 'function' ? options(c) : options
-    if (!config.jwtSecret && !config.supabaseUrl) {
-      throw new ApiError('NOCFG', { details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' } })
-    }
-    const header = c.req.header('authorization')
-    if (header === undefined || header.trim() === '') throw noUser()
-    const token = BEARER.exec(header)?.[1]
-    if (token === undefined) throw invalidToken()
+    const config = configOf(c, options)
+    const token = bearerOf(c)
     // Supabase's non-JWT API keys (sb_publishable_…, sb_secret_…) identify an app, not a user.
     if (token.startsWith('sb_')) throw noUser()
     const payload = await verify(token, config)
@@ -191,14 +208,8 @@ export const requireServiceRole = <E extends object = object>(
   options: AuthOptions | ((c: Context<E>) => AuthOptions),
 ): MiddlewareHandler<E> =>
   async function requireServiceRole(c, next) {
-    const config = typeof options === 'function' ? options(c) : options
-    if (!config.jwtSecret && !config.supabaseUrl) {
-      throw new ApiError('NOCFG', { details: { missing: 'SUPABASE_JWT_SECRET (or TOLLGATE_JWT_SECRET) or SUPABASE_URL' } })
-    }
-    const header = c.req.header('authorization')
-    if (header === undefined || header.trim() === '') throw noUser()
-    const token = BEARER.exec(header)?.[1]
-    if (token === undefined) throw invalidToken()
+    const config = configOf(c, options)
+    const token = bearerOf(c)
     // Supabase's opaque secret keys (sb_secret_…) cannot be verified here: use the JWT key.
     if (token.startsWith('sb_')) throw invalidToken(new Error('an opaque API key, not a JWT'))
     const payload = await verify(token, config)
