@@ -39,7 +39,7 @@ begin
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no Tollgate user for subscription %s', v_stripe_id));
   end if;
 
-  select p.id into v_plan_id from tollgate.plans p where p.stripe_price_id = v_sub.price;
+  v_plan_id := tollgate_private.plan_of_stripe_price(v_sub.price);
   if v_plan_id is null then
     return jsonb_build_object('outcome', 'unlinked', 'error', format('no plan has Stripe price %s', coalesce(v_sub.price, '(none)')));
   end if;

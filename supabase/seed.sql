@@ -28,3 +28,10 @@ values
   ('WELCOME20', 20, 1000, array['pro', 'enterprise']),
   ('STUDENT50', 50, 500, array['pro'])
 on conflict (code) do nothing;
+
+-- The seeded plans' prices start their price history (stripe:sync adds the ones it creates).
+insert into tollgate_private.plan_prices (price_id, plan_id, provider, amount, currency, "interval", active)
+select p.stripe_price_id, p.id, 'stripe', p.amount, p.currency, p."interval", true
+from tollgate.plans p
+where p.id in ('pro', 'enterprise') and p.stripe_price_id in ('price_pro_monthly', 'price_enterprise_monthly')
+on conflict (price_id) do nothing;
