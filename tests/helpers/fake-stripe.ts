@@ -17,6 +17,13 @@ export type FakePrice = {
   currency: string
   interval: 'month' | 'year'
   product?: string
+  /** False once archived (POST /v1/prices/:id active=false); default true. */
+  active?: boolean
+  /** The price's lookup key, unique among the account's prices. */
+  lookup_key?: string | null
+  metadata?: StripeJson
+  nickname?: string | null
+  created?: number
 }
 
 /** One API call the fake received, after parsing. */
@@ -42,6 +49,8 @@ export type CheckoutRecord = {
 /** Everything the fake holds; tests may read and change it. */
 export type FakeStripeState = {
   prices: Map<string, FakePrice>
+  /** Products by id (POST /v1/products, ids chosen by the caller or prod_...). */
+  products: Map<string, StripeJson>
   customers: Map<string, StripeJson>
   checkoutSessions: Map<string, StripeJson>
   checkouts: Map<string, CheckoutRecord>
@@ -209,6 +218,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   const state: FakeStripeState = {
     prices: new Map(Object.entries({ ...DEFAULT_PRICES, ...options.prices })),
+    products: new Map(),
     customers: new Map(),
     checkoutSessions: new Map(),
     checkouts: new Map(),
@@ -255,7 +265,11 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       unit_amount: price.unit_amount,
       unit_amount_decimal: String(price.unit_amount),
       product: price.product ?? `prod_${id}`,
-      created: now(),
+      created: price.created ?? now(),
+      active: price.active ?? true,
+      lookup_key: price.lookup_key ?? null,
+      metadata: price.metadata ?? {},
+      nickname: price.nickname ?? null,
       transform_quantity: null,
       custom_unit_amount: null,
       recurring: { ...template.recurring, interval: price.interval, interval_count: 1 },
@@ -1066,6 +1080,165 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (!coupon) throw noSuch('coupon', c.req.param('id'))
     return respond(c, coupon)
   })
+
+  // --- the catalog: products and prices as Stripe keeps them ----------------------------------
+
+  const productObject = (params: FormData, id: string): StripeJson => {
+    const at = now()
+    return {
+      id,
+      object: 'product',
+      active: bool(params.active, 'active') ?? true,
+      attributes: [],
+      created: at,
+      default_price: null,
+      description: text(params.description) ?? null,
+      images: [],
+      livemode: false,
+      marketing_features: [],
+      metadata: metadataOf(params.metadata),
+      name: text(params.name) ?? '',
+      package_dimensions: null,
+      shippable: null,
+      statement_descriptor: null,
+      tax_code: null,
+      type: 'service',
+      unit_label: null,
+      updated: at,
+      url: null,
+    }
+  }
+
+  const createProduct = (params: FormData): StripeJson => {
+    const name = text(params.name)
+    if (!name) throw invalid('Missing required param: name.', { param: 'name' })
+    const id = text(params.id) ?? stripeId('prod')
+    if (state.products.has(id)) {
+      throw invalid(`Product already exists.`, { code: 'resource_already_exists', param: 'id' })
+    }
+    const product = productObject(params, id)
+    state.products.set(id, product)
+    emit('product.created', product)
+    return product
+  }
+
+  const productOrThrow = (id: string): StripeJson => {
+    const product = state.products.get(id)
+    if (!product) throw noSuch('product', id)
+    return product
+  }
+
+  const updateProduct = (id: string, params: FormData): StripeJson => {
+    const product = productOrThrow(id)
+    const next: StripeJson = {
+      ...product,
+      ...(params.name !== undefined ? { name: text(params.name) } : {}),
+      ...(params.description !== undefined ? { description: text(params.description) || null } : {}),
+      ...(params.active !== undefined ? { active: bool(params.active, 'active') } : {}),
+      metadata: metadataOf(params.metadata, product.metadata),
+      updated: now(),
+    }
+    state.products.set(id, next)
+    emit('product.updated', next)
+    return next
+  }
+
+  // A lookup key names one price; transfer_lookup_key takes it from the price that has it.
+  const claimLookupKey = (key: string, forId: string, transfer: boolean, param: string): void => {
+    for (const [otherId, other] of state.prices) {
+      if (otherId === forId || other.lookup_key !== key) continue
+      if (!transfer) {
+        throw invalid(`A price (\`${otherId}\`) already uses that lookup key.`, { param })
+      }
+      state.prices.set(otherId, { ...other, lookup_key: null })
+    }
+  }
+
+  const createPrice = (params: FormData): StripeJson => {
+    const currency = text(params.currency)
+    if (!currency) throw invalid('Missing required param: currency.', { param: 'currency' })
+    const unitAmount = integer(params.unit_amount, 'unit_amount')
+    if (unitAmount === undefined || unitAmount < 0 || !Number.isInteger(unitAmount)) {
+      throw invalid('Missing required param: unit_amount.', { param: 'unit_amount' })
+    }
+    const interval = text(map(params.recurring).interval)
+    if (interval !== 'month' && interval !== 'year') {
+      throw invalid('This fake only knows recurring prices by month or year.', {
+        param: 'recurring[interval]',
+      })
+    }
+    const productId = text(params.product)
+    if (!productId) throw invalid('Missing required param: product.', { param: 'product' })
+    productOrThrow(productId)
+    const id = stripeId('price')
+    const lookupKey = text(params.lookup_key)
+    if (lookupKey) {
+      claimLookupKey(lookupKey, id, bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, 'lookup_key')
+    }
+    state.prices.set(id, {
+      unit_amount: unitAmount,
+      currency: currency.toLowerCase(),
+      interval,
+      product: productId,
+      active: bool(params.active, 'active') ?? true,
+      lookup_key: lookupKey ?? null,
+      metadata: metadataOf(params.metadata),
+      nickname: text(params.nickname) ?? null,
+      created: now(),
+    })
+    const price = priceObject(id)
+    emit('price.created', price)
+    return price
+  }
+
+  // Only what Stripe lets change on a price: active, metadata, nickname, lookup_key.
+  const updatePrice = (id: string, params: FormData): StripeJson => {
+    const price = state.prices.get(id)
+    if (!price) throw noSuch('price', id)
+    for (const key of Object.keys(params)) {
+      if (!['active', 'metadata', 'nickname', 'lookup_key', 'transfer_lookup_key', 'expand'].includes(key)) {
+        throw invalid(`Received unknown parameter: ${key}`, { param: key })
+      }
+    }
+    const lookupKey = params.lookup_key === undefined ? price.lookup_key : text(params.lookup_key) || null
+    if (lookupKey && lookupKey !== price.lookup_key) {
+      claimLookupKey(lookupKey, id, bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, 'lookup_key')
+    }
+    state.prices.set(id, {
+      ...price,
+      active: bool(params.active, 'active') ?? price.active ?? true,
+      metadata: metadataOf(params.metadata, price.metadata ?? {}),
+      nickname: params.nickname === undefined ? (price.nickname ?? null) : text(params.nickname) || null,
+      lookup_key: lookupKey ?? null,
+    })
+    const object = priceObject(id)
+    emit('price.updated', object)
+    return object
+  }
+
+  const listPrices = (params: FormData): StripeJson => {
+    const keys = list(params.lookup_keys).filter((key): key is string => typeof key === 'string')
+    const active = bool(params.active, 'active')
+    const product = text(params.product)
+    const data = [...state.prices.keys()]
+      .map((id) => priceObject(id))
+      .filter(
+        (price) =>
+          (keys.length === 0 || keys.includes(price.lookup_key)) &&
+          (active === undefined || price.active === active) &&
+          (product === undefined || price.product === product),
+      )
+      .sort((a, b) => b.created - a.created)
+    return { object: 'list', data, has_more: false, url: '/v1/prices' }
+  }
+
+  app.post('/v1/products', (c) => respond(c, createProduct(paramsOf(c))))
+  app.get('/v1/products/:id', (c) => respond(c, productOrThrow(c.req.param('id'))))
+  app.post('/v1/products/:id', (c) => respond(c, updateProduct(c.req.param('id'), paramsOf(c))))
+  app.post('/v1/prices', (c) => respond(c, createPrice(paramsOf(c))))
+  app.get('/v1/prices', (c) => c.json(listPrices(paramsOf(c))))
+  app.get('/v1/prices/:id', (c) => respond(c, priceObject(c.req.param('id'), 'id')))
+  app.post('/v1/prices/:id', (c) => respond(c, updatePrice(c.req.param('id'), paramsOf(c))))
 
   const served = await serveFetch((request) => app.fetch(request))
 
