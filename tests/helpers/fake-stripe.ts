@@ -1133,7 +1133,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     const next: StripeJson = {
       ...product,
       ...(params.name !== undefined ? { name: text(params.name) } : {}),
-      ...(params.description !== undefined ? { description: text(params.description) || null } : {}),
+      ...(params.description !== undefined
+        ? { description: text(params.description) || null }
+        : {}),
       ...(params.active !== undefined ? { active: bool(params.active, 'active') } : {}),
       metadata: metadataOf(params.metadata, product.metadata),
       updated: now(),
@@ -1173,7 +1175,12 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     const id = stripeId('price')
     const lookupKey = text(params.lookup_key)
     if (lookupKey) {
-      claimLookupKey(lookupKey, id, bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, 'lookup_key')
+      claimLookupKey(
+        lookupKey,
+        id,
+        bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false,
+        'lookup_key',
+      )
     }
     state.prices.set(id, {
       unit_amount: unitAmount,
@@ -1196,19 +1203,32 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     const price = state.prices.get(id)
     if (!price) throw noSuch('price', id)
     for (const key of Object.keys(params)) {
-      if (!['active', 'metadata', 'nickname', 'lookup_key', 'transfer_lookup_key', 'expand'].includes(key)) {
+      if (
+        !['active', 'metadata', 'nickname', 'lookup_key', 'transfer_lookup_key', 'expand'].includes(
+          key,
+        )
+      ) {
         throw invalid(`Received unknown parameter: ${key}`, { param: key })
       }
     }
-    const lookupKey = params.lookup_key === undefined ? price.lookup_key : text(params.lookup_key) || null
+    const lookupKey = params.lookup_key === undefined
+      ? price.lookup_key
+      : text(params.lookup_key) || null
     if (lookupKey && lookupKey !== price.lookup_key) {
-      claimLookupKey(lookupKey, id, bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false, 'lookup_key')
+      claimLookupKey(
+        lookupKey,
+        id,
+        bool(params.transfer_lookup_key, 'transfer_lookup_key') ?? false,
+        'lookup_key',
+      )
     }
     state.prices.set(id, {
       ...price,
       active: bool(params.active, 'active') ?? price.active ?? true,
       metadata: metadataOf(params.metadata, price.metadata ?? {}),
-      nickname: params.nickname === undefined ? (price.nickname ?? null) : text(params.nickname) || null,
+      nickname: params.nickname === undefined
+        ? (price.nickname ?? null)
+        : text(params.nickname) || null,
       lookup_key: lookupKey ?? null,
     })
     const object = priceObject(id)

@@ -35,8 +35,17 @@ const newPrice = (lookupKey: string, amount: number, transfer = false) =>
 
 describe('the fake Stripe catalog, driven by the real SDK', () => {
   it('creates a product with the id asked for, finds it, and refuses the id twice', async () => {
-    const product = await stripe.products.create({ id: 'tollgate_pro', name: 'Pro', metadata: { a: 'b' } })
-    expect(product).toMatchObject({ id: 'tollgate_pro', object: 'product', name: 'Pro', active: true })
+    const product = await stripe.products.create({
+      id: 'tollgate_pro',
+      name: 'Pro',
+      metadata: { a: 'b' },
+    })
+    expect(product).toMatchObject({
+      id: 'tollgate_pro',
+      object: 'product',
+      name: 'Pro',
+      active: true,
+    })
     expect((await stripe.products.retrieve('tollgate_pro')).metadata).toEqual({ a: 'b' })
     const twice = await failureOf(stripe.products.create({ id: 'tollgate_pro', name: 'Pro' }))
     expect(twice).toMatchObject({ statusCode: 400, code: 'resource_already_exists' })
@@ -72,10 +81,16 @@ describe('the fake Stripe catalog, driven by the real SDK', () => {
 
   it('replays a price create with the same Idempotency-Key instead of making a second price', async () => {
     await stripe.products.create({ id: 'tollgate_pro', name: 'Pro' })
-    const params = { product: 'tollgate_pro', currency: 'usd', unit_amount: 2900, recurring: { interval: 'month' as const } }
+    const params = {
+      product: 'tollgate_pro',
+      currency: 'usd',
+      unit_amount: 2900,
+      recurring: { interval: 'month' as const },
+    }
     const first = await stripe.prices.create(params, { idempotencyKey: 'k1' })
     const again = await stripe.prices.create(params, { idempotencyKey: 'k1' })
     expect(again.id).toBe(first.id)
-    expect([...fake.state.prices.values()].filter((p) => p.product === 'tollgate_pro')).toHaveLength(1)
+    expect([...fake.state.prices.values()].filter((p) => p.product === 'tollgate_pro'))
+      .toHaveLength(1)
   })
 })

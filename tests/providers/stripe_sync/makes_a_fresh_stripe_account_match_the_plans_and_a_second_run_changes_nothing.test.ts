@@ -6,7 +6,7 @@ import {
   recordCatalogPrice,
 } from '../../../packages/providers/stripe/src/catalog-db.ts'
 import { createStripeClient } from '../../../packages/providers/stripe/src/client.ts'
-import { ownerSql, type Tx, withRollback } from '../../helpers/db.ts'
+import { ownerSql, pgError, type Tx, withRollback } from '../../helpers/db.ts'
 import { createFakeStripe, type FakeStripe } from '../../helpers/fake-stripe.ts'
 
 const sql = ownerSql()
@@ -54,7 +54,10 @@ describe('npm run stripe:sync', () => {
         'plan enterprise',
       ])
       expect(steps.filter((s) => s.kind === 'create_price')).toHaveLength(2)
-      expect([...fake.state.products.keys()].sort()).toEqual(['tollgate_enterprise', 'tollgate_pro'])
+      expect([...fake.state.products.keys()].sort()).toEqual([
+        'tollgate_enterprise',
+        'tollgate_pro',
+      ])
       expect(fake.state.products.get('tollgate_pro')?.metadata).toEqual({ tollgate_plan_id: 'pro' })
       expect(fake.requestsTo('POST', '/v1/prices')).toHaveLength(2)
 
@@ -77,7 +80,12 @@ describe('npm run stripe:sync', () => {
       // The seeded placeholder prices are archived at Stripe and stay mapped to their plans.
       expect(fake.state.prices.get('price_pro_monthly')?.active).toBe(false)
       expect(await pricesOf(tx)).toEqual([
-        { price_id: 'price_enterprise_monthly', plan_id: 'enterprise', amount: '9900', active: false },
+        {
+          price_id: 'price_enterprise_monthly',
+          plan_id: 'enterprise',
+          amount: '9900',
+          active: false,
+        },
         { price_id: enterprise?.[0], plan_id: 'enterprise', amount: '9900', active: true },
         { price_id: 'price_pro_monthly', plan_id: 'pro', amount: '2900', active: false },
         { price_id: pro?.[0], plan_id: 'pro', amount: '2900', active: true },
@@ -135,7 +143,9 @@ describe('npm run stripe:sync', () => {
       fake.fail('POST', '/v1/prices/price_pro_monthly', { status: 500 })
       await expect(sync(tx)).rejects.toThrow()
       expect(keyedPrice('tollgate_pro')).toHaveLength(1)
-      expect((await plansOf(tx)).find((p) => p.id === 'pro')?.stripe_price_id).toBe('price_pro_monthly')
+      expect((await plansOf(tx)).find((p) => p.id === 'pro')?.stripe_price_id).toBe(
+        'price_pro_monthly',
+      )
 
       await sync(tx)
       const onProduct = [...fake.state.prices.values()].filter((p) => p.product === 'tollgate_pro')
@@ -143,6 +153,43 @@ describe('npm run stripe:sync', () => {
       expect(fake.state.prices.get('price_pro_monthly')?.active).toBe(false)
       const [current] = keyedPrice('tollgate_pro')[0] ?? ['']
       expect((await plansOf(tx)).find((p) => p.id === 'pro')?.stripe_price_id).toBe(current)
+    })
+  })
+
+  it('updates a renamed product in place and replaces the price of a plan moved to yearly', async () => {
+    await withRollback(sql, async (tx) => {
+      await sync(tx)
+      await tx`update tollgate.plans set name = 'Pro Plus', "interval" = 'year' where id = 'pro'`
+      const steps = await sync(tx)
+      expect(steps.map((s) => `${s.item} ${s.kind}`)).toEqual([
+        'plan pro update_product',
+        'plan pro create_price',
+        'plan pro archive_price',
+        'plan pro record_price',
+      ])
+      expect(fake.state.products.get('tollgate_pro')?.name).toBe('Pro Plus')
+      expect(keyedPrice('tollgate_pro')[0]?.[1]).toMatchObject({ interval: 'year', active: true })
+      expect(fake.requestsTo('POST', '/v1/products')).toHaveLength(2)
+      const settled = posts()
+      expect(await sync(tx)).toEqual([])
+      expect(posts()).toBe(settled)
+    })
+  })
+
+  it('leaves free and inactive plans out of the catalog', async () => {
+    await withRollback(sql, async (tx) => {
+      await tx`update tollgate.plans set active = false where id = 'enterprise'`
+      await sync(tx)
+      expect([...fake.state.products.keys()]).toEqual(['tollgate_pro'])
+    })
+  })
+
+  it('refuses to record a price that belongs to another plan (TGCFG)', async () => {
+    await withRollback(sql, async (tx) => {
+      const error = await pgError(
+        tx`select tollgate_private.record_plan_price('pro', 'price_enterprise_monthly', 2900, 'usd', 'month')`,
+      )
+      expect(error.code).toBe('TGCFG')
     })
   })
 

@@ -34,9 +34,13 @@ describe('npm run stripe:sync -- --dry-run', () => {
       )
       expect(stdout).toContain('stripe:sync --dry-run (nothing changed): 8 step(s)')
       expect(stdout).toContain('plan pro: create product tollgate_pro')
-      expect(stdout).toContain('plan pro: create price on tollgate_pro with lookup key tollgate_pro')
+      expect(stdout).toContain(
+        'plan pro: create price on tollgate_pro with lookup key tollgate_pro',
+      )
       expect(stdout).toContain('plan pro: archive price price_pro_monthly')
-      expect(stdout).toContain('plan enterprise: update plan row, stripe_price_id price_enterprise_monthly -> (the new price)')
+      expect(stdout).toContain(
+        'plan enterprise: update plan row, stripe_price_id price_enterprise_monthly -> (the new price)',
+      )
       expect(fake.state.requests.filter((r) => r.method === 'POST')).toEqual([])
       expect(fake.state.requests.length).toBeGreaterThan(0)
       expect(await snapshot()).toEqual(before)
@@ -46,7 +50,12 @@ describe('npm run stripe:sync -- --dry-run', () => {
   })
 
   it('refuses an unknown argument with exit code 2', async () => {
-    const failure = await run('node', ['--import', 'tsx', 'packages/providers/stripe/src/cli/sync.ts', '--force'], {
+    const failure = await run('node', [
+      '--import',
+      'tsx',
+      'packages/providers/stripe/src/cli/sync.ts',
+      '--force',
+    ], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: inject('databaseUrl') },
     }).then(

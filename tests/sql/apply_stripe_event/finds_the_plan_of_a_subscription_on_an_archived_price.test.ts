@@ -18,7 +18,10 @@ describe('apply_stripe_event after stripe:sync moved a plan to a new price', () 
       const world = newWorld((await createUser(tx)).id)
       const result = await applyEvent(
         tx,
-        makeStripeEvent('customer.subscription.created', subscriptionFixture(world, { price: PRO_PRICE })),
+        makeStripeEvent(
+          'customer.subscription.created',
+          subscriptionFixture(world, { price: PRO_PRICE }),
+        ),
       )
       expect(result).toMatchObject({ outcome: 'applied', user_id: world.userId })
       expect((await subscriptionsOf(tx, world.userId)).map((s) => s.plan_id)).toEqual(['pro'])
@@ -31,7 +34,10 @@ describe('apply_stripe_event after stripe:sync moved a plan to a new price', () 
       const world = newWorld((await createUser(tx)).id)
       await applyEvent(
         tx,
-        makeStripeEvent('customer.subscription.created', subscriptionFixture(world, { price: 'price_pro_3900' })),
+        makeStripeEvent(
+          'customer.subscription.created',
+          subscriptionFixture(world, { price: 'price_pro_3900' }),
+        ),
       )
       expect((await subscriptionsOf(tx, world.userId)).map((s) => s.plan_id)).toEqual(['pro'])
     })
@@ -42,7 +48,10 @@ describe('apply_stripe_event after stripe:sync moved a plan to a new price', () 
       const world = newWorld((await createUser(tx)).id)
       const result = await applyEvent(
         tx,
-        makeStripeEvent('customer.subscription.created', subscriptionFixture(world, { price: 'price_unknown' })),
+        makeStripeEvent(
+          'customer.subscription.created',
+          subscriptionFixture(world, { price: 'price_unknown' }),
+        ),
       )
       expect(result).toMatchObject({ outcome: 'unlinked' })
     })

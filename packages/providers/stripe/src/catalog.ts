@@ -70,7 +70,11 @@ const retrievePrice = async (stripe: Stripe, id: string): Promise<Stripe.Price |
 }
 
 /** True when `price` bills exactly what the item says, on the item's product. */
-export const priceMatches = (price: Stripe.Price, item: CatalogItem, productId: string): boolean => {
+export const priceMatches = (
+  price: Stripe.Price,
+  item: CatalogItem,
+  productId: string,
+): boolean => {
   const product = typeof price.product === 'string' ? price.product : price.product?.id
   return (
     price.active &&
@@ -112,7 +116,13 @@ export const syncCatalogItem = async (
       const params: Stripe.ProductCreateParams = { id: productId, name: item.name, metadata }
       if (item.description) params.description = item.description
       await stripe.products.create(params, {
-        idempotencyKey: idempotencyKey('catalog', 'product', productId, item.name, item.description),
+        idempotencyKey: idempotencyKey(
+          'catalog',
+          'product',
+          productId,
+          item.name,
+          item.description,
+        ),
       })
     }
   } else if (!productMatches(product, item)) {
@@ -129,10 +139,9 @@ export const syncCatalogItem = async (
 
   // The price holding the lookup key is the item's price at Stripe; the database's may differ.
   const [keyed] = (await stripe.prices.list({ lookup_keys: [lookupKey], limit: 1 })).data
-  const stored =
-    item.stripePriceId === null || item.stripePriceId === keyed?.id
-      ? null
-      : await retrievePrice(stripe, item.stripePriceId)
+  const stored = item.stripePriceId === null || item.stripePriceId === keyed?.id
+    ? null
+    : await retrievePrice(stripe, item.stripePriceId)
 
   let current: string | null = null
   if (keyed && priceMatches(keyed, item, productId)) {
@@ -151,8 +160,15 @@ export const syncCatalogItem = async (
           metadata,
         },
         {
-          idempotencyKey: idempotencyKey('catalog', 'price', lookupKey, item.amount, item.currency,
-            item.interval, keyed?.id ?? item.stripePriceId),
+          idempotencyKey: idempotencyKey(
+            'catalog',
+            'price',
+            lookupKey,
+            item.amount,
+            item.currency,
+            item.interval,
+            keyed?.id ?? item.stripePriceId,
+          ),
         },
       )
       current = created.id
@@ -171,7 +187,12 @@ export const syncCatalogItem = async (
   }
 
   if (current !== item.stripePriceId) {
-    steps.push({ kind: 'record_price', item: label(item), priceId: current, previous: item.stripePriceId })
+    steps.push({
+      kind: 'record_price',
+      item: label(item),
+      priceId: current,
+      previous: item.stripePriceId,
+    })
     if (!dryRun && current !== null) await record(item, current)
   }
   return steps
@@ -198,6 +219,8 @@ export const describeStep = (step: CatalogStep): string => {
     case 'archive_price':
       return `${step.item}: archive price ${step.priceId}`
     case 'record_price':
-      return `${step.item}: update plan row, stripe_price_id ${step.previous ?? '(none)'} -> ${step.priceId ?? '(the new price)'}`
+      return `${step.item}: update plan row, stripe_price_id ${step.previous ?? '(none)'} -> ${
+        step.priceId ?? '(the new price)'
+      }`
   }
 }

@@ -36,12 +36,16 @@ try {
   const lines = steps.map(describeStep)
   process.stdout.write(
     `${dryRun ? 'stripe:sync --dry-run (nothing changed)' : 'stripe:sync'}: ` +
-      `${steps.length === 0 ? 'the Stripe catalog matches the database' : `${steps.length} step(s)`}\n` +
+      `${
+        steps.length === 0 ? 'the Stripe catalog matches the database' : `${steps.length} step(s)`
+      }\n` +
       lines.map((line) => `  ${line}\n`).join(''),
   )
 } catch (error) {
   const e = error as { message?: string; code?: string }
-  process.stderr.write(`stripe:sync failed: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(error)}\n`)
+  process.stderr.write(
+    `stripe:sync failed: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(error)}\n`,
+  )
   process.exitCode = 1
 } finally {
   await sql.end()
