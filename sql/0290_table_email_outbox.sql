@@ -8,10 +8,11 @@ create table tollgate_private.email_outbox (
   next_attempt_at timestamptz not null default now(),
   last_error text,
   provider_message_id text,
-  idempotency_key text not null unique,
   sent_at timestamptz,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- Derived from the notification (unique already): no second copy to keep equal, no second index.
+  idempotency_key text not null generated always as ('tollgate-notification/' || notification_id::text) stored
 );
 
 -- The worker's claim reads due rows in this order.
@@ -30,7 +31,7 @@ comment on column tollgate_private.email_outbox.next_attempt_at is
   E'When it is due: after a failure, exponential backoff with jitter (Retry-After when longer); while sending, when the worker''s claim lapses (a worker that crashed leaves the row, and it is claimed again then: the same idempotency_key makes Resend drop a duplicate).';
 comment on column tollgate_private.email_outbox.last_error is E'The last failure, as the worker saw it.';
 comment on column tollgate_private.email_outbox.provider_message_id is E'Resend''s id of the email once sent.';
-comment on column tollgate_private.email_outbox.idempotency_key is E'The Idempotency-Key every attempt sends: one email, one key.';
+comment on column tollgate_private.email_outbox.idempotency_key is E'The Idempotency-Key every attempt sends: tollgate-notification/<notification id>, one email, one key (computed from notification_id).';
 comment on column tollgate_private.email_outbox.sent_at is E'When Resend accepted it.';
 comment on column tollgate_private.email_outbox.created_at is E'When it was queued.';
 comment on column tollgate_private.email_outbox.updated_at is E'When the row was last changed.';

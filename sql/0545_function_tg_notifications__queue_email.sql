@@ -12,8 +12,8 @@ begin
   ) then
     return null;
   end if;
-  insert into tollgate_private.email_outbox (notification_id, user_id, kind, idempotency_key)
-  values (new.id, new.user_id, new.kind, 'tollgate-notification/' || new.id::text);
+  insert into tollgate_private.email_outbox (notification_id, user_id, kind)
+  values (new.id, new.user_id, new.kind);
   return null;
 end;
 $$;
