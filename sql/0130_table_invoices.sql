@@ -14,7 +14,10 @@ create table tollgate.invoices (
   invoice_pdf text,
   paid_at timestamptz,
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- Added in December (after updated_at, where ALTER TABLE puts it).
+  amount_refunded bigint not null default 0 check (amount_refunded >= 0),
+  constraint invoices_refund_within_payment check (amount_refunded <= amount_paid)
 );
 
 create index invoices_user_id_created_at_idx on tollgate.invoices (user_id, created_at desc);
@@ -35,6 +38,7 @@ comment on column tollgate.invoices.period_start is E'Start of the period billed
 comment on column tollgate.invoices.period_end is E'End of the period billed.';
 comment on column tollgate.invoices.hosted_invoice_url is E'Page where the user can see and pay the invoice.';
 comment on column tollgate.invoices.invoice_pdf is E'Link to the invoice PDF.';
+comment on column tollgate.invoices.amount_refunded is E'Amount refunded to the payer so far in minor units (refunds recorded from the provider''s events); never more than amount_paid.';
 comment on column tollgate.invoices.paid_at is E'When the invoice was paid.';
 comment on column tollgate.invoices.created_at is E'When the invoice was created.';
 comment on column tollgate.invoices.updated_at is E'When the row was last changed.';

@@ -1,6 +1,6 @@
 create table tollgate_private.provider_refs (
   provider text not null check (provider in ('stripe', 'razorpay')),
-  object_type text not null check (object_type in ('subscription', 'invoice', 'checkout_session', 'order', 'payment')),
+  object_type text not null check (object_type in ('subscription', 'invoice', 'checkout_session', 'order', 'payment', 'payment_intent', 'charge', 'refund', 'dispute')),
   provider_id text not null check (length(provider_id) between 1 and 255),
   local_id uuid,
   user_id uuid references auth.users (id) on delete cascade,
@@ -21,9 +21,9 @@ create index provider_refs_parent_id_idx on tollgate_private.provider_refs (prov
 comment on table tollgate_private.provider_refs is
   E'Provider object ids (sub_..., in_..., order_...) and the Tollgate row each maps to, with the newest event applied to it so late events never overwrite newer state.';
 comment on column tollgate_private.provider_refs.provider is E'stripe or razorpay.';
-comment on column tollgate_private.provider_refs.object_type is E'subscription, invoice, checkout_session, order or payment.';
+comment on column tollgate_private.provider_refs.object_type is E'subscription, invoice, checkout_session, order, payment, payment_intent, charge, refund or dispute.';
 comment on column tollgate_private.provider_refs.provider_id is E'The provider''s id of the object.';
-comment on column tollgate_private.provider_refs.local_id is E'The matching Tollgate row (subscriptions.id or invoices.id), when there is one.';
+comment on column tollgate_private.provider_refs.local_id is E'The matching Tollgate row (subscriptions.id, invoices.id or purchases.id), when there is one.';
 comment on column tollgate_private.provider_refs.user_id is E'The user the object belongs to.';
 comment on column tollgate_private.provider_refs.parent_id is E'The provider id of the object this one belongs to, e.g. the subscription of an invoice.';
 comment on column tollgate_private.provider_refs.details is E'What Tollgate must remember about the object, e.g. the plan, amount and checkout id of a Razorpay order.';

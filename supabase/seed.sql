@@ -35,3 +35,16 @@ select p.stripe_price_id, p.id, 'stripe', p.amount, p.currency, p."interval", tr
 from tollgate.plans p
 where p.id in ('pro', 'enterprise') and p.stripe_price_id in ('price_pro_monthly', 'price_enterprise_monthly')
 on conflict (price_id) do nothing;
+
+-- Products (one-time purchases of credits) and what subscribers pay less for them.
+insert into tollgate.products (id, name, description, amount, currency, metric, credits, credits_valid_days, stripe_price_id, active, sort_order)
+values
+  ('api_calls_pack', 'API calls pack', '50,000 extra API calls, used once your plan''s monthly calls are spent; valid for a year.',
+    1000, 'usd', 'api_calls', 50000, 365, 'price_api_calls_pack', true, 0)
+on conflict (id) do nothing;
+
+insert into tollgate.member_discounts (plan_id, product_id, percent_off)
+values
+  ('pro', 'api_calls_pack', 10),
+  ('enterprise', 'api_calls_pack', 20)
+on conflict (plan_id, product_id) do nothing;

@@ -5,16 +5,36 @@ export type Database = {
   
   "tollgate": {
           Tables: {
-            "invoices": {
+            "credit_balances": {
                   Row: {
-                    "amount_due": number,"amount_paid": number,"created_at": string,"currency": string,"hosted_invoice_url": string | null,"id": string,"invoice_pdf": string | null,"number": string | null,"paid_at": string | null,"period_end": string | null,"period_start": string | null,"provider": string,"status": string,"subscription_id": string | null,"updated_at": string,"user_id": string
+                    "created_at": string,"expires_at": string | null,"granted": number,"id": string,"metric": string,"purchase_id": string | null,"reason": string | null,"remaining": number,"revoked_at": string | null,"source": string,"updated_at": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount_due"?: number,"amount_paid"?: number,"created_at"?: string,"currency": string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider": string,"status": string,"subscription_id"?: string | null,"updated_at"?: string,"user_id": string
+                    "created_at"?: string,"expires_at"?: string | null,"granted": number,"id"?: string,"metric": string,"purchase_id"?: string | null,"reason"?: string | null,"remaining": number,"revoked_at"?: string | null,"source": string,"updated_at"?: string,"user_id": string
                   }
                   Update: {
-                    "amount_due"?: number,"amount_paid"?: number,"created_at"?: string,"currency"?: string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider"?: string,"status"?: string,"subscription_id"?: string | null,"updated_at"?: string,"user_id"?: string
+                    "created_at"?: string,"expires_at"?: string | null,"granted"?: number,"id"?: string,"metric"?: string,"purchase_id"?: string | null,"reason"?: string | null,"remaining"?: number,"revoked_at"?: string | null,"source"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "credit_balances_purchase_id_fkey"
+      columns: ["purchase_id"]
+isOneToOne: false
+      referencedRelation: "purchases"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"invoices": {
+                  Row: {
+                    "amount_due": number,"amount_paid": number,"amount_refunded": number,"created_at": string,"currency": string,"hosted_invoice_url": string | null,"id": string,"invoice_pdf": string | null,"number": string | null,"paid_at": string | null,"period_end": string | null,"period_start": string | null,"provider": string,"status": string,"subscription_id": string | null,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency": string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider": string,"status": string,"subscription_id"?: string | null,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency"?: string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider"?: string,"status"?: string,"subscription_id"?: string | null,"updated_at"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -22,6 +42,32 @@ export type Database = {
       columns: ["subscription_id"]
 isOneToOne: false
       referencedRelation: "subscriptions"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"member_discounts": {
+                  Row: {
+                    "created_at": string,"percent_off": number,"plan_id": string,"product_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"percent_off": number,"plan_id": string,"product_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"percent_off"?: number,"plan_id"?: string,"product_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "member_discounts_plan_id_fkey"
+      columns: ["plan_id"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["id"]
+    },{
+      foreignKeyName: "member_discounts_product_id_fkey"
+      columns: ["product_id"]
+isOneToOne: false
+      referencedRelation: "products"
       referencedColumns: ["id"]
     }
                   ]
@@ -86,6 +132,40 @@ isOneToOne: false
                   }
                   Relationships: [
                     
+                  ]
+                },"products": {
+                  Row: {
+                    "active": boolean,"amount": number,"created_at": string,"credits": number,"credits_valid_days": number | null,"currency": string,"description": string | null,"id": string,"metric": string,"name": string,"sort_order": number,"stripe_price_id": string | null,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "active"?: boolean,"amount": number,"created_at"?: string,"credits": number,"credits_valid_days"?: number | null,"currency"?: string,"description"?: string | null,"id": string,"metric": string,"name": string,"sort_order"?: number,"stripe_price_id"?: string | null,"updated_at"?: string
+                  }
+                  Update: {
+                    "active"?: boolean,"amount"?: number,"created_at"?: string,"credits"?: number,"credits_valid_days"?: number | null,"currency"?: string,"description"?: string | null,"id"?: string,"metric"?: string,"name"?: string,"sort_order"?: number,"stripe_price_id"?: string | null,"updated_at"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"purchases": {
+                  Row: {
+                    "amount_paid": number,"amount_refunded": number,"checkout_id": string | null,"coupon_code": string | null,"created_at": string,"currency": string,"id": string,"paid_at": string,"product_id": string,"provider": string,"quantity": number,"status": string,"updated_at": string,"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "amount_paid": number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency": string,"id"?: string,"paid_at"?: string,"product_id": string,"provider": string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id": string
+                  }
+                  Update: {
+                    "amount_paid"?: number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency"?: string,"id"?: string,"paid_at"?: string,"product_id"?: string,"provider"?: string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "purchases_product_id_fkey"
+      columns: ["product_id"]
+isOneToOne: false
+      referencedRelation: "products"
+      referencedColumns: ["id"]
+    }
                   ]
                 },"subscriptions": {
                   Row: {

@@ -134,6 +134,37 @@ const probeUsage: Probe = async (tx, scene) => {
   return sorted(rows.map((r) => `${labelOfUser(scene, r.user_id)}:${r.metric}`))
 }
 
+const probeProducts: Probe = async (tx, scene) => {
+  const rows = await tx<{ id: string }[]>`
+    select id from tollgate.products where id in ('api_calls_pack', ${scene.hiddenPlan})`
+  return sorted(rows.map((r) => (r.id === scene.hiddenPlan ? 'hidden' : r.id)))
+}
+
+const probeMemberDiscounts: Probe = async (tx, scene) => {
+  const rows = await tx<{ plan_id: string; product_id: string }[]>`
+    select plan_id, product_id from tollgate.member_discounts where plan_id in ('pro', ${scene.hiddenPlan})`
+  const label = (id: string): string => (id === scene.hiddenPlan ? 'hidden' : id)
+  return sorted(rows.map((r) => `${label(r.plan_id)}:${label(r.product_id)}`))
+}
+
+// Whose rows of the fixture's two users the caller sees in a per-user table (one label per user).
+const probeUserRows =
+  (table: 'tollgate.purchases' | 'tollgate.credit_balances'): Probe =>
+  async (tx, scene) => {
+    const users = [scene.owner.id, scene.other.id]
+    const rows = await tx<{ user_id: string }[]>`
+      select distinct user_id from ${tx(table)} where user_id = any(${users}::uuid[])`
+    return sorted(rows.map((r) => labelOfUser(scene, r.user_id)))
+  }
+
+const ownRows = {
+  anon: DENIED,
+  other: sees('other'),
+  owner: sees('owner'),
+  admin: sees('other', 'owner'),
+  service_role: sees('other', 'owner'),
+}
+
 const FREE_LIMITS = ['free:api_calls', 'free:projects', 'free:storage_gb']
 const USAGE = {
   owner: ['owner:api_calls', 'owner:projects', 'owner:storage_gb'],
@@ -155,6 +186,22 @@ const EXPECTED: Record<string, Expectation> = {
     everyone(sees(...FREE_LIMITS, 'hidden:api_calls')),
     probePlanLimits,
   ),
+  'tollgate.products': readOnly(
+    {
+      anon: sees('api_calls_pack'),
+      other: sees('api_calls_pack'),
+      owner: sees('api_calls_pack'),
+      admin: sees('api_calls_pack', 'hidden'),
+      service_role: sees('api_calls_pack', 'hidden'),
+    },
+    probeProducts,
+  ),
+  'tollgate.member_discounts': readOnly(
+    everyone(sees('pro:api_calls_pack', 'hidden:hidden')),
+    probeMemberDiscounts,
+  ),
+  'tollgate.purchases': readOnly(ownRows, probeUserRows('tollgate.purchases')),
+  'tollgate.credit_balances': readOnly(ownRows, probeUserRows('tollgate.credit_balances')),
   'tollgate.subscriptions': readOnly(
     {
       anon: DENIED,
@@ -262,7 +309,8 @@ describe('row-level security and grants', () => {
     async ({ name, qualified, firstColumn, role, op, outcome }) => {
       if (!outcome || !fixture) throw new Error(`no expectation for ${name} (add it to EXPECTED)`)
       const scene: Scene = { ...fixture, hiddenPlan: `hidden-${randomUUID().slice(0, 8)}` }
-      // An inactive plan (with a limit) that only admins and the service role may see.
+      // An inactive plan (with a limit) and an inactive product (with a member discount) that only
+      // admins and the service role may see; a purchase and its credits for each fixture user.
       const addHiddenPlan = async (tx: Tx): Promise<void> => {
         await tx`
           insert into tollgate.plans (id, name, active)
@@ -270,6 +318,21 @@ describe('row-level security and grants', () => {
         await tx`
           insert into tollgate.plan_limits (plan_id, metric, quota, period)
           values (${scene.hiddenPlan}, 'api_calls', 5, 'month')`
+        await tx`
+          insert into tollgate.products (id, name, amount, metric, credits, active)
+          values (${scene.hiddenPlan}, 'Hidden', 100, 'api_calls', 10, false)`
+        await tx`
+          insert into tollgate.member_discounts (plan_id, product_id, percent_off)
+          values (${scene.hiddenPlan}, ${scene.hiddenPlan}, 5)`
+        for (const user of [scene.owner.id, scene.other.id]) {
+          const [purchase] = await tx<{ id: string }[]>`
+            insert into tollgate.purchases (user_id, product_id, provider, currency, amount_paid)
+            values (${user}, 'api_calls_pack', 'internal', 'usd', 1000)
+            returning id`
+          await tx`
+            insert into tollgate.credit_balances (user_id, metric, granted, remaining, source, purchase_id)
+            values (${user}, 'api_calls', 10, 10, 'purchase', ${purchase!.id})`
+        }
       }
       const claims = claimsOf(fixture, role)
 
