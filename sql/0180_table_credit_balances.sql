@@ -13,7 +13,7 @@ create table tollgate.credit_balances (
   updated_at timestamptz not null default now(),
   constraint credit_balances_remaining_within_grant check (remaining <= granted),
   constraint credit_balances_purchase_has_purchase_id check ((source = 'purchase') = (purchase_id is not null)),
-  constraint credit_balances_admin_has_reason check (source <> 'admin' or length(reason) > 0),
+  constraint credit_balances_admin_has_reason check (source <> 'admin' or coalesce(length(reason), 0) > 0),
   constraint credit_balances_revoked_are_empty check (revoked_at is null or remaining = 0)
 );
 
