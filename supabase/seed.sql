@@ -48,3 +48,13 @@ values
   ('pro', 'api_calls_pack', 10),
   ('enterprise', 'api_calls_pack', 20)
 on conflict (plan_id, product_id) do nothing;
+
+-- Features each paid plan unlocks (tollgate.has_feature).
+insert into tollgate.plan_features (plan_id, feature)
+values
+  ('pro', 'export'),
+  ('pro', 'priority_support'),
+  ('enterprise', 'export'),
+  ('enterprise', 'priority_support'),
+  ('enterprise', 'sso')
+on conflict (plan_id, feature) do nothing;

@@ -8,16 +8,20 @@ afterAll(() => sql.end())
 // is an entry point a client (or a leaked service key) can reach.
 const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text)',
+  'authenticated tollgate_private.entitlements_of_caller()',
   'authenticated tollgate_private.is_admin()',
   // The predicate of subscriptions_one_live_per_user: evaluated as the role reading subscriptions.
   'authenticated tollgate_private.live_statuses()',
   'authenticated tollgate_private.mark_notifications_read_of_caller(uuid[])',
+  'authenticated tollgate_private.plan_of_caller()',
   'authenticated tollgate_private.set_notification_preferences_of_caller(text[])',
   'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
+  'service_role tollgate_private.entitlements_of_caller()',
   'service_role tollgate_private.is_admin()',
   'service_role tollgate_private.live_statuses()',
+  'service_role tollgate_private.plan_of_caller()',
   'service_role tollgate_private.release_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.usage_of(uuid)',
   'service_role tollgate_private.usage_of_caller()',
@@ -25,9 +29,15 @@ const PRIVATE_ALLOWLIST = [
 
 const API_ALLOWLIST = [
   'authenticated tollgate.consume_usage(text,bigint,text)',
+  'authenticated tollgate.current_plan()',
+  'authenticated tollgate.entitlements()',
+  'authenticated tollgate.has_feature(text)',
   'authenticated tollgate.mark_notifications_read(uuid[])',
   'authenticated tollgate.set_notification_preferences(text[])',
   'authenticated tollgate.usage_of(uuid)',
+  'service_role tollgate.current_plan()',
+  'service_role tollgate.entitlements()',
+  'service_role tollgate.has_feature(text)',
   'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text)',
   'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',
   'service_role tollgate.usage_of(uuid)',
@@ -53,6 +63,20 @@ describe('function privileges', () => {
   it('let each API function be executed only by the role it is for', async () => {
     const entries = (await executable('tollgate')).map((e) => e.entry)
     expect(entries).toEqual(API_ALLOWLIST)
+  })
+
+  it('let Supabase Auth (supabase_auth_admin) execute the token hook and its lookup, nothing else of ours', async () => {
+    const entries = await sql<{ entry: string }[]>`
+      select p.oid::pg_catalog.regprocedure::text as entry
+      from pg_catalog.pg_proc p
+      join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('tollgate', 'tollgate_private')
+        and pg_catalog.has_function_privilege('supabase_auth_admin', p.oid, 'execute')
+      order by 1`
+    expect(entries.map((e) => e.entry)).toEqual([
+      'tollgate.custom_access_token_hook(jsonb)',
+      'tollgate_private.plan_claim_of(uuid)',
+    ])
   })
 
   it('give no API role a function that takes a time argument', async () => {

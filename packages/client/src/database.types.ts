@@ -99,6 +99,26 @@ isOneToOne: false
                   Relationships: [
                     
                   ]
+                },"plan_features": {
+                  Row: {
+                    "created_at": string,"feature": string,"plan_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"feature": string,"plan_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"feature"?: string,"plan_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "plan_features_plan_id_fkey"
+      columns: ["plan_id"]
+isOneToOne: false
+      referencedRelation: "plans"
+      referencedColumns: ["id"]
+    }
+                  ]
                 },"plan_limits": {
                   Row: {
                     "carry_over": boolean,"created_at": string,"metric": string,"period": string,"plan_id": string,"quota": number,"updated_at": string
@@ -203,6 +223,18 @@ isOneToOne: false
           Functions: {
             "consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string }; Returns: Json
+                           },
+"current_plan":
+{ Args: Record<PropertyKey, never>; Returns: string
+                           },
+"custom_access_token_hook":
+{ Args: { "event": Json }; Returns: Json
+                           },
+"entitlements":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
+"has_feature":
+{ Args: { "feature": string }; Returns: boolean
                            },
 "mark_notifications_read":
 { Args: { "ids"?: (string)[] }; Returns: number

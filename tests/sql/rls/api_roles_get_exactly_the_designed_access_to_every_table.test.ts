@@ -165,6 +165,12 @@ const ownRows = {
   service_role: sees('other', 'owner'),
 }
 
+const probePlanFeatures: Probe = async (tx) => {
+  const rows = await tx<{ plan_id: string; feature: string }[]>`
+    select plan_id, feature from tollgate.plan_features where plan_id = 'enterprise'`
+  return sorted(rows.map((r) => `${r.plan_id}:${r.feature}`))
+}
+
 const FREE_LIMITS = ['free:api_calls', 'free:projects', 'free:storage_gb']
 const USAGE = {
   owner: ['owner:api_calls', 'owner:projects', 'owner:storage_gb'],
@@ -185,6 +191,10 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate.plan_limits': readOnly(
     everyone(sees(...FREE_LIMITS, 'hidden:api_calls')),
     probePlanLimits,
+  ),
+  'tollgate.plan_features': readOnly(
+    everyone(sees('enterprise:export', 'enterprise:priority_support', 'enterprise:sso')),
+    probePlanFeatures,
   ),
   'tollgate.products': readOnly(
     {
