@@ -30,7 +30,9 @@ begin
       when 'NOADM' then 403
       when 'NOUSR' then 404
       when 'NOMET' then 404
+      when 'NOPLN' then 404
       when 'IDKEY' then 409
+      when 'HASUB' then 409
       when 'GAUGE' then 422
       when 'QUOTA' then 429
       when 'TGCFG' then 500

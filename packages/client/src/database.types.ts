@@ -221,7 +221,16 @@ isOneToOne: false
                 }
           }
           Functions: {
-            "consume_usage":
+            "admin_grant_credits":
+{ Args: { "amount": number,"expires_at": string,"metric": string,"reason": string,"user_id": string }; Returns: Json
+                           },
+"admin_grant_plan":
+{ Args: { "ends_at": string,"plan_id": string,"reason": string,"user_id": string }; Returns: Json
+                           },
+"admin_reset_usage":
+{ Args: { "metric": string,"reason": string,"user_id": string }; Returns: Json
+                           },
+"consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string }; Returns: Json
                            },
 "current_plan":
