@@ -46,8 +46,11 @@ begin
       elsif v_step = 'coupons' then
         perform tollgate_private.release_abandoned_coupon_reservations(v_as_of);
         v_step := 'reminders';
-      else
+      elsif v_step = 'reminders' then
         perform tollgate_private.send_reminders(v_as_of);
+        v_step := 'metrics';
+      else
+        perform tollgate_private.snapshot_metrics(v_as_of);
         v_step := 'done';
       end if;
       v_failures := 0;

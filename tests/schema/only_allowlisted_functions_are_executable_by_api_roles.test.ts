@@ -9,6 +9,7 @@ afterAll(() => sql.end())
 const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
   'authenticated tollgate_private.admin_grant_plan(uuid,text,timestamp with time zone,text)',
+  'authenticated tollgate_private.admin_metrics()',
   'authenticated tollgate_private.admin_reset_usage(uuid,text,text)',
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text)',
   'authenticated tollgate_private.entitlements_of_caller()',
@@ -16,17 +17,20 @@ const PRIVATE_ALLOWLIST = [
   // The predicate of subscriptions_one_live_per_user: evaluated as the role reading subscriptions.
   'authenticated tollgate_private.live_statuses()',
   'authenticated tollgate_private.mark_notifications_read_of_caller(uuid[])',
+  'authenticated tollgate_private.metrics_history(date,date)',
   'authenticated tollgate_private.plan_of_caller()',
   'authenticated tollgate_private.set_notification_preferences_of_caller(text[])',
   'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
   'service_role tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
   'service_role tollgate_private.admin_grant_plan(uuid,text,timestamp with time zone,text)',
+  'service_role tollgate_private.admin_metrics()',
   'service_role tollgate_private.admin_reset_usage(uuid,text,text)',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.entitlements_of_caller()',
   'service_role tollgate_private.is_admin()',
   'service_role tollgate_private.live_statuses()',
+  'service_role tollgate_private.metrics_history(date,date)',
   'service_role tollgate_private.plan_of_caller()',
   'service_role tollgate_private.release_usage(uuid,text,bigint,text,timestamp with time zone)',
   'service_role tollgate_private.usage_of(uuid)',
@@ -36,20 +40,24 @@ const PRIVATE_ALLOWLIST = [
 const API_ALLOWLIST = [
   'authenticated tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
   'authenticated tollgate.admin_grant_plan(uuid,text,timestamp with time zone,text)',
+  'authenticated tollgate.admin_metrics()',
   'authenticated tollgate.admin_reset_usage(uuid,text,text)',
   'authenticated tollgate.consume_usage(text,bigint,text)',
   'authenticated tollgate.current_plan()',
   'authenticated tollgate.entitlements()',
   'authenticated tollgate.has_feature(text)',
   'authenticated tollgate.mark_notifications_read(uuid[])',
+  'authenticated tollgate.metrics_history(date,date)',
   'authenticated tollgate.set_notification_preferences(text[])',
   'authenticated tollgate.usage_of(uuid)',
   'service_role tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
   'service_role tollgate.admin_grant_plan(uuid,text,timestamp with time zone,text)',
+  'service_role tollgate.admin_metrics()',
   'service_role tollgate.admin_reset_usage(uuid,text,text)',
   'service_role tollgate.current_plan()',
   'service_role tollgate.entitlements()',
   'service_role tollgate.has_feature(text)',
+  'service_role tollgate.metrics_history(date,date)',
   'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text)',
   'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',
   'service_role tollgate.usage_of(uuid)',
@@ -103,7 +111,7 @@ describe('function privileges', () => {
       where n.nspname in ('tollgate', 'tollgate_private')
         and pg_catalog.has_function_privilege(r.role, p.oid, 'execute')
         and pg_catalog.has_schema_privilege(r.role, n.oid, 'usage')
-        and p.proname not in ('admin_grant_plan', 'admin_grant_credits')
+        and p.proname not in ('admin_grant_plan', 'admin_grant_credits', 'metrics_history')
         and exists (
           select from unnest(p.proargtypes::oid[]) as t(oid)
           where t.oid in ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,

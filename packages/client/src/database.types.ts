@@ -227,6 +227,9 @@ isOneToOne: false
 "admin_grant_plan":
 { Args: { "ends_at": string,"plan_id": string,"reason": string,"user_id": string }; Returns: Json
                            },
+"admin_metrics":
+{ Args: Record<PropertyKey, never>; Returns: Json
+                           },
 "admin_reset_usage":
 { Args: { "metric": string,"reason": string,"user_id": string }; Returns: Json
                            },
@@ -247,6 +250,11 @@ isOneToOne: false
                            },
 "mark_notifications_read":
 { Args: { "ids"?: (string)[] }; Returns: number
+                           },
+"metrics_history":
+{ Args: { "from_day": string,"to_day": string }; Returns: {
+              "active_subscriptions": number,"churned_subscriptions": number,"currency": string,"day": string,"mrr": number,"new_subscriptions": number
+            }[]
                            },
 "service_role_consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json

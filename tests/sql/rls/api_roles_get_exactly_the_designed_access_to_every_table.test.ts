@@ -79,6 +79,15 @@ const PRIVATE: Expectation = {
   delete: everyone(DENIED),
 }
 
+// Admins' Studio views in tollgate_private: no grant for any API role; the signed-in roles, which
+// reach the schema, are told first that a grouping view is not updatable (55000).
+const PRIVATE_VIEW: Expectation = {
+  select: everyone(DENIED),
+  insert: { ...everyone(NOT_UPDATABLE), anon: DENIED },
+  update: { ...everyone(NOT_UPDATABLE), anon: DENIED },
+  delete: { ...everyone(NOT_UPDATABLE), anon: DENIED },
+}
+
 const labelOfUser = (scene: Scene, userId: string): string =>
   userId === scene.owner.id ? 'owner' : userId === scene.other.id ? 'other' : userId
 
@@ -268,10 +277,15 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.coupons': PRIVATE,
   'tollgate_private.customers': PRIVATE,
   'tollgate_private.email_outbox': PRIVATE,
+  'tollgate_private.failed_payments': PRIVATE_VIEW,
+  'tollgate_private.metrics_daily': PRIVATE,
+  'tollgate_private.mrr_by_plan': PRIVATE_VIEW,
   'tollgate_private.plan_prices': PRIVATE,
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
+  'tollgate_private.revenue_by_month': PRIVATE_VIEW,
   'tollgate_private.settings': PRIVATE,
+  'tollgate_private.subscriptions_by_status': PRIVATE_VIEW,
   'tollgate_private.usage_counters': PRIVATE,
   'tollgate_private.usage_events': PRIVATE,
   'tollgate_private.webhook_events': PRIVATE,
