@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { billingHarness, footprintOf, type BillingHarness } from '../../helpers/billing.ts'
+import { purchaseStateOf } from '../../helpers/purchases.ts'
+
+let h: BillingHarness
+const RETIRED = `retired_${Date.now()}`
+beforeAll(async () => {
+  h = await billingHarness()
+  await h.sql`
+    insert into tollgate.products (id, name, amount, currency, metric, credits, active)
+    values (${RETIRED}, 'Retired pack', 500, 'usd', 'api_calls', 100, false)`
+})
+afterAll(async () => {
+  await h.sql`delete from tollgate.products where id = ${RETIRED}`
+  await h.close()
+})
+
+describe('POST /billing/checkout {product_id} refuses, changing nothing and calling no provider', () => {
+  it.for([
+    ['quantity 0', { product_id: 'api_calls_pack', quantity: 0 }],
+    ['quantity 1001', { product_id: 'api_calls_pack', quantity: 1001 }],
+    ['a non-integer quantity', { product_id: 'api_calls_pack', quantity: 1.5 }],
+    ['a quantity as text', { product_id: 'api_calls_pack', quantity: '3' }],
+    ['a plan and a product', { plan_id: 'pro', product_id: 'api_calls_pack' }],
+    ['a quantity with a plan', { plan_id: 'pro', quantity: 2 }],
+    ['neither', { provider: 'stripe' }],
+    ['a product id that is no slug', { product_id: 'API Calls!' }],
+  ] as const)('%s (400 BADRQ)', async ([, body]) => {
+    const caller = await h.signIn()
+    const stripeFrom = h.stripe.state.requests.length
+    const razorpayFrom = h.razorpay.requests.length
+
+    expect(await h.post('checkout', caller, body)).toMatchObject({ status: 400, body: { code: 'BADRQ' } })
+
+    expect(h.stripe.state.requests.length).toBe(stripeFrom)
+    expect(h.razorpay.requests.length).toBe(razorpayFrom)
+    expect(await footprintOf(h.sql, caller.id)).toEqual({
+      subscriptions: [],
+      invoices: [],
+      customers: [],
+      refs: [],
+      redemptions: [],
+    })
+  })
+
+  it('an unknown product (404 NOPRD) and an inactive one (422 PRINA), with either provider', async () => {
+    const caller = await h.signIn()
+    const stripeFrom = h.stripe.state.requests.length
+    const razorpayFrom = h.razorpay.requests.length
+    for (const provider of ['stripe', 'razorpay']) {
+      expect(await h.post('checkout', caller, { product_id: 'no_such_pack', provider })).toMatchObject({
+        status: 404,
+        body: { code: 'NOPRD' },
+      })
+      expect(await h.post('checkout', caller, { product_id: RETIRED, provider })).toMatchObject({
+        status: 422,
+        body: { code: 'PRINA' },
+      })
+    }
+    expect(h.stripe.state.requests.length).toBe(stripeFrom)
+    expect(h.razorpay.requests.length).toBe(razorpayFrom)
+    expect((await footprintOf(h.sql, caller.id)).refs).toEqual([])
+  })
+
+  it('accepts 1000 packs, and 1 when quantity is left out', async () => {
+    const caller = await h.signIn()
+    const many = await h.post('checkout', caller, { product_id: 'api_calls_pack', quantity: 1000 })
+    const one = await h.post('checkout', caller, { product_id: 'api_calls_pack' })
+    expect(h.stripe.state.checkoutSessions.get(many.body.session_id)).toMatchObject({ amount_total: 1000000 })
+    expect(h.stripe.state.checkoutSessions.get(one.body.session_id)).toMatchObject({ amount_total: 1000 })
+    expect(await purchaseStateOf(h.sql, caller.id)).toEqual({ purchases: [], credits: [], notifications: [] })
+  })
+})
