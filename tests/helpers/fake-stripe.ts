@@ -45,8 +45,8 @@ export type RecordedRequest = {
 export type CheckoutRecord = {
   lineItems: { price: string; quantity: number }[]
   subscriptionData: FormData
-  /** payment_intent_data (payment mode): its metadata goes on the PaymentIntent. */
-  paymentIntentData: FormData
+  /** payment_intent_data (payment mode, when given): its metadata goes on the PaymentIntent. */
+  paymentIntentData?: FormData
   discounts: FormData[]
 }
 
@@ -590,7 +590,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     state.checkouts.set(id, {
       lineItems,
       subscriptionData: map(params.subscription_data),
-      paymentIntentData: map(params.payment_intent_data),
+      ...(params.payment_intent_data !== undefined
+        ? { paymentIntentData: map(params.payment_intent_data) }
+        : {}),
       discounts,
     })
     return session
@@ -762,11 +764,8 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (!record) throw new Error(`no record of checkout ${sessionId}`)
     const paymentStatus = opts.paymentStatus ?? 'paid'
     const at = now()
-    let customerId = session.customer as string | null
-    if (customerId === null) {
-      customerId = customerObject({ email: session.customer_email ?? 'buyer@example.test' })
-        .id as string
-    }
+    // Payment mode makes no Customer unless asked (customer_creation defaults to if_required).
+    const customerId = session.customer as string | null
     const paymentIntent: StripeJson = {
       ...readStripeFixture('payment_intent.json'),
       id: stripeId('pi'),
@@ -776,7 +775,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       customer: customerId,
       created: at,
       livemode: false,
-      metadata: metadataOf(record.paymentIntentData.metadata),
+      metadata: metadataOf(record.paymentIntentData?.metadata),
       status: paymentStatus === 'paid' ? 'succeeded' : 'processing',
     }
     state.paymentIntents.set(paymentIntent.id, paymentIntent)
