@@ -29,8 +29,22 @@ export const ProductCheckoutRequest = z.strictObject({
   ...CheckoutOptions,
 })
 
-/** Body of POST /billing/checkout: a plan_id or a product_id, never both. */
-export const CheckoutRequest = z.union([PlanCheckoutRequest, ProductCheckoutRequest])
+type PlanCheckout = z.output<typeof PlanCheckoutRequest>
+type ProductCheckout = z.output<typeof ProductCheckoutRequest>
+
+/**
+ * Body of POST /billing/checkout: a plan_id or a product_id, never both. The body names which
+ * (product_id present: a product), so errors point at its fields rather than at a failed union.
+ */
+export const CheckoutRequest = z.unknown().transform((body, ctx): PlanCheckout | ProductCheckout => {
+  const isProduct = typeof body === 'object' && body !== null && 'product_id' in body
+  const parsed = (isProduct ? ProductCheckoutRequest : PlanCheckoutRequest).safeParse(body)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, input: body })
+  }
+  return z.NEVER
+})
 
 /** Body of POST /billing/verify-payment. */
 export const VerifyPaymentRequest = z.discriminatedUnion('provider', [

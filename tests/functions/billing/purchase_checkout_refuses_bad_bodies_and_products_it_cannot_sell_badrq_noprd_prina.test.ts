@@ -17,20 +17,23 @@ afterAll(async () => {
 
 describe('POST /billing/checkout {product_id} refuses, changing nothing and calling no provider', () => {
   it.for([
-    ['quantity 0', { product_id: 'api_calls_pack', quantity: 0 }],
-    ['quantity 1001', { product_id: 'api_calls_pack', quantity: 1001 }],
-    ['a non-integer quantity', { product_id: 'api_calls_pack', quantity: 1.5 }],
-    ['a quantity as text', { product_id: 'api_calls_pack', quantity: '3' }],
-    ['a plan and a product', { plan_id: 'pro', product_id: 'api_calls_pack' }],
-    ['a quantity with a plan', { plan_id: 'pro', quantity: 2 }],
-    ['neither', { provider: 'stripe' }],
-    ['a product id that is no slug', { product_id: 'API Calls!' }],
-  ] as const)('%s (400 BADRQ)', async ([, body]) => {
+    ['quantity 0', { product_id: 'api_calls_pack', quantity: 0 }, ['quantity']],
+    ['quantity 1001', { product_id: 'api_calls_pack', quantity: 1001 }, ['quantity']],
+    ['a non-integer quantity', { product_id: 'api_calls_pack', quantity: 1.5 }, ['quantity']],
+    ['a quantity as text', { product_id: 'api_calls_pack', quantity: '3' }, ['quantity']],
+    ['a plan and a product', { plan_id: 'pro', product_id: 'api_calls_pack' }, []],
+    ['a quantity with a plan', { plan_id: 'pro', quantity: 2 }, []],
+    ['neither', { provider: 'stripe' }, ['plan_id']],
+    ['a product id that is no slug', { product_id: 'API Calls!' }, ['product_id']],
+  ] as const)('%s (400 BADRQ)', async ([, body, path]) => {
     const caller = await h.signIn()
     const stripeFrom = h.stripe.state.requests.length
     const razorpayFrom = h.razorpay.requests.length
 
-    expect(await h.post('checkout', caller, body)).toMatchObject({ status: 400, body: { code: 'BADRQ' } })
+    const answer = await h.post('checkout', caller, body)
+    expect(answer).toMatchObject({ status: 400, body: { code: 'BADRQ' } })
+    // The field at fault is named (an unknown key is reported on the body itself).
+    expect(answer.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ path })]))
 
     expect(h.stripe.state.requests.length).toBe(stripeFrom)
     expect(h.razorpay.requests.length).toBe(razorpayFrom)
