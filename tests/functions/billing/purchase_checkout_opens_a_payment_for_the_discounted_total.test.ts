@@ -67,6 +67,25 @@ describe('POST /billing/checkout {product_id} with Stripe', () => {
     expect(await couponOf(h.sql, code)).toMatchObject({ times_redeemed: 1, stripe_coupon_id: null })
   })
 
+  it('gives the coupon use back when the session expires unpaid, or when Stripe fails (502 PROVR)', async () => {
+    const caller = await h.signIn()
+    const code = await createCoupon(h.sql, { percentOff: 15, planIds: null })
+    const answer = await productCheckout(h, caller, { coupon_code: code })
+    expect(await couponOf(h.sql, code)).toMatchObject({ times_redeemed: 1 })
+
+    const from = h.stripe.events.length
+    h.stripe.expireCheckout(answer.session_id)
+    for (const delivered of await h.deliverStripe(h.stripe.events.slice(from))) {
+      expect(delivered).toEqual({ status: 200, body: { received: true } })
+    }
+    expect(await couponOf(h.sql, code)).toMatchObject({ times_redeemed: 0 })
+
+    h.stripe.fail('POST', '/v1/checkout/sessions', { status: 500, type: 'api_error' }, 3)
+    expect(await h.post('checkout', caller, { product_id: 'api_calls_pack', coupon_code: code }))
+      .toMatchObject({ status: 502, body: { code: 'PROVR' } })
+    expect(await couponOf(h.sql, code)).toMatchObject({ times_redeemed: 0 })
+  })
+
   it('refuses a coupon limited to plans (CPPLN) and opens nothing', async () => {
     const caller = await h.signIn()
     const from = h.stripe.state.requests.length
