@@ -25,15 +25,24 @@ begin
       when 'INAMT' then 400
       when 'BADKY' then 400
       when 'NOOWN' then 400
+      when 'BADEV' then 400
       when 'NOJWT' then 401
+      when 'NOTYR' then 403
       when 'ANONY' then 403
       when 'NOADM' then 403
       when 'NOUSR' then 404
       when 'NOMET' then 404
+      when 'NOTFD' then 404
       when 'NOPLN' then 404
+      when 'NOPRD' then 404
       when 'IDKEY' then 409
       when 'HASUB' then 409
+      when 'NOTPD' then 409
       when 'GAUGE' then 422
+      when 'PRINA' then 422
+      when 'CPPLN' then 422
+      when 'CPCUR' then 422
+      when 'PAYMM' then 422
       when 'QUOTA' then 429
       when 'TGCFG' then 500
       else 500

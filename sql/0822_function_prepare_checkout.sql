@@ -102,6 +102,8 @@ begin
       from tollgate_private.provider_refs r
       where r.user_id = prepare_checkout.user_id
         and r.provider = 'stripe' and r.object_type = 'checkout_session'
+        -- A product's checkout is no subscription: buying a pack never stops a plan checkout.
+        and r.details ->> 'kind' is distinct from 'purchase'
         and coalesce(r.details ->> 'state', 'open') = 'open'
         and r.created_at > prepare_checkout.as_of - interval '25 hours')
   );

@@ -39,6 +39,10 @@ begin
   perform set_config('tollgate.audit_reason', 'stripe:' || v_event_id, true);
 
   case
+    -- A product bought (payment mode): the purchase and its credits, once.
+    when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded')
+      and v_object ->> 'mode' = 'payment' then
+      v_result := tollgate_private.apply_stripe_purchase(v_object, null, v_at, v_event_id);
     when v_type in ('checkout.session.completed', 'checkout.session.async_payment_succeeded') then
       v_result := tollgate_private.apply_stripe_checkout(v_object, apply_stripe_event.related -> 'subscription', v_at, v_event_id);
     when v_type in ('checkout.session.async_payment_failed', 'checkout.session.expired') then

@@ -37,6 +37,12 @@ begin
   if apply_razorpay_payment.user_id is not null and v_order.user_id is distinct from apply_razorpay_payment.user_id then
     raise exception 'This order is not yours' using errcode = 'NOTYR';
   end if;
+  -- An order for a product: a purchase and its credits, not a plan (apply_purchase, once per order).
+  if v_order.details ->> 'kind' = 'purchase' then
+    return tollgate_private.apply_purchase('razorpay', apply_razorpay_payment.order_id, apply_razorpay_payment.user_id,
+      apply_razorpay_payment.payment_id, coalesce(apply_razorpay_payment.amount, (v_order.details ->> 'amount')::bigint),
+      v_order.details ->> 'currency', apply_razorpay_payment.source, apply_razorpay_payment.as_of);
+  end if;
   if v_order.local_id is not null then
     return jsonb_build_object('outcome', 'duplicate', 'subscription_id', v_order.local_id, 'user_id', v_order.user_id);
   end if;
@@ -169,6 +175,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) is
-  E'Applies a captured Razorpay payment of an order Tollgate created: activates the order''s plan for one interval, or renews the same plan (on time: from the end of the paid period; late: a new paid period and quota month from the payment), records a paid invoice, redeems the coupon. A payment for another plan while a paid Razorpay period runs, or while a Stripe subscription is live, changes no subscription: outcome held (paid invoice without a period, order marked held, audited for an operator). Once per order, whichever of verify-payment and webhook comes first. user_id (verify-payment) must own the order (NOTYR); amount, when given, must match it.';
+  E'Applies a captured Razorpay payment of an order Tollgate created: activates the order''s plan for one interval, or renews the same plan (on time: from the end of the paid period; late: a new paid period and quota month from the payment), records a paid invoice, redeems the coupon. A payment for another plan while a paid Razorpay period runs, or while a Stripe subscription is live, changes no subscription: outcome held (paid invoice without a period, order marked held, audited for an operator). Once per order, whichever of verify-payment and webhook comes first. user_id (verify-payment) must own the order (NOTYR); amount, when given, must match it. An order for a product is applied by apply_purchase instead (a purchase and its credits; outcome applied or duplicate with purchase_id, or unlinked when the amount differs).';
 
 revoke all on function tollgate_private.apply_razorpay_payment(uuid, text, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;

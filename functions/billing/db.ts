@@ -5,6 +5,7 @@ import type {
   Json,
   PlanRow,
   PreparedCheckout,
+  PreparedPurchase,
 } from '../../packages/core/src/index.ts'
 import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
 
@@ -93,21 +94,6 @@ export const applyStripeCheckout = (
     },
   )
 
-/** Applies a verified Razorpay payment of an order; answers the caller's subscription. */
-export const applyRazorpayPayment = (
-  db: Db,
-  user: AuthUser,
-  payment: { orderId: string; paymentId: string },
-): Promise<Json | null> =>
-  applyThenRead(
-    db,
-    user,
-    (tx) =>
-      tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${payment.orderId},
-        ${payment.paymentId}, null, 'verify', now()) as value`,
-    (written) => written?.subscription_id,
-  )
-
 /**
  * Applies the subscription Stripe answered (`reason`: change-plan, cancel, resume, switch-to-free);
  * SQL refuses (PROVR) an answer not on `expectedPrice` when given. `id`: the row to answer when the
@@ -162,3 +148,94 @@ export const stripeCustomerOf = (db: Db, user: AuthUser): Promise<string | null>
     db`select c.provider_customer_id as value from tollgate_private.customers c
       where c.user_id = ${user.id} and c.provider = 'stripe'`,
   )
+
+/**
+ * ONE transaction: the payment applied by Tollgate's SQL function, then the purchase read as the
+ * caller reads it (their role and claims, under RLS). `purchase_id` is in the write's result.
+ */
+const applyThenReadPurchase = (
+  db: Db,
+  user: AuthUser,
+  write: (tx: DbTx) => Promise<readonly { value?: unknown }[]>,
+): Promise<Json | null> =>
+  db.begin(async (tx) => {
+    const id = (await value<Json | null>(write(tx)))?.purchase_id
+    if (typeof id !== 'string') return null
+    await tx`select pg_catalog.set_config('role', 'authenticated', true),
+      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
+    return value<Json | null>(
+      tx`select to_jsonb(p) as value from tollgate.purchases p where p.id = ${id}`,
+    )
+  }) as Promise<Json | null>
+
+/** Prices and reserves a checkout of `quantity` units of a product (and its coupon use). */
+export const preparePurchase = (
+  db: Db,
+  user: AuthUser,
+  request: { product_id: string; quantity: number; provider: string; coupon_code?: string | undefined },
+): Promise<PreparedPurchase> =>
+  value<PreparedPurchase>(
+    db`select tollgate_private.prepare_purchase(${user.id}, ${request.product_id},
+      ${request.quantity}, ${request.provider}, ${request.coupon_code ?? null}, now()) as value`,
+  )
+
+/** Records the provider's session or order of a prepared product checkout. */
+export const recordPurchaseCheckout = async (
+  db: Db,
+  user: AuthUser,
+  checkout: {
+    provider: 'stripe' | 'razorpay'
+    providerId: string
+    prepared: PreparedPurchase
+    extra: Json
+  },
+): Promise<void> => {
+  const { prepared } = checkout
+  await db`select tollgate_private.record_purchase_checkout(${user.id}, ${checkout.provider},
+    ${checkout.providerId}, ${prepared.checkout_id}, ${prepared.product.id}, ${prepared.quantity},
+    ${prepared.amount}, ${prepared.currency}, ${asJson(db, checkout.extra)})`
+}
+
+/** Applies a paid payment-mode Checkout Session; answers the caller's purchase. */
+export const applyStripePurchase = (db: Db, user: AuthUser, session: Json): Promise<Json | null> =>
+  applyThenReadPurchase(
+    db,
+    user,
+    (tx) =>
+      tx`select tollgate_private.apply_stripe_purchase(${asJson(tx, session)}, ${user.id}, null,
+        ${'verify:' + String(session.id)}) as value`,
+  )
+
+/**
+ * Applies a verified Razorpay payment of an order, whatever it was for, in ONE transaction:
+ * answers `{purchase}` for a product's order, `{subscription}` for a plan's, as the caller reads it.
+ */
+export const applyRazorpayOrder = (
+  db: Db,
+  user: AuthUser,
+  payment: { orderId: string; paymentId: string },
+): Promise<{ purchase: Json | null } | { subscription: Json | null }> =>
+  db.begin(async (tx) => {
+    const written = await value<Json | null>(
+      tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${payment.orderId},
+        ${payment.paymentId}, null, 'verify', now()) as value`,
+    )
+    await tx`select pg_catalog.set_config('role', 'authenticated', true),
+      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
+    if (typeof written?.purchase_id === 'string') {
+      return {
+        purchase: await value<Json | null>(
+          tx`select to_jsonb(p) as value from tollgate.purchases p where p.id = ${written.purchase_id}`,
+        ),
+      }
+    }
+    const id = written?.subscription_id
+    return {
+      subscription:
+        typeof id === 'string'
+          ? await value<Json | null>(
+              tx`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${id}`,
+            )
+          : null,
+    }
+  }) as Promise<{ purchase: Json | null } | { subscription: Json | null }>

@@ -16,6 +16,8 @@ export type FakePrice = {
   unit_amount: number
   currency: string
   interval: 'month' | 'year'
+  /** A one-time price (made from a Checkout line item's price_data): `interval` is not used. */
+  oneTime?: boolean
   product?: string
   /** False once archived (POST /v1/prices/:id active=false); default true. */
   active?: boolean
@@ -43,6 +45,8 @@ export type RecordedRequest = {
 export type CheckoutRecord = {
   lineItems: { price: string; quantity: number }[]
   subscriptionData: FormData
+  /** payment_intent_data (payment mode, when given): its metadata goes on the PaymentIntent. */
+  paymentIntentData?: FormData
   discounts: FormData[]
 }
 
@@ -54,6 +58,8 @@ export type FakeStripeState = {
   customers: Map<string, StripeJson>
   checkoutSessions: Map<string, StripeJson>
   checkouts: Map<string, CheckoutRecord>
+  /** PaymentIntents of payment-mode Checkout Sessions, made when the customer pays. */
+  paymentIntents: Map<string, StripeJson>
   subscriptions: Map<string, StripeJson>
   invoices: Map<string, StripeJson>
   coupons: Map<string, StripeJson>
@@ -77,6 +83,9 @@ export type FakeStripeOptions = {
   /** The fake's clock in Unix seconds (default: the real one). */
   now?: () => number
 }
+
+/** What `completePaymentCheckout` and `succeedAsyncPurchase` changed. */
+export type PaymentOutcome = { session: StripeJson; paymentIntent: StripeJson }
 
 /** What `completeCheckout` and friends changed. */
 export type CheckoutOutcome = { session: StripeJson; subscription: StripeJson; invoice: StripeJson }
@@ -105,6 +114,16 @@ export type FakeStripe = {
   ) => CheckoutOutcome
   /** A delayed payment method (e.g. SEPA) succeeded after an unpaid completion. */
   succeedAsyncPayment: (sessionId: string) => CheckoutOutcome
+  /**
+   * The customer pays a payment-mode session: a PaymentIntent (succeeded, or processing when
+   * unpaid: an async method) and checkout.session.completed.
+   */
+  completePaymentCheckout: (
+    sessionId: string,
+    options?: { paymentStatus?: 'paid' | 'unpaid' },
+  ) => PaymentOutcome
+  /** The delayed payment of a payment-mode session succeeded. */
+  succeedAsyncPurchase: (sessionId: string) => PaymentOutcome
   /** A delayed payment method failed after an unpaid completion. */
   failAsyncPayment: (sessionId: string) => StripeJson
   /** The session expired unpaid. */
@@ -222,6 +241,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     customers: new Map(),
     checkoutSessions: new Map(),
     checkouts: new Map(),
+    paymentIntents: new Map(),
     subscriptions: new Map(),
     invoices: new Map(),
     coupons: new Map(),
@@ -272,7 +292,10 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       nickname: price.nickname ?? null,
       transform_quantity: null,
       custom_unit_amount: null,
-      recurring: { ...template.recurring, interval: price.interval, interval_count: 1 },
+      recurring: price.oneTime
+        ? null
+        : { ...template.recurring, interval: price.interval, interval_count: 1 },
+      type: price.oneTime ? 'one_time' : 'recurring',
     }
   }
 
@@ -438,6 +461,36 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     return subscription
   }
 
+  // A line item's price_data: Stripe makes an inactive price for it (one-time unless recurring).
+  const adHocPrice = (data: FormData, param: string): string | undefined => {
+    if (Object.keys(data).length === 0) return undefined
+    const currency = text(data.currency)
+    if (currency === undefined) throw invalid(`Missing required param: ${param}[currency].`, { param: `${param}[currency]` })
+    const unitAmount = integer(data.unit_amount, `${param}[unit_amount]`)
+    if (unitAmount === undefined || !Number.isInteger(unitAmount) || unitAmount < 0) {
+      throw invalid(`Invalid integer: ${String(data.unit_amount)}`, { param: `${param}[unit_amount]` })
+    }
+    const productData = map(data.product_data)
+    const product = text(data.product)
+    if (product === undefined && text(productData.name) === undefined) {
+      throw invalid(`Missing required param: ${param}[product_data][name].`, {
+        param: `${param}[product_data][name]`,
+      })
+    }
+    const interval = text(map(data.recurring).interval)
+    const id = stripeId('price')
+    state.prices.set(id, {
+      unit_amount: unitAmount,
+      currency: currency.toLowerCase(),
+      interval: interval === 'year' ? 'year' : 'month',
+      ...(interval === undefined ? { oneTime: true } : {}),
+      product: product ?? stripeId('prod'),
+      active: false,
+      metadata: {},
+    })
+    return id
+  }
+
   const createCheckoutSession = (params: FormData): StripeJson => {
     const mode = text(params.mode)
     if (mode === undefined) throw invalid('Missing required param: mode.', { param: 'mode' })
@@ -446,7 +499,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     }
     const lineItems = list(params.line_items).map((raw, i) => {
       const item = map(raw)
-      const price = text(item.price)
+      const price = text(item.price) ?? adHocPrice(map(item.price_data), `line_items[${i}][price_data]`)
       if (price === undefined) {
         throw invalid('Missing required param: line_items[0][price].', {
           param: `line_items[${i}][price]`,
@@ -455,8 +508,31 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       priceObject(price, `line_items[${i}][price]`)
       return { price, quantity: integer(item.quantity, `line_items[${i}][quantity]`) ?? 1 }
     })
-    if (mode === 'subscription' && lineItems.length === 0) {
+    if (mode !== 'setup' && lineItems.length === 0) {
       throw invalid('Missing required param: line_items.', { param: 'line_items' })
+    }
+    // As Stripe: payment mode takes one-time prices only, subscription mode a recurring one.
+    if (mode === 'payment' && lineItems.some((item) => !state.prices.get(item.price)?.oneTime)) {
+      throw invalid(
+        'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
+        { param: 'line_items' },
+      )
+    }
+    if (mode === 'subscription' && lineItems.every((item) => state.prices.get(item.price)?.oneTime)) {
+      throw invalid(
+        'You must provide at least one recurring price in `subscription` mode when using prices.',
+        { param: 'line_items' },
+      )
+    }
+    if (params.payment_intent_data !== undefined && mode !== 'payment') {
+      throw invalid('You can only specify `payment_intent_data` in `payment` mode.', {
+        param: 'payment_intent_data',
+      })
+    }
+    if (params.subscription_data !== undefined && mode !== 'subscription') {
+      throw invalid('You can only specify `subscription_data` in `subscription` mode.', {
+        param: 'subscription_data',
+      })
     }
     const customer = text(params.customer)
     if (customer !== undefined && !state.customers.has(customer)) {
@@ -494,6 +570,8 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       metadata: metadataOf(params.metadata),
       subscription: null,
       invoice: null,
+      // Since API 2022-08-01 a payment-mode session's PaymentIntent is made when the customer pays.
+      payment_intent: null,
       success_url: text(params.success_url) ?? null,
       cancel_url: text(params.cancel_url) ?? null,
       url: `https://checkout.stripe.com/c/pay/${id}`,
@@ -512,6 +590,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     state.checkouts.set(id, {
       lineItems,
       subscriptionData: map(params.subscription_data),
+      ...(params.payment_intent_data !== undefined
+        ? { paymentIntentData: map(params.payment_intent_data) }
+        : {}),
       discounts,
     })
     return session
@@ -673,6 +754,54 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       subscription: structuredClone(subscription),
       invoice: structuredClone(invoice),
     }
+  }
+
+  const completePaymentCheckout: FakeStripe['completePaymentCheckout'] = (sessionId, opts = {}) => {
+    const session = sessionOrThrow(sessionId)
+    if (session.status !== 'open') throw new Error(`checkout ${sessionId} is ${session.status}`)
+    if (session.mode !== 'payment') throw new Error(`checkout ${sessionId} is not in payment mode`)
+    const record = state.checkouts.get(sessionId)
+    if (!record) throw new Error(`no record of checkout ${sessionId}`)
+    const paymentStatus = opts.paymentStatus ?? 'paid'
+    const at = now()
+    // Payment mode makes no Customer unless asked (customer_creation defaults to if_required).
+    const customerId = session.customer as string | null
+    const paymentIntent: StripeJson = {
+      ...readStripeFixture('payment_intent.json'),
+      id: stripeId('pi'),
+      amount: session.amount_total,
+      amount_received: paymentStatus === 'paid' ? session.amount_total : 0,
+      currency: session.currency,
+      customer: customerId,
+      created: at,
+      livemode: false,
+      metadata: metadataOf(record.paymentIntentData?.metadata),
+      status: paymentStatus === 'paid' ? 'succeeded' : 'processing',
+    }
+    state.paymentIntents.set(paymentIntent.id, paymentIntent)
+    Object.assign(session, {
+      status: 'complete',
+      payment_status: paymentStatus,
+      customer: customerId,
+      payment_intent: paymentIntent.id,
+      url: null,
+    })
+    emit('payment_intent.created', { ...paymentIntent, status: 'requires_payment_method' })
+    if (paymentStatus === 'paid') emit('payment_intent.succeeded', paymentIntent)
+    else emit('payment_intent.processing', paymentIntent)
+    emit('checkout.session.completed', session)
+    return { session: structuredClone(session), paymentIntent: structuredClone(paymentIntent) }
+  }
+
+  const succeedAsyncPurchase: FakeStripe['succeedAsyncPurchase'] = (sessionId) => {
+    const session = sessionOrThrow(sessionId)
+    const paymentIntent = state.paymentIntents.get(String(session.payment_intent))
+    if (!paymentIntent) throw new Error(`checkout ${sessionId} has no PaymentIntent`)
+    session.payment_status = 'paid'
+    Object.assign(paymentIntent, { status: 'succeeded', amount_received: paymentIntent.amount })
+    emit('payment_intent.succeeded', paymentIntent)
+    emit('checkout.session.async_payment_succeeded', session)
+    return { session: structuredClone(session), paymentIntent: structuredClone(paymentIntent) }
   }
 
   const failAsyncPayment: FakeStripe['failAsyncPayment'] = (sessionId) => {
@@ -1272,6 +1401,8 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     signedDelivery: (event, secret, deliveryOptions = {}) =>
       signedDelivery(event, secret, deliveryOptions),
     completeCheckout,
+    completePaymentCheckout,
+    succeedAsyncPurchase,
     succeedAsyncPayment,
     failAsyncPayment,
     expireCheckout,

@@ -9,12 +9,17 @@ import {
   type Env,
   type Json,
   type PreparedCheckout,
+  type PreparedPurchase,
 } from '../../../packages/core/src/index.ts'
 import type { Db } from '../../../packages/db/src/client.ts'
-import { createRazorpayCheckout } from '../../../packages/providers/razorpay/src/index.ts'
+import {
+  createRazorpayCheckout,
+  createRazorpayPurchaseCheckout,
+} from '../../../packages/providers/razorpay/src/index.ts'
 import {
   cancelStripeSubscriptionNow,
   createStripeCheckout,
+  createStripePurchaseCheckout,
   expireOpenSessions,
   stripeClientFor,
 } from '../../../packages/providers/stripe/src/index.ts'
@@ -22,16 +27,22 @@ import {
   applyStripeSubscription,
   dbFor,
   prepareCheckout,
+  preparePurchase,
   recordCheckout,
+  recordPurchaseCheckout,
   releaseCoupon,
   setLocalSubscription,
   type BillingEnv,
 } from '../db.ts'
 
 type PaidCheckout = Extract<PreparedCheckout, { kind: 'new' | 'renewal' }>
-type Request = z.output<typeof CheckoutRequest>
+type Request = Extract<z.output<typeof CheckoutRequest>, { plan_id: string }>
+type ProductRequest = Extract<z.output<typeof CheckoutRequest>, { product_id: string }>
 
-/** POST /checkout: a Stripe Checkout Session or a Razorpay order for a plan, or the free plan. */
+/**
+ * POST /checkout: a Stripe Checkout Session or a Razorpay order for a plan (or the free plan at
+ * once), or for `quantity` units of a product.
+ */
 export const checkout = new Hono<BillingEnv>()
 
 checkout.post('/checkout', async (c) => {
@@ -46,6 +57,7 @@ checkout.post('/checkout', async (c) => {
     redirectUrl(env, body.cancel_url, 'cancel')
   }
   const db = dbFor(env)
+  if ('product_id' in body) return c.json(await purchase(env, db, user, body))
   const prepared = await prepareCheckout(db, user, body)
   // A free plan needs no payment (nor the provider, unless a Stripe subscription must end).
   if (prepared.kind === 'free') {
@@ -126,6 +138,82 @@ const withRazorpay = async (
     amount: prepared.amount,
     currency: prepared.currency,
     extra: { expired_sessions: expired },
+  })
+  return {
+    provider: 'razorpay',
+    order_id: order.orderId,
+    amount: order.amount,
+    currency: order.currency,
+    key_id: order.keyId,
+  }
+}
+
+// A product: priced and its coupon reserved in SQL, then a payment-mode session or an order for
+// exactly that amount. A purchase stops no other checkout: no open session is expired for it.
+const purchase = async (env: Env, db: Db, user: AuthUser, body: ProductRequest) => {
+  const prepared = await preparePurchase(db, user, body)
+  try {
+    return body.provider === 'stripe'
+      ? await purchaseWithStripe(env, db, user, body, prepared)
+      : await purchaseWithRazorpay(env, db, user, prepared)
+  } catch (error) {
+    // Nothing was sold: the coupon use goes back before we answer.
+    await releaseCoupon(db, prepared.checkout_id)
+    throw error
+  }
+}
+
+const purchaseWithStripe = async (
+  env: Env,
+  db: Db,
+  user: AuthUser,
+  body: ProductRequest,
+  prepared: PreparedPurchase,
+) => {
+  const session = await createStripePurchaseCheckout(stripeClientFor(env), {
+    userId: user.id,
+    email: typeof user.claims.email === 'string' ? user.claims.email : undefined,
+    checkoutId: prepared.checkout_id,
+    product: prepared.product,
+    quantity: prepared.quantity,
+    amount: prepared.amount,
+    currency: prepared.currency,
+    customerId: prepared.customer_id,
+    couponCode: prepared.coupon?.code ?? null,
+    successUrl: redirectUrl(env, body.success_url, 'success'),
+    cancelUrl: redirectUrl(env, body.cancel_url, 'cancel'),
+  })
+  await recordPurchaseCheckout(db, user, {
+    provider: 'stripe',
+    providerId: session.sessionId,
+    prepared,
+    extra: {
+      customer_id: session.customerId,
+      ...(prepared.coupon ? { coupon_code: prepared.coupon.code } : {}),
+    },
+  })
+  return { provider: 'stripe', session_id: session.sessionId, url: session.url }
+}
+
+const purchaseWithRazorpay = async (
+  env: Env,
+  db: Db,
+  user: AuthUser,
+  prepared: PreparedPurchase,
+) => {
+  const order = await createRazorpayPurchaseCheckout(env, {
+    userId: user.id,
+    productId: prepared.product.id,
+    quantity: prepared.quantity,
+    checkoutId: prepared.checkout_id,
+    amount: prepared.amount,
+    currency: prepared.currency,
+  })
+  await recordPurchaseCheckout(db, user, {
+    provider: 'razorpay',
+    providerId: order.orderId,
+    prepared,
+    extra: prepared.coupon ? { coupon_code: prepared.coupon.code } : {},
   })
   return {
     provider: 'razorpay',

@@ -6,9 +6,18 @@ import {
   runProviderActions,
   stripeClientFor,
 } from '../../../packages/providers/stripe/src/index.ts'
-import { applyRazorpayPayment, applyStripeCheckout, dbFor, type BillingEnv } from '../db.ts'
+import {
+  applyRazorpayOrder,
+  applyStripeCheckout,
+  applyStripePurchase,
+  dbFor,
+  type BillingEnv,
+} from '../db.ts'
 
-/** POST /verify-payment: applies a payment the browser saw, before its webhook arrives. */
+/**
+ * POST /verify-payment: applies a payment the browser saw, before its webhook arrives; answers
+ * `{subscription}` for a plan, `{purchase}` for a product.
+ */
 export const verify = new Hono<BillingEnv>()
 
 verify.post('/verify-payment', async (c) => {
@@ -20,6 +29,10 @@ verify.post('/verify-payment', async (c) => {
     const stripe = stripeClientFor(env)
     const session = await retrieveStripeCheckout(stripe, body.session_id)
     const db = dbFor(env)
+    // A product's payment-mode session: the purchase and its credits.
+    if (session.session.mode === 'payment') {
+      return c.json({ purchase: await applyStripePurchase(db, user, session.session) })
+    }
     const subscription = await applyStripeCheckout(db, user, session)
     // A second live subscription is canceled at Stripe now, not at the next webhook.
     await runProviderActions(db, stripe)
@@ -31,9 +44,11 @@ verify.post('/verify-payment', async (c) => {
     paymentId: body.razorpay_payment_id,
     signature: body.razorpay_signature,
   })
-  const subscription = await applyRazorpayPayment(dbFor(env), user, {
-    orderId: body.razorpay_order_id,
-    paymentId: body.razorpay_payment_id,
-  })
-  return c.json({ subscription })
+  // {purchase} for a product's order, {subscription} for a plan's.
+  return c.json(
+    await applyRazorpayOrder(dbFor(env), user, {
+      orderId: body.razorpay_order_id,
+      paymentId: body.razorpay_payment_id,
+    }),
+  )
 })

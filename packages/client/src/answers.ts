@@ -38,3 +38,11 @@ export type CheckoutResult =
 
 /** What the subscription-changing calls answer. */
 export type SubscriptionResult = { subscription: Subscription | null }
+
+/** A purchase of a product as its owner reads it. */
+export type Purchase = Tables<'purchases'>
+
+/** What POST /billing/verify-payment answers: the plan's subscription, or a product's purchase. */
+export type VerifyPaymentResult =
+  | (SubscriptionResult & { purchase?: never })
+  | { purchase: Purchase | null; subscription?: never }

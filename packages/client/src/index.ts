@@ -14,18 +14,22 @@ import { LIVE_STATUSES } from './database.facts.ts'
 import type {
   CheckoutResult,
   ConsumeResult,
+  Purchase,
   Subscription,
   SubscriptionResult,
   Usage,
+  VerifyPaymentResult,
 } from './answers.ts'
 import type { Database, Json, Tables } from './database.types.ts'
 
 export type {
   CheckoutResult,
   ConsumeResult,
+  Purchase,
   Subscription,
   SubscriptionResult,
   Usage,
+  VerifyPaymentResult,
 } from './answers.ts'
 export type { Database, Json } from './database.types.ts'
 
@@ -38,14 +42,16 @@ export type Plan = PlanRow & { limits: PlanLimit[] }
 /** An invoice row as its owner reads it. */
 export type Invoice = Tables<'invoices'>
 
-/** Body of POST /billing/checkout. */
-export type CheckoutBody = {
-  plan_id: string
+type CheckoutOptions = {
   provider?: 'stripe' | 'razorpay'
   coupon_code?: string
   success_url?: string
   cancel_url?: string
 }
+/** Body of POST /billing/checkout: a plan, or `quantity` (1-1000, default 1) of a product. */
+export type CheckoutBody =
+  | ({ plan_id: string } & CheckoutOptions)
+  | ({ product_id: string; quantity?: number } & CheckoutOptions)
 /** Body of POST /billing/verify-payment. */
 export type VerifyPaymentBody =
   | { provider: 'stripe'; session_id: string }
@@ -101,7 +107,7 @@ export type Tollgate = {
   /** The caller's invoices, newest first. */
   myInvoices: () => Promise<Invoice[]>
   checkout: (body: CheckoutBody) => Promise<CheckoutResult>
-  verifyPayment: (body: VerifyPaymentBody) => Promise<SubscriptionResult>
+  verifyPayment: (body: VerifyPaymentBody) => Promise<VerifyPaymentResult>
   changePlan: (planId: string) => Promise<SubscriptionResult>
   cancel: () => Promise<SubscriptionResult>
   resume: () => Promise<SubscriptionResult>

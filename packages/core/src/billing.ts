@@ -8,9 +8,7 @@ export type Json = Record<string, unknown>
 const PlanId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'not a plan id')
 const RedirectUrl = z.url({ protocol: /^https?$/ }).max(2048)
 
-/** Body of POST /billing/checkout. */
-export const CheckoutRequest = z.strictObject({
-  plan_id: PlanId,
+const CheckoutOptions = {
   provider: z.enum(['stripe', 'razorpay']).default('stripe'),
   coupon_code: z
     .string()
@@ -19,6 +17,33 @@ export const CheckoutRequest = z.strictObject({
     .optional(),
   success_url: RedirectUrl.optional(),
   cancel_url: RedirectUrl.optional(),
+}
+
+/** Body of POST /billing/checkout for a plan. */
+export const PlanCheckoutRequest = z.strictObject({ plan_id: PlanId, ...CheckoutOptions })
+
+/** Body of POST /billing/checkout for a product (one-time purchase of `quantity` units). */
+export const ProductCheckoutRequest = z.strictObject({
+  product_id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'not a product id'),
+  quantity: z.number().int().min(1).max(1000).default(1),
+  ...CheckoutOptions,
+})
+
+type PlanCheckout = z.output<typeof PlanCheckoutRequest>
+type ProductCheckout = z.output<typeof ProductCheckoutRequest>
+
+/**
+ * Body of POST /billing/checkout: a plan_id or a product_id, never both. The body names which
+ * (product_id present: a product), so errors point at its fields rather than at a failed union.
+ */
+export const CheckoutRequest = z.unknown().transform((body, ctx): PlanCheckout | ProductCheckout => {
+  const isProduct = typeof body === 'object' && body !== null && 'product_id' in body
+  const parsed = (isProduct ? ProductCheckoutRequest : PlanCheckoutRequest).safeParse(body)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path, input: body })
+  }
+  return z.NEVER
 })
 
 /** Body of POST /billing/verify-payment. */
@@ -61,6 +86,31 @@ export type PreparedCheckout =
         stripe_coupon_id: string | null
       } | null
     }
+
+/** What tollgate_private.prepare_purchase returns: the priced, reserved product checkout. */
+export type PreparedPurchase = {
+  kind: 'purchase'
+  checkout_id: string
+  product: {
+    id: string
+    name: string
+    amount: number
+    currency: string
+    metric: string
+    credits: number
+  }
+  quantity: number
+  /** The plan whose member discount applied. */
+  plan_id: string
+  subtotal: number
+  member_discount: number
+  coupon_discount: number
+  /** What the provider must take, after both discounts (minor units). */
+  amount: number
+  currency: string
+  customer_id: string | null
+  coupon: { code: string } | null
+}
 
 /** A tollgate.plans row as JSON. */
 export type PlanRow = {

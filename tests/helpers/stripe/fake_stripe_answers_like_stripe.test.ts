@@ -116,6 +116,71 @@ describe('the fake Stripe, driven by the real SDK', () => {
     })
   })
 
+  it('creates a payment-mode session from price_data and completes it with a PaymentIntent', async () => {
+    const metadata = { user_id: 'u-pay', product_id: 'api_calls_pack', quantity: '3' }
+    const session = await stripe.checkout.sessions.create({
+      mode: 'payment',
+      line_items: [
+        {
+          price_data: { currency: 'usd', unit_amount: 2700, product_data: { name: 'Pack x 3' } },
+          quantity: 1,
+        },
+      ],
+      client_reference_id: 'u-pay',
+      metadata,
+      payment_intent_data: { metadata },
+      success_url: 'https://app.example.test/ok',
+    })
+    expect(session).toMatchObject({
+      mode: 'payment',
+      status: 'open',
+      payment_status: 'unpaid',
+      payment_intent: null,
+      amount_total: 2700,
+      currency: 'usd',
+    })
+    const from = fake.events.length
+    const paid = fake.completePaymentCheckout(session.id)
+    expect(paid.session).toMatchObject({
+      status: 'complete',
+      payment_status: 'paid',
+      payment_intent: paid.paymentIntent.id,
+    })
+    expect(paid.paymentIntent).toMatchObject({
+      object: 'payment_intent',
+      amount: 2700,
+      amount_received: 2700,
+      currency: 'usd',
+      status: 'succeeded',
+      metadata,
+    })
+    expect(fake.events.slice(from).map((event) => event.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.succeeded',
+      'checkout.session.completed',
+    ])
+    const retrieved = await stripe.checkout.sessions.retrieve(session.id)
+    expect(StripeCheckoutSessionObject.parse(retrieved)).toMatchObject({ mode: 'payment' })
+  })
+
+  it('refuses a recurring price in payment mode and payment_intent_data in subscription mode', async () => {
+    const recurring = await failureOf(
+      stripe.checkout.sessions.create({
+        mode: 'payment',
+        line_items: [{ price: 'price_pro_monthly', quantity: 1 }],
+      }),
+    )
+    expect(recurring).toMatchObject({ type: 'StripeInvalidRequestError', statusCode: 400 })
+    const misplaced = await failureOf(
+      stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price: 'price_pro_monthly', quantity: 1 }],
+        payment_intent_data: { metadata: { a: 'b' } },
+      }),
+    )
+    expect(misplaced).toMatchObject({ type: 'StripeInvalidRequestError', param: 'payment_intent_data' })
+  })
+
   it('applies a coupon as a discount', async () => {
     await stripe.coupons.create({ id: 'TG_TEST_25', percent_off: 25, duration: 'forever' })
     const { session } = await checkout('user-coupon', { discounts: [{ coupon: 'TG_TEST_25' }] })

@@ -72,3 +72,44 @@ export const verifyRazorpayPayment = async (
   })
   if (!valid) throw new ApiError('BADSG', { message: 'The payment signature does not match' })
 }
+
+/** What `createRazorpayPurchaseCheckout` needs: the product checkout prepare_purchase priced. */
+export type RazorpayPurchaseInput = {
+  userId: string
+  productId: string
+  quantity: number
+  checkoutId: string
+  /** Minor units, after member discount and coupon. */
+  amount: number
+  /** Any case; Razorpay is sent upper-case. */
+  currency: string
+}
+
+/**
+ * Creates the Razorpay order of a product checkout (receipt: the Tollgate checkout id; notes
+ * user_id, product_id, quantity); NOCFG without the key id or secret, PROVR when Razorpay fails.
+ */
+export const createRazorpayPurchaseCheckout = async (
+  env: RazorpayApiEnv,
+  input: RazorpayPurchaseInput,
+  options: RazorpayRequestOptions = {},
+): Promise<RazorpayCheckout> => {
+  const keyId = setting(env, 'RAZORPAY_KEY_ID')
+  setting(env, 'RAZORPAY_KEY_SECRET')
+  const order = await createRazorpayOrder(
+    env,
+    {
+      amount: input.amount,
+      currency: input.currency.toUpperCase(),
+      receipt: input.checkoutId,
+      notes: {
+        user_id: input.userId,
+        product_id: input.productId,
+        quantity: String(input.quantity),
+        tollgate_checkout_id: input.checkoutId,
+      },
+    },
+    options,
+  )
+  return { orderId: order.id, amount: order.amount, currency: order.currency, keyId }
+}

@@ -293,3 +293,80 @@ export const retrieveStripeSubscription = (
   stripe: Stripe,
   subscriptionId: string,
 ): Promise<Stripe.Subscription> => stripe.subscriptions.retrieve(subscriptionId)
+
+/** What `createStripePurchaseCheckout` needs: the product checkout prepare_purchase priced. */
+export type StripePurchaseInput = {
+  userId: string
+  email: string | undefined
+  checkoutId: string
+  product: { id: string; name: string }
+  quantity: number
+  /** The total after member discount and coupon, minor units (what SQL recorded). */
+  amount: number
+  currency: string
+  /** The user's Stripe customer, or null to create one. */
+  customerId: string | null
+  couponCode: string | null
+  successUrl: string
+  cancelUrl: string
+}
+
+/**
+ * Opens a payment-mode Checkout Session for a product, keyed on the Tollgate checkout id (a
+ * retried request answers the same session); PROVR when Stripe fails.
+ */
+export const createStripePurchaseCheckout = (
+  stripe: Stripe,
+  input: StripePurchaseInput,
+): Promise<StripeCheckout> =>
+  step(async () => {
+    const customerId =
+      input.customerId ??
+      (
+        await stripe.customers.create(
+          {
+            ...(input.email !== undefined ? { email: input.email } : {}),
+            metadata: { user_id: input.userId },
+          },
+          { idempotencyKey: idempotencyKey('customer', input.userId) },
+        )
+      ).id
+    const metadata = {
+      user_id: input.userId,
+      product_id: input.product.id,
+      quantity: String(input.quantity),
+      tollgate_checkout_id: input.checkoutId,
+      ...(input.couponCode ? { coupon_code: input.couponCode } : {}),
+    }
+    const session = await stripe.checkout.sessions.create(
+      {
+        mode: 'payment',
+        customer: customerId,
+        client_reference_id: input.userId,
+        // One line whose amount is the total SQL priced and recorded (member discount and coupon
+        // taken off the whole, rounded once), not the product's Stripe price x quantity with a
+        // Stripe coupon: Stripe would round per its own rules, a member discount has no Stripe
+        // form, and the payment is checked against the recorded amount to the minor unit.
+        line_items: [
+          {
+            price_data: {
+              currency: input.currency,
+              unit_amount: input.amount,
+              product_data: {
+                name: input.quantity === 1 ? input.product.name : `${input.product.name} x ${input.quantity}`,
+                metadata: { product_id: input.product.id },
+              },
+            },
+            quantity: 1,
+          },
+        ],
+        // On the PaymentIntent too: refunds and disputes arrive about the payment, not the session.
+        payment_intent_data: { metadata },
+        metadata,
+        success_url: input.successUrl,
+        cancel_url: input.cancelUrl,
+      },
+      { idempotencyKey: idempotencyKey('checkout', input.checkoutId) },
+    )
+    return { sessionId: session.id, url: session.url, customerId, stripeCouponId: null }
+  })
