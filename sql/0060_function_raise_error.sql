@@ -30,8 +30,10 @@ begin
       when 'NOADM' then 403
       when 'NOUSR' then 404
       when 'NOMET' then 404
+      when 'NOTFD' then 404
       when 'IDKEY' then 409
       when 'GAUGE' then 422
+      when 'OVRFD' then 422
       when 'QUOTA' then 429
       when 'TGCFG' then 500
       else 500
