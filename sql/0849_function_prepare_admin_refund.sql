@@ -61,7 +61,8 @@ begin
   -- retry after a crash or a lost answer never refunds twice. Another refund of the same amount
   -- and reason needs its own Idempotency-Key.
   if prepare_admin_refund.idempotency_key is not null then
-    v_key := 'tollgate-admin-refund:' || prepare_admin_refund.actor_user_id::text || ':' || prepare_admin_refund.idempotency_key;
+    -- Per admin, and of a fixed length whatever the header's (providers take at most 255).
+    v_key := 'tollgate-admin-refund:' || md5(prepare_admin_refund.actor_user_id::text || ':' || prepare_admin_refund.idempotency_key);
     select q.* into v_request from tollgate_private.refund_requests q where q.idempotency_key = v_key;
     if v_request.id is not null and v_request.request_hash <> v_hash then
       perform tollgate_private.raise_error('IDKEY', 'This idempotency key was used for a different refund',

@@ -5,6 +5,7 @@ import type {
   Json,
   PlanRow,
   PreparedCheckout,
+  PreparedRefund,
 } from '../../packages/core/src/index.ts'
 import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
 
@@ -161,4 +162,23 @@ export const stripeCustomerOf = (db: Db, user: AuthUser): Promise<string | null>
   value<string | null>(
     db`select c.provider_customer_id as value from tollgate_private.customers c
       where c.user_id = ${user.id} and c.provider = 'stripe'`,
+  )
+
+/** Writes (or finds again) an admin's refund request; SQL refuses what cannot be refunded. */
+export const prepareAdminRefund = (
+  db: Db,
+  user: AuthUser,
+  request: { invoice_id?: string | undefined; purchase_id?: string | undefined; amount?: number | undefined; reason: string },
+  idempotencyKey: string | undefined,
+): Promise<PreparedRefund> =>
+  value<PreparedRefund>(
+    db`select tollgate_private.prepare_admin_refund(${user.id}, ${request.invoice_id ?? null},
+      ${request.purchase_id ?? null}, ${request.amount ?? null}, ${request.reason},
+      ${idempotencyKey ?? null}) as value`,
+  )
+
+/** Records the refund the provider made for a request; answers {refund, amount_refunded, status}. */
+export const recordAdminRefund = (db: Db, requestId: string, refund: unknown): Promise<Json> =>
+  value<Json>(
+    db`select tollgate_private.record_admin_refund(${requestId}, ${asJson(db, refund)}) as value`,
   )
