@@ -14,6 +14,8 @@ declare
   v_checkout_id text;
   v_result jsonb;
   v_refund record;
+  v_payment_intent text;
+  v_invoice_id uuid;
 begin
   if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
     or jsonb_typeof(v_object) is distinct from 'object' then
@@ -73,12 +75,17 @@ begin
       v_result := tollgate_private.apply_stripe_charge(v_object, v_at, v_event_id);
     -- Since basil an invoice's payment intent is on its invoice_payment (0847 links it).
     when v_type = 'invoice_payment.paid' then
-      perform tollgate_private.link_stripe_invoice_payment(
-        coalesce(v_object #>> '{payment,payment_intent,id}', v_object #>> '{payment,payment_intent}'),
-        (select r.local_id from tollgate_private.provider_refs r
-         where r.provider = 'stripe' and r.object_type = 'invoice'
-           and r.provider_id = coalesce(v_object #>> '{invoice,id}', v_object ->> 'invoice')));
-      v_result := jsonb_build_object('outcome', 'applied');
+      v_payment_intent := coalesce(v_object #>> '{payment,payment_intent,id}', v_object #>> '{payment,payment_intent}');
+      v_invoice_id := (select r.local_id from tollgate_private.provider_refs r
+        where r.provider = 'stripe' and r.object_type = 'invoice'
+          and r.provider_id = coalesce(v_object #>> '{invoice,id}', v_object ->> 'invoice'));
+      if v_payment_intent is null or v_invoice_id is null then
+        -- A payment record, or an invoice Tollgate does not hold: nothing to link.
+        v_result := jsonb_build_object('outcome', 'ignored');
+      else
+        perform tollgate_private.link_stripe_invoice_payment(v_payment_intent, v_invoice_id);
+        v_result := jsonb_build_object('outcome', 'applied', 'invoice_id', v_invoice_id);
+      end if;
     else
       v_result := jsonb_build_object('outcome', 'ignored');
   end case;

@@ -261,6 +261,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.plan_prices': PRIVATE,
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
+  'tollgate_private.refund_requests': PRIVATE,
   'tollgate_private.settings': PRIVATE,
   'tollgate_private.usage_counters': PRIVATE,
   'tollgate_private.usage_events': PRIVATE,
