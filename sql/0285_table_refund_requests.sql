@@ -10,8 +10,9 @@ create table tollgate_private.refund_requests (
   amount bigint not null check (amount > 0),
   currency text not null check (currency ~ '^[a-z]{3}$'),
   reason text not null check (length(reason) between 1 and 1000),
-  state text not null default 'requested' check (state in ('requested', 'sent')),
+  state text not null default 'requested' check (state in ('requested', 'sent', 'failed')),
   refund_id text,
+  error text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   -- The provider's Idempotency-Key of the refund: one refund per key, however often it is sent.
@@ -37,8 +38,9 @@ comment on column tollgate_private.refund_requests.payment_id is E'The provider 
 comment on column tollgate_private.refund_requests.amount is E'Amount to refund in minor units.';
 comment on column tollgate_private.refund_requests.currency is E'Lower-case ISO 4217 currency code.';
 comment on column tollgate_private.refund_requests.reason is E'Why, as the admin wrote it (audited).';
-comment on column tollgate_private.refund_requests.state is E'requested (written, the provider''s answer not recorded yet) or sent (the provider created refund_id).';
+comment on column tollgate_private.refund_requests.state is E'requested (written, the provider''s answer not recorded yet: it holds its amount), sent (the provider created refund_id) or failed (the provider refused it: nothing was refunded, the amount is free again).';
 comment on column tollgate_private.refund_requests.refund_id is E'The provider''s refund: re_... or rfnd_... .';
+comment on column tollgate_private.refund_requests.error is E'What the provider answered when it refused the refund.';
 comment on column tollgate_private.refund_requests.created_at is E'When it was asked.';
 comment on column tollgate_private.refund_requests.updated_at is E'When the row was last changed.';
 

@@ -71,8 +71,8 @@ begin
     perform tollgate_private.notify(v_payment.user_id, 'payment_refunded',
       'payment_refunded:' || record_refund.provider || ':' || record_refund.refund_id,
       'Refund issued',
-      format('We refunded %s %s%s.', record_refund.amount, upper(coalesce(record_refund.currency, v_data ->> 'currency')),
-        coalesce(' for ' || coalesce(v_data ->> 'product_name', v_data ->> 'plan_name'), '')),
+      -- Amounts are in the data (minor units): the email template formats them per currency.
+      format('We refunded your payment%s.', coalesce(' for ' || coalesce(v_data ->> 'product_name', v_data ->> 'plan_name'), '')),
       (v_data - 'user_id') || jsonb_build_object('refund_id', record_refund.refund_id, 'amount', record_refund.amount,
         'currency', lower(coalesce(record_refund.currency, v_data ->> 'currency'))));
   end if;

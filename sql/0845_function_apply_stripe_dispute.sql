@@ -68,7 +68,7 @@ begin
     v_data := tollgate_private.payment_notice_data('stripe', v_payment_intent);
     perform tollgate_private.notify(v_payment.user_id, 'dispute_opened', 'dispute_opened:stripe:' || v_dispute.id,
       'Payment disputed',
-      format('Your bank told us you disputed a payment of %s %s.', v_dispute.amount, upper(coalesce(v_dispute.currency, ''))),
+      format('Your bank told us you disputed a payment%s.', coalesce(' for ' || coalesce(v_data ->> 'product_name', v_data ->> 'plan_name'), '')),
       jsonb_strip_nulls((v_data - 'user_id') || jsonb_build_object('dispute_id', v_dispute.id, 'amount', v_dispute.amount,
         'currency', coalesce(v_dispute.currency, v_data ->> 'currency'), 'reason', v_dispute.reason)));
   end if;

@@ -68,9 +68,14 @@ begin
       perform tollgate_private.raise_error('IDKEY', 'This idempotency key was used for a different refund',
         hint => 'Send a new Idempotency-Key for a new refund.');
     end if;
+    -- The provider refused this key's refund, and would answer the same again.
+    if v_request.state = 'failed' then
+      perform tollgate_private.raise_error('PROVR', 'The provider refused this refund',
+        detail => v_request.error, hint => 'Send a new Idempotency-Key to try again.');
+    end if;
   else
     select q.* into v_request from tollgate_private.refund_requests q
-    where q.request_hash = v_hash and q.created_at > now() - interval '24 hours'
+    where q.request_hash = v_hash and q.created_at > now() - interval '24 hours' and q.state <> 'failed'
     order by q.created_at desc limit 1;
   end if;
   if v_request.id is not null then
@@ -139,6 +144,6 @@ end;
 $$;
 
 comment on function tollgate_private.prepare_admin_refund(uuid, uuid, uuid, bigint, text, text) is
-  E'First step of an admin refund (POST /billing/admin/refund): checks the request (exactly one of invoice_id and purchase_id, a reason, BADRQ; NOTFD without the row or a provider payment), locks the row, refuses more than is left to refund (OVRFD; amount null = all that is left), and writes a refund_requests row, audited with the admin and reason, whose idempotency_key the provider call carries. The same Idempotency-Key (or, without one, the same request of the same admin within 24 hours) answers the request already written (replayed true), so a retry refunds once; the same key with another request is IDKEY.';
+  E'First step of an admin refund (POST /billing/admin/refund): checks the request (exactly one of invoice_id and purchase_id, a reason, BADRQ; NOTFD without the row or a provider payment), locks the row, refuses more than is left to refund (OVRFD; amount null = all that is left), and writes a refund_requests row, audited with the admin and reason, whose idempotency_key the provider call carries. The same Idempotency-Key (or, without one, the same request of the same admin within 24 hours) answers the request already written (replayed true), so a retry refunds once; the same key with another request is IDKEY, with a request the provider refused PROVR. A refused request (failed) holds nothing and is not replayed without a key.';
 
 revoke all on function tollgate_private.prepare_admin_refund(uuid, uuid, uuid, bigint, text, text) from public, anon, authenticated, service_role;

@@ -182,3 +182,8 @@ export const recordAdminRefund = (db: Db, requestId: string, refund: unknown): P
   value<Json>(
     db`select tollgate_private.record_admin_refund(${requestId}, ${asJson(db, refund)}) as value`,
   )
+
+/** Marks a refund request the provider refused (nothing was refunded); never throws. */
+export const failAdminRefund = async (db: Db, requestId: string, error: string): Promise<void> => {
+  await db`select tollgate_private.fail_admin_refund(${requestId}, ${error})`.catch(() => undefined)
+}
