@@ -36,6 +36,7 @@ begin
       when 'OVRFD' then 422
       when 'QUOTA' then 429
       when 'TGCFG' then 500
+      when 'PROVR' then 502
       else 500
     end;
     -- end of generated

@@ -12,9 +12,10 @@ create table tollgate_private.refund_requests (
   reason text not null check (length(reason) between 1 and 1000),
   state text not null default 'requested' check (state in ('requested', 'sent', 'failed')),
   refund_id text,
-  error text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- Last, as the migration that added it put it.
+  error text,
   -- The provider's Idempotency-Key of the refund: one refund per key, however often it is sent.
   constraint refund_requests_idempotency_key_key unique (idempotency_key),
   constraint refund_requests_one_target check ((invoice_id is null) <> (purchase_id is null)),
@@ -40,9 +41,9 @@ comment on column tollgate_private.refund_requests.currency is E'Lower-case ISO 
 comment on column tollgate_private.refund_requests.reason is E'Why, as the admin wrote it (audited).';
 comment on column tollgate_private.refund_requests.state is E'requested (written, the provider''s answer not recorded yet: it holds its amount), sent (the provider created refund_id) or failed (the provider refused it: nothing was refunded, the amount is free again).';
 comment on column tollgate_private.refund_requests.refund_id is E'The provider''s refund: re_... or rfnd_... .';
-comment on column tollgate_private.refund_requests.error is E'What the provider answered when it refused the refund.';
 comment on column tollgate_private.refund_requests.created_at is E'When it was asked.';
 comment on column tollgate_private.refund_requests.updated_at is E'When the row was last changed.';
+comment on column tollgate_private.refund_requests.error is E'What the provider answered when it refused the refund.';
 
 alter table tollgate_private.refund_requests enable row level security;
 
