@@ -43,8 +43,10 @@ begin
       when 'CPPLN' then 422
       when 'CPCUR' then 422
       when 'PAYMM' then 422
+      when 'OVRFD' then 422
       when 'QUOTA' then 429
       when 'TGCFG' then 500
+      when 'PROVR' then 502
       else 500
     end;
     -- end of generated

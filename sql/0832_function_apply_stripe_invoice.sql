@@ -80,6 +80,12 @@ begin
            v_inv.period_start, v_inv.period_end, v_inv.hosted_invoice_url, v_inv.invoice_pdf, v_inv.paid_at);
   end if;
 
+  -- The payment intent that paid it, so its refunds and disputes find the invoice (0847).
+  if v_status = 'paid' then
+    perform tollgate_private.link_stripe_invoice_payment(
+      tollgate_private.stripe_invoice_payment_intent(apply_stripe_invoice.invoice), v_local_id);
+  end if;
+
   return jsonb_build_object('outcome', 'applied', 'invoice_id', v_local_id, 'user_id', v_user_id);
 end;
 $$;

@@ -13,6 +13,9 @@ declare
   v_processed timestamptz;
   v_checkout_id text;
   v_result jsonb;
+  v_refund record;
+  v_payment_intent text;
+  v_invoice_id uuid;
 begin
   if v_event_id is null or v_event_id !~ '^evt_' or v_type is null or v_at is null
     or jsonb_typeof(v_object) is distinct from 'object' then
@@ -59,6 +62,34 @@ begin
     -- invoice.upcoming previews an invoice that does not exist yet (no id): nothing to store.
     when v_type like 'invoice.%' and v_object ->> 'object' = 'invoice' and v_object ->> 'id' is not null then
       v_result := tollgate_private.apply_stripe_invoice(v_object, v_at, v_event_id);
+    -- Refunds and disputes (0838, 0839, 0845): a refund counts once by its id, whichever event says it.
+    when v_type like 'refund.%' or v_type = 'charge.refund.updated' then
+      v_refund := tollgate_private.stripe_refund_fields(v_object);
+      if v_refund.id is null or v_refund.amount is null or v_refund.status is null then
+        v_result := jsonb_build_object('outcome', 'ignored', 'error', 'refund without id, amount or status');
+      else
+        v_result := tollgate_private.record_refund('stripe', v_refund.id, coalesce(v_refund.payment_intent,
+            (select r.parent_id from tollgate_private.provider_refs r
+             where r.provider = 'stripe' and r.object_type = 'charge' and r.provider_id = v_refund.charge)),
+          v_refund.amount, v_refund.currency, v_refund.status, v_at, v_event_id, 'stripe:' || v_event_id);
+      end if;
+    when v_type like 'charge.dispute.%' then
+      v_result := tollgate_private.apply_stripe_dispute(v_object, v_at, v_event_id);
+    when v_type = 'charge.refunded' then
+      v_result := tollgate_private.apply_stripe_charge(v_object, v_at, v_event_id);
+    -- Since basil an invoice's payment intent is on its invoice_payment (0847 links it).
+    when v_type = 'invoice_payment.paid' then
+      v_payment_intent := coalesce(v_object #>> '{payment,payment_intent,id}', v_object #>> '{payment,payment_intent}');
+      v_invoice_id := (select r.local_id from tollgate_private.provider_refs r
+        where r.provider = 'stripe' and r.object_type = 'invoice'
+          and r.provider_id = coalesce(v_object #>> '{invoice,id}', v_object ->> 'invoice'));
+      if v_payment_intent is null or v_invoice_id is null then
+        -- A payment record, or an invoice Tollgate does not hold: nothing to link.
+        v_result := jsonb_build_object('outcome', 'ignored');
+      else
+        perform tollgate_private.link_stripe_invoice_payment(v_payment_intent, v_invoice_id);
+        v_result := jsonb_build_object('outcome', 'applied', 'invoice_id', v_invoice_id);
+      end if;
     else
       v_result := jsonb_build_object('outcome', 'ignored');
   end case;
@@ -80,6 +111,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
-  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller.';
+  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent.';
 
 revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

@@ -12,6 +12,7 @@ declare
   v_order jsonb := apply_razorpay_event.event #> '{payload,order,entity}';
   v_processed timestamptz;
   v_result jsonb;
+  v_refund jsonb;
 begin
   if apply_razorpay_event.event_id is null or length(apply_razorpay_event.event_id) not between 1 and 255
     or v_type is null or jsonb_typeof(apply_razorpay_event.event -> 'payload') is distinct from 'object' then
@@ -46,6 +47,18 @@ begin
     when 'payment.failed' then
       -- The order stays open: the user may pay it with another attempt.
       v_result := jsonb_build_object('outcome', 'ignored', 'error', v_payment ->> 'error_description');
+    -- A refund entity names its payment (the pay_... ref) and counts once by its rfnd_... id (0838).
+    when 'refund.created', 'refund.processed', 'refund.failed' then
+      v_refund := apply_razorpay_event.event #> '{payload,refund,entity}';
+      if v_refund ->> 'id' is null or jsonb_typeof(v_refund -> 'amount') is distinct from 'number'
+        or v_refund ->> 'status' is null then
+        v_result := jsonb_build_object('outcome', 'ignored', 'error', 'refund without id, amount or status');
+      else
+        v_result := tollgate_private.record_refund('razorpay', v_refund ->> 'id',
+          coalesce(v_refund ->> 'payment_id', v_payment ->> 'id'), (v_refund ->> 'amount')::bigint,
+          v_refund ->> 'currency', v_refund ->> 'status', v_at, apply_razorpay_event.event_id,
+          'razorpay:' || apply_razorpay_event.event_id);
+      end if;
     else
       v_result := jsonb_build_object('outcome', 'ignored');
   end case;
@@ -66,6 +79,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
-  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); payment.failed and other types are recorded and acknowledged.';
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); refund.created, refund.processed and refund.failed are recorded by refund id and settle the refunded invoice or purchase (record_refund); payment.failed and other types are recorded and acknowledged.';
 
 revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;

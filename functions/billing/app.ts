@@ -8,13 +8,14 @@ import {
   requireUser,
 } from '../../packages/core/src/index.ts'
 import type { BillingEnv } from './db.ts'
+import { adminRefund } from './routes/admin-refund.ts'
 import { checkout } from './routes/checkout.ts'
 import { health } from './routes/health.ts'
 import { portal } from './routes/portal.ts'
 import { subscription } from './routes/subscription.ts'
 import { verify } from './routes/verify.ts'
 
-/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal. */
+/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund. */
 export const app = new Hono<BillingEnv>().basePath('/billing')
 
 app.onError(onError)
@@ -31,3 +32,4 @@ app.route('/', checkout)
 app.route('/', verify)
 app.route('/', subscription)
 app.route('/', portal)
+app.route('/', adminRefund)

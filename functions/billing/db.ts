@@ -6,6 +6,7 @@ import type {
   PlanRow,
   PreparedCheckout,
   PreparedPurchase,
+  PreparedRefund,
 } from '../../packages/core/src/index.ts'
 import { poolFor, type Db, type DbTx } from '../../packages/db/src/client.ts'
 
@@ -239,3 +240,26 @@ export const applyRazorpayOrder = (
           : null,
     }
   }) as Promise<{ purchase: Json | null } | { subscription: Json | null }>
+/** Writes (or finds again) an admin's refund request; SQL refuses what cannot be refunded. */
+export const prepareAdminRefund = (
+  db: Db,
+  user: AuthUser,
+  request: { invoice_id?: string | undefined; purchase_id?: string | undefined; amount?: number | undefined; reason: string },
+  idempotencyKey: string | undefined,
+): Promise<PreparedRefund> =>
+  value<PreparedRefund>(
+    db`select tollgate_private.prepare_admin_refund(${user.id}, ${request.invoice_id ?? null},
+      ${request.purchase_id ?? null}, ${request.amount ?? null}, ${request.reason},
+      ${idempotencyKey ?? null}) as value`,
+  )
+
+/** Records the refund the provider made for a request; answers {refund, amount_refunded, status}. */
+export const recordAdminRefund = (db: Db, requestId: string, refund: unknown): Promise<Json> =>
+  value<Json>(
+    db`select tollgate_private.record_admin_refund(${requestId}, ${asJson(db, refund)}) as value`,
+  )
+
+/** Marks a refund request the provider refused (nothing was refunded); never throws. */
+export const failAdminRefund = async (db: Db, requestId: string, error: string): Promise<void> => {
+  await db`select tollgate_private.fail_admin_refund(${requestId}, ${error})`.catch(() => undefined)
+}

@@ -51,6 +51,26 @@ export type FakePayment = {
   created_at: number
 }
 
+/** A refund the fake holds (POST /v1/payments/:id/refund), shaped as Razorpay's refund entity. */
+export type FakeRefund = {
+  id: string
+  entity: 'refund'
+  amount: number
+  currency: string
+  payment_id: string
+  notes: Record<string, string> | []
+  receipt: string | null
+  acquirer_data: { arn: string | null }
+  created_at: number
+  batch_id: null
+  status: 'pending' | 'processed' | 'failed'
+  speed_processed: 'normal'
+  speed_requested: 'normal'
+}
+
+/** Refund webhook types the fake signs. */
+export type FakeRefundEvent = 'refund.created' | 'refund.processed' | 'refund.failed'
+
 /** What Razorpay Checkout hands the browser after a successful payment of an order. */
 export type CheckoutResult = {
   razorpay_order_id: string
@@ -116,13 +136,21 @@ export type FakeRazorpay = {
   ) => CheckoutResult
   /** A realistic webhook body from the official sample, signed with the webhook secret. */
   webhook: (event: FakeWebhookEvent, options: WebhookOptions) => FakeWebhook
+  /** Refunds made through the API, by id. */
+  refunds: Map<string, FakeRefund>
+  /** A signed refund.* webhook about a refund the fake holds (status as the event says). */
+  refundWebhook: (
+    event: FakeRefundEvent,
+    refundId: string,
+    options?: { createdAt?: number; eventId?: string },
+  ) => FakeWebhook
   close: () => Promise<void>
 }
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
 /** A Razorpay-looking id: prefix + 14 base62 characters (e.g. order_DESoU0U4ikYA19). */
-export const razorpayId = (prefix: 'order' | 'pay' | 'acc' | ''): string => {
+export const razorpayId = (prefix: 'order' | 'pay' | 'acc' | 'rfnd' | ''): string => {
   const chars = Array.from(randomBytes(14), (byte) => BASE62[byte % 62]).join('')
   return prefix === '' ? chars : `${prefix}_${chars}`
 }
@@ -400,6 +428,9 @@ export const startFakeRazorpay = async (
   const orders = new Map<string, FakeOrder>()
   const payments = new Map<string, FakePayment>()
   const failures: number[] = []
+  const refunds = new Map<string, FakeRefund>()
+  // X-Refund-Idempotency: the same key answers the refund it made (the body must match).
+  const refundKeys = new Map<string, { body: string; refund: FakeRefund }>()
 
   const app = new Hono()
 
@@ -482,6 +513,63 @@ export const startFakeRazorpay = async (
     const payment = payments.get(c.req.param('id'))
     if (!payment) return c.json(razorpayError('The id provided does not exist', 'id'), 400)
     return c.json(payment)
+  })
+
+  app.post('/v1/payments/:id/refund', async (c) => {
+    const raw = await c.req.text()
+    let body: { amount?: unknown; notes?: unknown; receipt?: unknown; speed?: unknown }
+    try {
+      body = raw === '' ? {} : (JSON.parse(raw) as typeof body)
+    } catch {
+      return c.json(razorpayError('The request body is not valid JSON'), 400)
+    }
+    const key = c.req.header('x-refund-idempotency')
+    const replay = key === undefined ? undefined : refundKeys.get(key)
+    if (replay) {
+      if (replay.body !== `${c.req.param('id')} ${raw}`) {
+        return c.json(razorpayError('The idempotency key was used with a different request'), 400)
+      }
+      return c.json(replay.refund)
+    }
+    const payment = payments.get(c.req.param('id'))
+    if (!payment) return c.json(razorpayError('The id provided does not exist', 'id'), 400)
+    if (payment.status !== 'captured') {
+      return c.json(razorpayError('The payment has not been captured', 'payment_id'), 400)
+    }
+    const refunded = [...refunds.values()]
+      .filter((r) => r.payment_id === payment.id && r.status !== 'failed')
+      .reduce((sum, r) => sum + r.amount, 0)
+    const amount = body.amount === undefined ? payment.amount - refunded : body.amount
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount < 100) {
+      return c.json(razorpayError('The amount must be atleast INR 1.00', 'amount'), 400)
+    }
+    if (amount > payment.amount - refunded) {
+      return c.json(
+        razorpayError('The refund amount provided is greater than amount captured', 'amount'),
+        400,
+      )
+    }
+    const refund: FakeRefund = {
+      id: razorpayId('rfnd'),
+      entity: 'refund',
+      amount,
+      currency: payment.currency,
+      payment_id: payment.id,
+      notes:
+        typeof body.notes === 'object' && body.notes !== null && Object.keys(body.notes).length > 0
+          ? (body.notes as Record<string, string>)
+          : [],
+      receipt: typeof body.receipt === 'string' ? body.receipt : null,
+      acquirer_data: { arn: null },
+      created_at: unixNow(),
+      batch_id: null,
+      status: 'processed',
+      speed_processed: 'normal',
+      speed_requested: 'normal',
+    }
+    refunds.set(refund.id, refund)
+    if (key !== undefined) refundKeys.set(key, { body: `${c.req.param('id')} ${raw}`, refund })
+    return c.json(refund)
   })
 
   const server = await serveOnNode((request) => app.fetch(request))
@@ -574,6 +662,29 @@ export const startFakeRazorpay = async (
     },
     pay,
     webhook,
+    refunds,
+    refundWebhook: (event, refundId, hook = {}) => {
+      const refund = refunds.get(refundId)
+      if (!refund) throw new Error(`fake Razorpay: unknown refund ${refundId}`)
+      const status = event === 'refund.created' ? 'pending' : event === 'refund.processed' ? 'processed' : 'failed'
+      const payment = payments.get(refund.payment_id)
+      const payload = {
+        refund: { entity: { ...refund, status } },
+        ...(payment ? { payment: { entity: { ...payment } } } : {}),
+      }
+      return signWebhook(
+        {
+          entity: 'event',
+          account_id: accountId,
+          event,
+          contains: Object.keys(payload),
+          payload,
+          created_at: hook.createdAt ?? unixNow(),
+        },
+        webhookSecret,
+        hook.eventId,
+      )
+    },
     close: server.close,
   }
 }

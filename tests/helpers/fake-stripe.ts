@@ -64,8 +64,21 @@ export type FakeStripeState = {
   invoices: Map<string, StripeJson>
   coupons: Map<string, StripeJson>
   portalSessions: Map<string, StripeJson>
+  /** Payments that can be refunded (`addPayment`), by payment intent. */
+  payments: Map<string, FakePayment>
+  /** Refunds (POST /v1/refunds), by id. */
+  refunds: Map<string, StripeJson>
   requests: RecordedRequest[]
   idempotency: Map<string, { fingerprint: string; status: number; body: StripeJson }>
+}
+
+/** A succeeded payment intent with its one charge, as `addPayment` made it. */
+export type FakePayment = {
+  paymentIntent: string
+  charge: string
+  amount: number
+  currency: string
+  amountRefunded: number
 }
 
 /** An error the fake answers with instead of handling a request. */
@@ -133,6 +146,8 @@ export type FakeStripe = {
     subscriptionId: string,
     options?: { paid?: boolean },
   ) => { subscription: StripeJson; invoice: StripeJson }
+  /** A payment that succeeded (a purchase or an invoice paid), so it can be refunded. */
+  addPayment: (options: { amount: number; currency?: string }) => FakePayment
   /** Answers the next `times` requests matching method and path with an error. */
   fail: (method: string, path: string | RegExp, failure: InjectedFailure, times?: number) => void
   /**
@@ -246,6 +261,8 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     invoices: new Map(),
     coupons: new Map(),
     portalSessions: new Map(),
+    payments: new Map(),
+    refunds: new Map(),
     requests: [],
     idempotency: new Map(),
   }
@@ -1389,6 +1406,91 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
   app.get('/v1/prices/:id', (c) => respond(c, priceObject(c.req.param('id'), 'id')))
   app.post('/v1/prices/:id', (c) => respond(c, updatePrice(c.req.param('id'), paramsOf(c))))
 
+  // --- refunds: card refunds succeed at once; refund.created and charge.refunded follow -------
+
+  const addPayment = (input: { amount: number; currency?: string }): FakePayment => {
+    const payment: FakePayment = {
+      paymentIntent: stripeId('pi'),
+      charge: stripeId('ch'),
+      amount: input.amount,
+      currency: input.currency ?? 'usd',
+      amountRefunded: 0,
+    }
+    state.payments.set(payment.paymentIntent, payment)
+    return payment
+  }
+
+  const createRefund = (params: FormData): StripeJson => {
+    const intent = text(params.payment_intent)
+    const chargeId = text(params.charge)
+    const payment = intent !== undefined
+      ? state.payments.get(intent)
+      : [...state.payments.values()].find((p) => p.charge === chargeId)
+    if (intent === undefined && chargeId === undefined) {
+      throw invalid('One of the following params should be provided for this request: payment_intent or charge.')
+    }
+    if (!payment) {
+      throw intent !== undefined
+        ? noSuch('payment_intent', intent, 'payment_intent')
+        : noSuch('charge', String(chargeId), 'charge')
+    }
+    const left = payment.amount - payment.amountRefunded
+    const amount = integer(params.amount, 'amount') ?? left
+    if (left <= 0) {
+      throw invalid(`Charge ${payment.charge} has already been refunded.`, { code: 'charge_already_refunded' })
+    }
+    if (amount <= 0 || amount > left) {
+      throw invalid(
+        `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`,
+        { code: 'amount_too_large', param: 'amount' },
+      )
+    }
+    payment.amountRefunded += amount
+    const refund: StripeJson = {
+      id: stripeId('re'),
+      object: 'refund',
+      amount,
+      balance_transaction: stripeId('txn'),
+      charge: payment.charge,
+      created: now(),
+      currency: payment.currency,
+      destination_details: { card: { reference_status: 'pending', reference_type: 'acquirer_reference_number', type: 'refund' }, type: 'card' },
+      metadata: metadataOf(params.metadata),
+      payment_intent: payment.paymentIntent,
+      payment_method: stripeId('pm'),
+      reason: text(params.reason) ?? null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: 'succeeded',
+      transfer_reversal: null,
+    }
+    state.refunds.set(refund.id, refund)
+    emit('refund.created', refund)
+    // Since 2022-11-15 a charge no longer embeds its refunds: only amount_refunded says it.
+    emit('charge.refunded', {
+      id: payment.charge,
+      object: 'charge',
+      amount: payment.amount,
+      amount_captured: payment.amount,
+      amount_refunded: payment.amountRefunded,
+      captured: true,
+      created: now(),
+      currency: payment.currency,
+      paid: true,
+      payment_intent: payment.paymentIntent,
+      refunded: payment.amountRefunded >= payment.amount,
+      status: 'succeeded',
+    })
+    return refund
+  }
+
+  app.post('/v1/refunds', (c) => respond(c, createRefund(paramsOf(c))))
+  app.get('/v1/refunds/:id', (c) => {
+    const refund = state.refunds.get(c.req.param('id'))
+    if (!refund) throw noSuch('refund', c.req.param('id'))
+    return respond(c, refund)
+  })
+
   const served = await serveFetch((request) => app.fetch(request))
 
   return {
@@ -1407,6 +1509,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     failAsyncPayment,
     expireCheckout,
     renewSubscription,
+    addPayment,
     fail: (method, path, failure, times = 1) => {
       failures.push({ method: method.toUpperCase(), path, failure, times })
     },

@@ -218,3 +218,20 @@ export const requireServiceRole = <E extends object = object>(
     }
     await next()
   }
+
+/** True when the verified user's `app_metadata.role` is `admin` (as tollgate_private.is_admin). */
+export const isAdminUser = (user: AuthUser): boolean => {
+  const metadata = user.claims.app_metadata
+  return (
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    (metadata as Record<string, unknown>).role === 'admin'
+  )
+}
+
+/** Lets only admins through (after `requireUser`): others 403 NOADM. */
+export const requireAdmin = <E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> =>
+  async function requireAdmin(c, next) {
+    if (!isAdminUser(c.get('user'))) throw new ApiError('NOADM')
+    await next()
+  }

@@ -150,3 +150,34 @@ export const redirectUrl = (
   const query = purpose === 'success' ? '?checkout=success&session_id={CHECKOUT_SESSION_ID}' : `?checkout=${purpose}`
   return `${first}/${query}`
 }
+
+/** Body of POST /billing/admin/refund: exactly one of invoice_id and purchase_id. */
+export const AdminRefundRequest = z
+  .strictObject({
+    invoice_id: z.uuid().optional(),
+    purchase_id: z.uuid().optional(),
+    /** Minor units; default all that is left to refund. */
+    amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    reason: z.string().trim().min(1).max(1000),
+  })
+  .refine((body) => (body.invoice_id === undefined) !== (body.purchase_id === undefined), {
+    message: 'give exactly one of invoice_id and purchase_id',
+    path: ['invoice_id'],
+  })
+
+/** The caller's `Idempotency-Key` header of an admin refund (1 to 255 characters) or undefined. */
+export const RefundIdempotencyKey = z.string().min(1).max(255).optional()
+
+/** What tollgate_private.prepare_admin_refund returns. */
+export type PreparedRefund = {
+  request_id: string
+  idempotency_key: string
+  provider: 'stripe' | 'razorpay'
+  payment_id: string
+  amount: number
+  currency: string
+  state: 'requested' | 'sent'
+  replayed: boolean
+  /** The recorded answer when the request was sent already. */
+  answer: Json | null
+}

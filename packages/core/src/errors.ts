@@ -38,6 +38,7 @@ export const ErrorCodes = {
   CPUSD: { status: 422, message: 'You have already used this coupon' },
   CPCUR: { status: 422, message: 'The coupon is in another currency' },
   PAYMM: { status: 422, message: 'The payment does not match the order' },
+  OVRFD: { status: 422, message: 'The refund is more than what is left to refund' },
   PROVR: { status: 502, message: 'The payment provider failed' },
   QUOTA: { status: 429, message: 'Quota used up' },
   TGCFG: { status: 500, message: 'Tollgate is misconfigured' },

@@ -284,6 +284,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
   'tollgate_private.revenue_by_month': PRIVATE_VIEW,
+  'tollgate_private.refund_requests': PRIVATE,
   'tollgate_private.settings': PRIVATE,
   'tollgate_private.subscriptions_by_status': PRIVATE_VIEW,
   'tollgate_private.usage_counters': PRIVATE,

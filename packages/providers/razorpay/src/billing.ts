@@ -1,5 +1,11 @@
+import * as z from 'zod'
 import { ApiError } from '../../../core/src/http.ts'
-import { createRazorpayOrder, type RazorpayApiEnv, type RazorpayRequestOptions } from './orders.ts'
+import {
+  createRazorpayOrder,
+  RAZORPAY_API_BASE,
+  type RazorpayApiEnv,
+  type RazorpayRequestOptions,
+} from './orders.ts'
 import { verifyPaymentSignature } from './signature.ts'
 
 // NOCFG (503) naming the variable, before anything is sent to Razorpay.
@@ -112,4 +118,80 @@ export const createRazorpayPurchaseCheckout = async (
     options,
   )
   return { orderId: order.id, amount: order.amount, currency: order.currency, keyId }
+}
+
+/** A refund as Razorpay's Refunds API answers it (the fields Tollgate reads). */
+export const RazorpayRefund = z.looseObject({
+  id: z.string().startsWith('rfnd_'),
+  entity: z.literal('refund'),
+  amount: z.number().int(),
+  currency: z.string(),
+  payment_id: z.string(),
+  status: z.enum(['pending', 'processed', 'failed']),
+  created_at: z.number().int(),
+})
+
+/** A created refund. */
+export type RazorpayRefund = z.output<typeof RazorpayRefund>
+
+/** What `refundRazorpayPayment` needs: the payment, the amount, the request's key. */
+export type RazorpayRefundInput = {
+  paymentId: string
+  amount: number
+  /** Sent as X-Refund-Idempotency: a retried request is the same refund at Razorpay. */
+  idempotencyKey: string
+  requestId: string
+}
+
+/**
+ * Refunds `amount` of a captured payment (POST /v1/payments/:id/refund) with the request's
+ * X-Refund-Idempotency key; NOCFG without the keys, PROVR when Razorpay refuses or fails.
+ */
+export const refundRazorpayPayment = async (
+  env: RazorpayApiEnv,
+  input: RazorpayRefundInput,
+  options: RazorpayRequestOptions = {},
+): Promise<RazorpayRefund> => {
+  const keyId = setting(env, 'RAZORPAY_KEY_ID')
+  const keySecret = setting(env, 'RAZORPAY_KEY_SECRET')
+  const base = (env.RAZORPAY_API_BASE ?? RAZORPAY_API_BASE).replace(/\/+$/, '')
+  const failed = (message: string, details: Record<string, unknown>, cause?: unknown) =>
+    new ApiError('PROVR', { message, details: { provider: 'razorpay', ...details }, cause })
+  let response: Response
+  try {
+    response = await (options.fetch ?? globalThis.fetch)(
+      `${base}/v1/payments/${encodeURIComponent(input.paymentId)}/refund`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${btoa(`${keyId}:${keySecret}`)}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-refund-idempotency': input.idempotencyKey,
+        },
+        body: JSON.stringify({
+          amount: input.amount,
+          speed: 'normal',
+          notes: { tollgate_refund_request_id: input.requestId },
+        }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      },
+    )
+  } catch (cause) {
+    throw failed('Razorpay could not be reached', { status: null }, cause)
+  }
+  const body: unknown = await response.json().catch(() => null)
+  if (!response.ok) {
+    const error = (body as { error?: { code?: unknown; description?: unknown } } | null)?.error
+    throw failed('Razorpay refused the refund', {
+      status: response.status,
+      code: error?.code ?? null,
+      description: error?.description ?? null,
+    })
+  }
+  const refund = RazorpayRefund.safeParse(body)
+  if (!refund.success) {
+    throw failed('Razorpay answered with something that is not a refund', { status: response.status }, refund.error)
+  }
+  return refund.data
 }

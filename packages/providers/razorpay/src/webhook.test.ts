@@ -117,11 +117,21 @@ describe('parseRazorpayWebhook refuses what is not a Razorpay event', () => {
   it('lets through event types Tollgate does not act on', () => {
     const result = parseRazorpayWebhook(
       JSON.stringify({
-        event: 'refund.processed',
-        payload: { refund: { entity: { id: 'rfnd_1' } } },
+        event: 'payment.dispute.created',
+        payload: { dispute: { entity: { id: 'disp_1' } } },
       }),
     )
-    expect(result).toMatchObject({ ok: true, value: { event: { event: 'refund.processed' } } })
+    expect(result).toMatchObject({ ok: true, value: { event: { event: 'payment.dispute.created' } } })
+  })
+
+  it('refuses a refund event without a whole refund entity (refund.* are applied now)', () => {
+    const refund = { id: 'rfnd_1', amount: 100, currency: 'INR', payment_id: 'pay_1', status: 'processed' }
+    for (const payload of [{}, { refund: { entity: { id: 'rfnd_1' } } }]) {
+      expect(parseRazorpayWebhook(JSON.stringify({ event: 'refund.processed', payload })).ok).toBe(false)
+    }
+    expect(
+      parseRazorpayWebhook(JSON.stringify({ event: 'refund.processed', payload: { refund: { entity: refund } } })),
+    ).toMatchObject({ ok: true })
   })
 })
 

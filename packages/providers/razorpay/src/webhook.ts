@@ -67,11 +67,30 @@ export const RazorpayOrderEntity = z.looseObject({
 /** A parsed order entity. */
 export type RazorpayOrderEntity = z.output<typeof RazorpayOrderEntity>
 
+/** A refund snapshot in a webhook (`payload.refund.entity`), as the Refunds API answers it too. */
+export const RazorpayRefundEntity = z.looseObject({
+  id: z.string().regex(/^rfnd_\w+$/),
+  entity: z.literal('refund').optional(),
+  amount: Amount,
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  payment_id: z.string().regex(/^pay_\w+$/),
+  status: z.string().min(1),
+  created_at: UnixTime.optional(),
+})
+
 /** The event types Tollgate acts on; any other type is recorded and acknowledged. */
-export const HANDLED_RAZORPAY_EVENTS = ['payment.captured', 'order.paid', 'payment.failed'] as const
+export const HANDLED_RAZORPAY_EVENTS = [
+  'payment.captured',
+  'order.paid',
+  'payment.failed',
+  'refund.created',
+  'refund.processed',
+  'refund.failed',
+] as const
 
 const needsPayment = new Set<string>(['payment.captured', 'payment.failed', 'order.paid'])
 const needsOrder = new Set<string>(['order.paid'])
+const needsRefund = new Set<string>(['refund.created', 'refund.processed', 'refund.failed'])
 
 /**
  * A Razorpay webhook body: `{entity: 'event', account_id, event, contains, payload, created_at}`.
@@ -88,6 +107,7 @@ export const RazorpayWebhookEvent = z
     payload: z.looseObject({
       payment: z.looseObject({ entity: RazorpayPaymentEntity }).optional(),
       order: z.looseObject({ entity: RazorpayOrderEntity }).optional(),
+      refund: z.looseObject({ entity: RazorpayRefundEntity }).optional(),
     }),
     // Missing in one official sample (subscription.activated, immediate start).
     created_at: UnixTime.optional(),
@@ -98,6 +118,13 @@ export const RazorpayWebhookEvent = z
         code: 'custom',
         path: ['payload', 'payment'],
         message: `${event.event} carries the payment`,
+      })
+    }
+    if (needsRefund.has(event.event) && event.payload.refund === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payload', 'refund'],
+        message: `${event.event} carries the refund`,
       })
     }
     if (needsOrder.has(event.event) && event.payload.order === undefined) {

@@ -370,3 +370,30 @@ export const createStripePurchaseCheckout = (
     )
     return { sessionId: session.id, url: session.url, customerId, stripeCouponId: null }
   })
+/** What `refundStripePayment` needs: the payment intent, the amount, the request's key. */
+export type StripeRefundInput = {
+  paymentIntent: string
+  amount: number
+  /** The refund request's Idempotency-Key: a retried request is the same refund at Stripe. */
+  idempotencyKey: string
+  requestId: string
+}
+
+/**
+ * Refunds `amount` of a payment intent (POST /v1/refunds) with the request's Idempotency-Key;
+ * answers Stripe's refund. PROVR when Stripe refuses or fails.
+ */
+export const refundStripePayment = (
+  stripe: Stripe,
+  input: StripeRefundInput,
+): Promise<Stripe.Refund> =>
+  step(() =>
+    stripe.refunds.create(
+      {
+        payment_intent: input.paymentIntent,
+        amount: input.amount,
+        metadata: { tollgate_refund_request_id: input.requestId },
+      },
+      { idempotencyKey: input.idempotencyKey },
+    ),
+  )

@@ -140,6 +140,40 @@ export const StripeCheckoutSessionObject = z.looseObject({
 /** A Checkout Session as Tollgate reads it. */
 export type StripeCheckoutSessionShape = z.output<typeof StripeCheckoutSessionObject>
 
+/** The fields of a Stripe refund Tollgate reads (refund.*, charge.refund.updated). */
+export const StripeRefundObject = z.looseObject({
+  id: StripeId('(re|pyr)'),
+  object: z.literal('refund').optional(),
+  amount: Amount.min(0),
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  status: z.string().max(64),
+  payment_intent: Optional(Expandable),
+  charge: Optional(Expandable),
+  created: Optional(Timestamp),
+})
+
+/** The fields of a Stripe charge Tollgate reads (charge.refunded); refunds embedded before 2022-11-15. */
+export const StripeChargeObject = z.looseObject({
+  id: StripeId('(ch|py)'),
+  amount: Optional(Amount),
+  amount_refunded: Optional(Amount.min(0)),
+  currency: Optional(z.string().regex(/^[A-Za-z]{3}$/)),
+  payment_intent: Optional(Expandable),
+  invoice: Optional(Expandable),
+  refunds: Optional(z.looseObject({ data: z.array(StripeRefundObject) })),
+})
+
+/** The fields of a Stripe dispute Tollgate reads (charge.dispute.*). */
+export const StripeDisputeObject = z.looseObject({
+  id: StripeId('(du|dp)'),
+  amount: Amount.min(0),
+  currency: z.string().regex(/^[A-Za-z]{3}$/),
+  status: z.string().max(64),
+  reason: Optional(z.string().max(255)),
+  payment_intent: Optional(Expandable),
+  charge: Optional(Expandable),
+})
+
 /** The schema of the object an event type carries, when Tollgate reads that object. */
 export const objectSchemaFor = (
   type: string,
@@ -147,6 +181,9 @@ export const objectSchemaFor = (
 ): z.ZodType | null => {
   if (type.startsWith('checkout.session.')) return StripeCheckoutSessionObject
   if (type.startsWith('customer.subscription.')) return StripeSubscriptionObject
+  if (type.startsWith('refund.') || type === 'charge.refund.updated') return StripeRefundObject
+  if (type.startsWith('charge.dispute.')) return StripeDisputeObject
+  if (type === 'charge.refunded') return StripeChargeObject
   // invoice.upcoming describes an invoice that does not exist yet (it has no id).
   if (type.startsWith('invoice.') && type !== 'invoice.upcoming' && object.object === 'invoice') {
     return StripeInvoiceObject
