@@ -11,11 +11,12 @@ import {
 import { type FormData, type FormValue, parseStripeForm } from './stripe/form.ts'
 import { serveFetch } from './stripe/node-server.ts'
 
-/** A recurring price the fake knows (Stripe would 400 on any other). */
+/** A price the fake knows (Stripe would 400 on any other). */
 export type FakePrice = {
   unit_amount: number
   currency: string
-  interval: 'month' | 'year'
+  /** The billing interval of a recurring price; null for a one-time price. */
+  interval: 'month' | 'year' | null
   product?: string
   /** False once archived (POST /v1/prices/:id active=false); default true. */
   active?: boolean
@@ -272,7 +273,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       nickname: price.nickname ?? null,
       transform_quantity: null,
       custom_unit_amount: null,
-      recurring: { ...template.recurring, interval: price.interval, interval_count: 1 },
+      ...(price.interval === null
+        ? { type: 'one_time', recurring: null }
+        : { recurring: { ...template.recurring, interval: price.interval, interval_count: 1 } }),
     }
   }
 
@@ -866,6 +869,16 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (amountOff !== undefined && currency === undefined) {
       throw invalid('Missing required param: currency.', { param: 'currency' })
     }
+    const months = integer(params.duration_in_months, 'duration_in_months')
+    if ((duration === 'repeating') !== (months !== undefined)) {
+      throw invalid('duration_in_months is required exactly when duration is repeating.', {
+        param: 'duration_in_months',
+      })
+    }
+    const redeemBy = integer(params.redeem_by, 'redeem_by')
+    if (redeemBy !== undefined && redeemBy <= now()) {
+      throw invalid('Invalid redeem_by: must be in the future', { param: 'redeem_by' })
+    }
     const id = text(params.id) ?? randomToken().slice(0, 8)
     if (state.coupons.has(id)) {
       throw invalid('Coupon already exists.', { code: 'resource_already_exists', param: 'id' })
@@ -877,13 +890,13 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       created: now(),
       currency: currency ?? null,
       duration,
-      duration_in_months: integer(params.duration_in_months, 'duration_in_months') ?? null,
+      duration_in_months: months ?? null,
       livemode: false,
       max_redemptions: integer(params.max_redemptions, 'max_redemptions') ?? null,
       metadata: metadataOf(params.metadata),
       name: text(params.name) ?? null,
       percent_off: percentOff ?? null,
-      redeem_by: null,
+      redeem_by: redeemBy ?? null,
       times_redeemed: 0,
       valid: true,
     }
@@ -1163,9 +1176,10 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (unitAmount === undefined || unitAmount < 0 || !Number.isInteger(unitAmount)) {
       throw invalid('Missing required param: unit_amount.', { param: 'unit_amount' })
     }
-    const interval = text(map(params.recurring).interval)
-    if (interval !== 'month' && interval !== 'year') {
-      throw invalid('This fake only knows recurring prices by month or year.', {
+    // Without `recurring` the price is one-time (what stripe:sync makes for a product).
+    const interval = params.recurring === undefined ? null : text(map(params.recurring).interval)
+    if (interval !== null && interval !== 'month' && interval !== 'year') {
+      throw invalid('This fake only knows one-time prices and recurring ones by month or year.', {
         param: 'recurring[interval]',
       })
     }

@@ -1,0 +1,40 @@
+create function tollgate_private.subscription_discount(
+  subscription_id uuid,
+  billed_at timestamptz default now()
+)
+returns jsonb
+language sql
+stable
+security invoker
+set search_path = ''
+as $$
+  -- A subscription's coupon is a use its owner redeemed with its provider since it began (the
+  -- checkout that started it, or a Razorpay renewal bought with a code); the newest that still
+  -- applies wins. Uses of earlier subscriptions were redeemed before this one was created.
+  select jsonb_build_object(
+    'code', c.code,
+    'percent_off', c.percent_off,
+    'amount_off', c.amount_off,
+    'currency', c.currency,
+    'duration', c.duration,
+    'duration_in_months', c.duration_in_months,
+    'redeemed_at', r.redeemed_at,
+    'ends_at', case c.duration
+      when 'forever' then null
+      when 'repeating' then r.redeemed_at + make_interval(months => c.duration_in_months)
+      else r.redeemed_at end)
+  from tollgate.subscriptions s
+  join tollgate_private.coupon_redemptions r
+    on r.user_id = s.user_id and r.provider = s.provider and r.status = 'redeemed'
+    and r.redeemed_at >= s.created_at
+  join tollgate_private.coupons c on c.code = r.coupon_code
+  where s.id = subscription_discount.subscription_id
+    and tollgate_private.coupon_discount_applies(c.duration, c.duration_in_months, r.redeemed_at, subscription_discount.billed_at)
+  order by r.redeemed_at desc
+  limit 1;
+$$;
+
+comment on function tollgate_private.subscription_discount(uuid, timestamptz) is
+  E'The coupon discount that still applies to a subscription''s payment billed at billed_at (e.g. its current_period_end for the next renewal, as admin metrics need for MRR after recurring discounts): {code, percent_off, amount_off, currency, duration, duration_in_months, redeemed_at, ends_at (null = forever)}, or null when none applies.';
+
+revoke all on function tollgate_private.subscription_discount(uuid, timestamptz) from public, anon, authenticated, service_role;
