@@ -73,7 +73,10 @@ export type InjectedFailure = {
 
 /** Options of `createFakeStripe`. */
 export type FakeStripeOptions = {
-  /** Prices besides the seeded plans' (price_pro_monthly 2900 usd, price_enterprise_monthly 9900 usd). */
+  /**
+   * Prices besides the seeded ones (price_pro_monthly 2900 usd, price_enterprise_monthly 9900 usd,
+   * price_api_calls_pack 1000 usd one-time).
+   */
   prices?: Record<string, FakePrice>
   /** The fake's clock in Unix seconds (default: the real one). */
   now?: () => number
@@ -160,6 +163,13 @@ const DEFAULT_PRICES: Record<string, FakePrice> = {
     currency: 'usd',
     interval: 'month',
     product: 'prod_enterprise',
+  },
+  // The seeded product's one-time price (supabase/seed.sql).
+  price_api_calls_pack: {
+    unit_amount: 1000,
+    currency: 'usd',
+    interval: null,
+    product: 'prod_api_calls_pack',
   },
 }
 
