@@ -259,6 +259,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.customers': PRIVATE,
   'tollgate_private.email_outbox': PRIVATE,
   'tollgate_private.plan_prices': PRIVATE,
+  'tollgate_private.product_prices': PRIVATE,
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
   'tollgate_private.settings': PRIVATE,
