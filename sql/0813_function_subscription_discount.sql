@@ -8,9 +8,10 @@ stable
 security invoker
 set search_path = ''
 as $$
-  -- A subscription's coupon is a use its owner redeemed with its provider since it began (the
-  -- checkout that started it, or a Razorpay renewal bought with a code); the newest that still
-  -- applies wins. Uses of earlier subscriptions were redeemed before this one was created.
+  -- A use redeemed with the subscription's provider belongs to the user's subscription running
+  -- when it was paid (a Razorpay order, a Stripe subscription whose row came first), else to the
+  -- first one created after it (a Stripe checkout applied before its subscription's row). The
+  -- newest use that still applies wins (a Razorpay renewal may be bought with a code of its own).
   select jsonb_build_object(
     'code', c.code,
     'percent_off', c.percent_off,
@@ -26,7 +27,14 @@ as $$
   from tollgate.subscriptions s
   join tollgate_private.coupon_redemptions r
     on r.user_id = s.user_id and r.provider = s.provider and r.status = 'redeemed'
-    and r.redeemed_at >= s.created_at
+    and (
+      (s.created_at <= r.redeemed_at and r.redeemed_at < coalesce(s.ended_at, 'infinity'))
+      or (s.created_at > r.redeemed_at and not exists (
+        select from tollgate.subscriptions o
+        where o.user_id = s.user_id and o.provider = s.provider and o.id <> s.id
+          and o.created_at <= s.created_at
+          and r.redeemed_at < coalesce(o.ended_at, 'infinity')))
+    )
   join tollgate_private.coupons c on c.code = r.coupon_code
   where s.id = subscription_discount.subscription_id
     and tollgate_private.coupon_discount_applies(c.duration, c.duration_in_months, r.redeemed_at, subscription_discount.billed_at)

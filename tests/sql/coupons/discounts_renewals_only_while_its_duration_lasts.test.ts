@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest'
 import { razorpayId } from '../../helpers/fake-razorpay.ts'
 import { type Queryable, type Tx, withRollback } from '../../helpers/db.ts'
 import { checkoutOrder, verifyPayment } from '../apply_razorpay/support.ts'
-import { it, type Prepared } from './support.ts'
+import { it, prepare, type Prepared, settle } from './support.ts'
 
 type Discount = { code: string; duration: string; ends_at: string | null } | null
 
@@ -163,7 +163,8 @@ describe('tollgate_private.subscription_discount (for MRR after recurring discou
 
       // The redemption predates a later subscription of the same user: it is not that one's.
       await tx`update tollgate_private.coupons set duration = 'forever' where code = ${code}`
-      await tx`update tollgate.subscriptions set status = 'canceled', ended_at = now() where id = ${live.id}`
+      await tx`update tollgate.subscriptions set status = 'canceled', ended_at = now() + interval '30 minutes'
+        where id = ${live.id}`
       const [next] = await tx<{ id: string }[]>`
         insert into tollgate.subscriptions (user_id, plan_id, status, provider, current_period_start,
           current_period_end, created_at)
@@ -172,6 +173,29 @@ describe('tollgate_private.subscription_discount (for MRR after recurring discou
         returning id`
       expect(await discountOf(tx, live.id, { periodEnd: true })).toMatchObject({ code })
       expect(await discountOf(tx, next?.id ?? '', { periodEnd: true })).toBeNull()
+    })
+  })
+
+  it('finds the coupon of a Stripe checkout applied before its subscription row was written', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
+    const code = await coupons.create({ percentOff: 20, duration: 'forever' })
+    await withRollback(sql, async (tx) => {
+      const prepared = await prepare(tx, user.id, code, { provider: 'stripe' })
+      await settle(tx, prepared.checkout_id, true)
+      const [sub] = await tx<{ id: string }[]>`
+        insert into tollgate.subscriptions (user_id, plan_id, status, provider, current_period_start,
+          current_period_end, created_at)
+        values (${user.id}::uuid, 'pro', 'active', 'stripe', now() + interval '1 minute',
+          now() + interval '1 month', now() + interval '1 minute')
+        returning id`
+      expect(await discountOf(tx, sub?.id ?? '', { periodEnd: true })).toMatchObject({
+        code,
+        duration: 'forever',
+        ends_at: null,
+      })
     })
   })
 
