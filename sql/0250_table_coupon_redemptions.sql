@@ -8,7 +8,9 @@ create table tollgate_private.coupon_redemptions (
   checkout_refs text[] not null default '{}',
   status text not null default 'reserved' check (status in ('reserved', 'redeemed', 'released', 'overrun')),
   created_at timestamptz not null default now(),
-  updated_at timestamptz not null default now()
+  updated_at timestamptz not null default now(),
+  -- Added for issue 15 (coupon durations count from the redemption), last like every added column.
+  redeemed_at timestamptz
 );
 
 -- One use per user and coupon; overruns (paid checkouts past the limits) are extra rows beside it.
@@ -40,6 +42,7 @@ comment on column tollgate_private.coupon_redemptions.provider is E'stripe or ra
 comment on column tollgate_private.coupon_redemptions.checkout_ref is E'The checkout holding the reservation now (the newest one), or the paid checkout that redeemed it or overran it (Tollgate checkout id).';
 comment on column tollgate_private.coupon_redemptions.checkout_refs is E'Every checkout that carried this use''s discount, newest last: a payment of any of them is accounted against this row (redeemed while a use is held or left, else an overrun). Empty on the extra overrun rows a second paid checkout adds.';
 comment on column tollgate_private.coupon_redemptions.status is E'reserved (an open checkout holds the use), redeemed (paid), released (given back: abandoned, failed or expired), or overrun (a paid checkout that carried the discount with no use left for it: see coupons.times_overrun and audit_log).';
+comment on column tollgate_private.coupon_redemptions.redeemed_at is E'When the use was paid (status became redeemed): a repeating or forever coupon''s discount counts its duration from here. Null while reserved or released.';
 comment on column tollgate_private.coupon_redemptions.created_at is E'When it was reserved.';
 comment on column tollgate_private.coupon_redemptions.updated_at is E'When the row was last changed.';
 
@@ -55,3 +58,8 @@ create policy "Clients never read or write coupon redemptions" on tollgate_priva
 create trigger _100_set_updated_at
   before update on tollgate_private.coupon_redemptions
   for each row execute function tollgate_private.tg__set_updated_at();
+
+-- The moment a use is paid anchors the coupon's duration (repeating: N months from it).
+create trigger _200_stamp_redeemed_at
+  before update of status on tollgate_private.coupon_redemptions
+  for each row execute function tollgate_private.tg_coupon_redemptions__stamp_redeemed_at();

@@ -78,12 +78,15 @@ begin
     'amount_off', v_coupon.amount_off,
     'currency', v_coupon.currency,
     'stripe_coupon_id', v_coupon.stripe_coupon_id,
+    'duration', v_coupon.duration,
+    'duration_in_months', v_coupon.duration_in_months,
+    'valid_until', v_coupon.valid_until,
     'redemption_id', v_redemption.id
   );
 end;
 $$;
 
 comment on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) is
-  E'Reserves one use of a coupon for a checkout, atomically: refuses unknown (CPINV), out-of-window (CPEXP), wrong-plan (CPPLN), used-up (CPMAX) and already-used (CPUSD) coupons. A user''s new checkout takes over the use their older open checkout held (one open discounted checkout per user and coupon). Returns the discount.';
+  E'Reserves one use of a coupon for a checkout, atomically: refuses unknown (CPINV), out-of-window (CPEXP), wrong-plan (CPPLN), used-up (CPMAX) and already-used (CPUSD) coupons. A user''s new checkout takes over the use their older open checkout held (one open discounted checkout per user and coupon). Returns the discount with its duration (once, repeating + duration_in_months, forever) and valid_until (the Stripe coupon''s redeem_by).';
 
 revoke all on function tollgate_private.reserve_coupon(text, uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;

@@ -17,6 +17,7 @@ declare
   v_checkout_id uuid := gen_random_uuid();
   v_coupon jsonb;
   v_amount bigint;
+  v_renewal_discount jsonb;
 begin
   if not exists (select from auth.users u where u.id = prepare_checkout.user_id) then
     raise exception 'Unknown user %', prepare_checkout.user_id using errcode = 'NOUSR';
@@ -69,6 +70,21 @@ begin
   end if;
 
   v_amount := v_plan.amount;
+  if prepare_checkout.coupon_code is null and v_live.provider = 'razorpay' and v_live.plan_id = v_plan.id then
+    -- A Razorpay renewal carries no code: the coupon its subscription was bought with discounts it
+    -- while the coupon's duration lasts, counted at the start of the period this order pays.
+    v_renewal_discount := tollgate_private.subscription_discount(
+      v_live.id, greatest(v_live.current_period_end, prepare_checkout.as_of));
+    if v_renewal_discount ->> 'amount_off' is null or v_renewal_discount ->> 'currency' = v_plan.currency then
+      v_amount := greatest(
+        v_plan.amount
+          - coalesce((v_renewal_discount ->> 'amount_off')::bigint, 0)
+          - coalesce(round(v_plan.amount * (v_renewal_discount ->> 'percent_off')::numeric / 100)::bigint, 0),
+        0);
+    else
+      v_renewal_discount := null;
+    end if;
+  end if;
   if prepare_checkout.coupon_code is not null then
     v_coupon := tollgate_private.reserve_coupon(
       prepare_checkout.coupon_code, prepare_checkout.user_id, v_plan.id, prepare_checkout.provider,
@@ -91,6 +107,7 @@ begin
     'amount', v_amount,
     'currency', v_plan.currency,
     'coupon', v_coupon,
+    'renewal_discount', v_renewal_discount,
     'customer_id', (
       select c.provider_customer_id from tollgate_private.customers c
       where c.user_id = prepare_checkout.user_id and c.provider = prepare_checkout.provider),
@@ -111,6 +128,6 @@ end;
 $$;
 
 comment on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) is
-  E'First step of a checkout: checks the plan (NOPLN, PLINA) and the user''s live subscription (SAMEP; HASUB for another provider, or for another Razorpay plan while a paid period runs), reserves the coupon if one is given, and returns the checkout id, plan, amount after discount, the user''s provider customer and open_sessions, the user''s Stripe Checkout Sessions that may still be open (the caller expires them first). kind = free means no payment is needed.';
+  E'First step of a checkout: checks the plan (NOPLN, PLINA) and the user''s live subscription (SAMEP; HASUB for another provider, or for another Razorpay plan while a paid period runs), reserves the coupon if one is given (a Razorpay renewal without one keeps the discount of its subscription''s coupon while its duration lasts: renewal_discount), and returns the checkout id, plan, amount after discount, the user''s provider customer and open_sessions, the user''s Stripe Checkout Sessions that may still be open (the caller expires them first). kind = free means no payment is needed.';
 
 revoke all on function tollgate_private.prepare_checkout(uuid, text, text, text, timestamptz) from public, anon, authenticated, service_role;

@@ -38,15 +38,16 @@ as $$
     and r.provider_id in (
       select jsonb_array_elements_text(coalesce(record_checkout.extra -> 'expired_sessions', '[]'::jsonb)));
 
-  -- The Stripe coupon made for a Tollgate coupon on its first use is reused from then on.
+  -- The Stripe coupon made for a Tollgate coupon on its first use is reused from then on, unless
+  -- the coupon's terms changed since this checkout read them (then it names the old terms).
   update tollgate_private.coupons c
   set stripe_coupon_id = record_checkout.extra ->> 'stripe_coupon_id'
   where c.code = record_checkout.extra ->> 'coupon_code'
     and c.stripe_coupon_id is null
-    and record_checkout.extra ->> 'stripe_coupon_id' is not null
+    and record_checkout.extra ->> 'stripe_coupon_id' = tollgate_private.stripe_coupon_name(c)
 $$;
 
 comment on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) is
-  E'Remembers a checkout created at the provider (Stripe session or Razorpay order): whose it is, the plan and the amount it must be paid with; extra.customer_id links the provider customer used, extra.stripe_coupon_id the Stripe coupon made for extra.coupon_code, extra.expired_sessions lists the user''s older Checkout Sessions expired at Stripe for this one.';
+  E'Remembers a checkout created at the provider (Stripe session or Razorpay order): whose it is, the plan and the amount it must be paid with; extra.customer_id links the provider customer used, extra.stripe_coupon_id the Stripe coupon made for extra.coupon_code (kept while it names the coupon''s current terms), extra.expired_sessions lists the user''s older Checkout Sessions expired at Stripe for this one.';
 
 revoke all on function tollgate_private.record_checkout(uuid, text, text, uuid, text, bigint, text, jsonb) from public, anon, authenticated, service_role;

@@ -30,6 +30,11 @@ begin
     return false;
   end if;
 
+  -- A Stripe price bills exactly one thing: never a product's price as well.
+  if exists (select 1 from tollgate_private.product_prices pp where pp.price_id = record_plan_price.price_id) then
+    raise exception 'Price % belongs to a product', record_plan_price.price_id using errcode = 'TGCFG', hint = 'A Stripe price bills exactly one plan or product.';
+  end if;
+
   -- The price joins the history (or is made active again); the plan's other prices are archived
   -- but stay mapped, so their subscribers still find the plan.
   insert into tollgate_private.plan_prices as pp (price_id, plan_id, provider, amount, currency, "interval", active)

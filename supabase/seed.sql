@@ -23,10 +23,12 @@ values
   ('enterprise', 'storage_gb', 500, 'never', false)
 on conflict (plan_id, metric) do nothing;
 
-insert into tollgate_private.coupons (code, percent_off, max_uses, plan_ids)
+-- Both are introductory discounts: the first payment only (duration once). WELCOME20 is valid for
+-- a year from the seeding that creates it; a later run leaves the row, so its end never moves.
+insert into tollgate_private.coupons (code, percent_off, max_uses, plan_ids, duration, valid_until)
 values
-  ('WELCOME20', 20, 1000, array['pro', 'enterprise']),
-  ('STUDENT50', 50, 500, array['pro'])
+  ('WELCOME20', 20, 1000, array['pro', 'enterprise'], 'once', now() + interval '1 year'),
+  ('STUDENT50', 50, 500, array['pro'], 'once', null)
 on conflict (code) do nothing;
 
 -- The seeded plans' prices start their price history (stripe:sync adds the ones it creates).
@@ -58,3 +60,10 @@ values
   ('enterprise', 'priority_support'),
   ('enterprise', 'sso')
 on conflict (plan_id, feature) do nothing;
+
+-- The seeded product's price starts its price history (stripe:sync adds the ones it creates).
+insert into tollgate_private.product_prices (price_id, product_id, provider, amount, currency, active)
+select p.stripe_price_id, p.id, 'stripe', p.amount, p.currency, true
+from tollgate.products p
+where p.id = 'api_calls_pack' and p.stripe_price_id = 'price_api_calls_pack'
+on conflict (price_id) do nothing;

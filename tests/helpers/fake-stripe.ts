@@ -11,13 +11,12 @@ import {
 import { type FormData, type FormValue, parseStripeForm } from './stripe/form.ts'
 import { serveFetch } from './stripe/node-server.ts'
 
-/** A recurring price the fake knows (Stripe would 400 on any other). */
+/** A price the fake knows (Stripe would 400 on any other). */
 export type FakePrice = {
   unit_amount: number
   currency: string
-  interval: 'month' | 'year'
-  /** A one-time price (made from a Checkout line item's price_data): `interval` is not used. */
-  oneTime?: boolean
+  /** The billing interval of a recurring price; null for a one-time price. */
+  interval: 'month' | 'year' | null
   product?: string
   /** False once archived (POST /v1/prices/:id active=false); default true. */
   active?: boolean
@@ -91,7 +90,10 @@ export type InjectedFailure = {
 
 /** Options of `createFakeStripe`. */
 export type FakeStripeOptions = {
-  /** Prices besides the seeded plans' (price_pro_monthly 2900 usd, price_enterprise_monthly 9900 usd). */
+  /**
+   * Prices besides the seeded ones (price_pro_monthly 2900 usd, price_enterprise_monthly 9900 usd,
+   * price_api_calls_pack 1000 usd one-time).
+   */
   prices?: Record<string, FakePrice>
   /** The fake's clock in Unix seconds (default: the real one). */
   now?: () => number
@@ -193,6 +195,13 @@ const DEFAULT_PRICES: Record<string, FakePrice> = {
     currency: 'usd',
     interval: 'month',
     product: 'prod_enterprise',
+  },
+  // The seeded product's one-time price (supabase/seed.sql).
+  price_api_calls_pack: {
+    unit_amount: 1000,
+    currency: 'usd',
+    interval: null,
+    product: 'prod_api_calls_pack',
   },
 }
 
@@ -309,10 +318,9 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       nickname: price.nickname ?? null,
       transform_quantity: null,
       custom_unit_amount: null,
-      recurring: price.oneTime
-        ? null
-        : { ...template.recurring, interval: price.interval, interval_count: 1 },
-      type: price.oneTime ? 'one_time' : 'recurring',
+      ...(price.interval === null
+        ? { type: 'one_time', recurring: null }
+        : { recurring: { ...template.recurring, interval: price.interval, interval_count: 1 } }),
     }
   }
 
@@ -499,8 +507,7 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     state.prices.set(id, {
       unit_amount: unitAmount,
       currency: currency.toLowerCase(),
-      interval: interval === 'year' ? 'year' : 'month',
-      ...(interval === undefined ? { oneTime: true } : {}),
+      interval: interval === undefined ? null : interval === 'year' ? 'year' : 'month',
       product: product ?? stripeId('prod'),
       active: false,
       metadata: {},
@@ -529,13 +536,13 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       throw invalid('Missing required param: line_items.', { param: 'line_items' })
     }
     // As Stripe: payment mode takes one-time prices only, subscription mode a recurring one.
-    if (mode === 'payment' && lineItems.some((item) => !state.prices.get(item.price)?.oneTime)) {
+    if (mode === 'payment' && lineItems.some((item) => state.prices.get(item.price)?.interval !== null)) {
       throw invalid(
         'You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.',
         { param: 'line_items' },
       )
     }
-    if (mode === 'subscription' && lineItems.every((item) => state.prices.get(item.price)?.oneTime)) {
+    if (mode === 'subscription' && lineItems.every((item) => state.prices.get(item.price)?.interval === null)) {
       throw invalid(
         'You must provide at least one recurring price in `subscription` mode when using prices.',
         { param: 'line_items' },
@@ -1012,6 +1019,16 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (amountOff !== undefined && currency === undefined) {
       throw invalid('Missing required param: currency.', { param: 'currency' })
     }
+    const months = integer(params.duration_in_months, 'duration_in_months')
+    if ((duration === 'repeating') !== (months !== undefined)) {
+      throw invalid('duration_in_months is required exactly when duration is repeating.', {
+        param: 'duration_in_months',
+      })
+    }
+    const redeemBy = integer(params.redeem_by, 'redeem_by')
+    if (redeemBy !== undefined && redeemBy <= now()) {
+      throw invalid('Invalid redeem_by: must be in the future', { param: 'redeem_by' })
+    }
     const id = text(params.id) ?? randomToken().slice(0, 8)
     if (state.coupons.has(id)) {
       throw invalid('Coupon already exists.', { code: 'resource_already_exists', param: 'id' })
@@ -1023,13 +1040,13 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
       created: now(),
       currency: currency ?? null,
       duration,
-      duration_in_months: integer(params.duration_in_months, 'duration_in_months') ?? null,
+      duration_in_months: months ?? null,
       livemode: false,
       max_redemptions: integer(params.max_redemptions, 'max_redemptions') ?? null,
       metadata: metadataOf(params.metadata),
       name: text(params.name) ?? null,
       percent_off: percentOff ?? null,
-      redeem_by: null,
+      redeem_by: redeemBy ?? null,
       times_redeemed: 0,
       valid: true,
     }
@@ -1309,9 +1326,10 @@ export const createFakeStripe = async (options: FakeStripeOptions = {}): Promise
     if (unitAmount === undefined || unitAmount < 0 || !Number.isInteger(unitAmount)) {
       throw invalid('Missing required param: unit_amount.', { param: 'unit_amount' })
     }
-    const interval = text(map(params.recurring).interval)
-    if (interval !== 'month' && interval !== 'year') {
-      throw invalid('This fake only knows recurring prices by month or year.', {
+    // Without `recurring` the price is one-time (what stripe:sync makes for a product).
+    const interval = params.recurring === undefined ? null : text(map(params.recurring).interval)
+    if (interval !== null && interval !== 'month' && interval !== 'year') {
+      throw invalid('This fake only knows one-time prices and recurring ones by month or year.', {
         param: 'recurring[interval]',
       })
     }

@@ -84,6 +84,9 @@ export type PreparedCheckout =
         amount_off: number | null
         currency: string | null
         stripe_coupon_id: string | null
+        duration?: 'once' | 'repeating' | 'forever'
+        duration_in_months?: number | null
+        valid_until?: string | null
       } | null
     }
 

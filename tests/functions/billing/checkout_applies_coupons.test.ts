@@ -5,6 +5,7 @@ import {
   footprintOf,
   redemptionsOf,
   type BillingHarness,
+  unixNow,
 } from '../../helpers/billing.ts'
 
 // The only test file that takes WELCOME20 to Stripe: the seed leaves its Stripe coupon unset, and
@@ -18,6 +19,12 @@ afterAll(() => h.close())
 describe('POST /billing/checkout with a coupon_code', () => {
   it('WELCOME20 with Stripe: the session gets the matching Stripe coupon, created once for all users', async () => {
     expect((await couponOf(h.sql, 'WELCOME20')).stripe_coupon_id).toBeNull()
+    // The Stripe coupon names its terms: 20 % once, redeemable until WELCOME20's valid_until.
+    const [{ until } = { until: 0 }] = await h.sql<{ until: number }[]>`
+      select floor(extract(epoch from valid_until))::int as until
+      from tollgate_private.coupons where code = 'WELCOME20'`
+    expect(until).toBeGreaterThan(unixNow())
+    const stripeId = `tollgate_WELCOME20_once_20pct_until${until}`
     const first = await h.signIn()
     const second = await h.signIn()
     const from = h.stripe.state.requests.length
@@ -34,18 +41,26 @@ describe('POST /billing/checkout with a coupon_code', () => {
     expect(couponPosts).toEqual([
       expect.objectContaining({
         status: 200,
-        idempotencyKey: 'tollgate:coupon:WELCOME20',
-        params: { id: 'tollgate_WELCOME20', duration: 'once', percent_off: '20' },
+        idempotencyKey: `tollgate:coupon:${stripeId}`,
+        params: {
+          id: stripeId,
+          duration: 'once',
+          percent_off: '20',
+          redeem_by: String(until),
+          metadata: { tollgate_coupon_code: 'WELCOME20' },
+        },
       }),
     ])
-    expect(h.stripe.state.coupons.get('tollgate_WELCOME20')).toMatchObject({ percent_off: 20 })
-    expect(await couponOf(h.sql, 'WELCOME20')).toMatchObject({
-      stripe_coupon_id: 'tollgate_WELCOME20',
+    expect(h.stripe.state.coupons.get(stripeId)).toMatchObject({
+      percent_off: 20,
+      duration: 'once',
+      redeem_by: until,
     })
+    expect(await couponOf(h.sql, 'WELCOME20')).toMatchObject({ stripe_coupon_id: stripeId })
     const sessions = answers.map((a) => h.stripe.state.checkoutSessions.get(a.body.session_id))
     expect(answers.map((a) => h.stripe.state.checkouts.get(a.body.session_id)?.discounts)).toEqual([
-      [{ coupon: 'tollgate_WELCOME20' }],
-      [{ coupon: 'tollgate_WELCOME20' }],
+      [{ coupon: stripeId }],
+      [{ coupon: stripeId }],
     ])
     expect(sessions.map((s) => [s?.amount_subtotal, s?.amount_total])).toEqual([
       [2900, 2320],

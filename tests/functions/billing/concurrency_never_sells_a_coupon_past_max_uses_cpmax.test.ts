@@ -37,11 +37,11 @@ describe('concurrent checkouts with a coupon of 3 uses', () => {
       .filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions' && r.status === 200)
     expect(new Set(sessions.map((r) => r.idempotencyKey)).size).toBe(3)
     expect(sold.map((a) => h.stripe.state.checkouts.get(a.body.session_id)?.discounts)).toEqual(
-      Array.from({ length: 3 }, () => [{ coupon: `tollgate_${code}` }]),
+      Array.from({ length: 3 }, () => [{ coupon: `tollgate_${code}_once_25pct` }]),
     )
     expect(await couponOf(h.sql, code)).toEqual({
       times_redeemed: 3,
-      stripe_coupon_id: `tollgate_${code}`,
+      stripe_coupon_id: `tollgate_${code}_once_25pct`,
     })
     const perUser = await Promise.all(callers.map((caller) => redemptionsOf(h.sql, caller.id)))
     expect(perUser.filter((r) => r.length > 0)).toEqual(

@@ -49,17 +49,20 @@ describe('npm run stripe:sync', () => {
   it('creates a product and a price per paid plan on a fresh account and records them', async () => {
     await withRollback(sql, async (tx) => {
       const steps = await sync(tx)
+      // The seeded product comes after the plans (products have their own test file).
       expect(steps.filter((s) => s.kind === 'create_product').map((s) => s.item)).toEqual([
         'plan pro',
         'plan enterprise',
+        'product api_calls_pack',
       ])
-      expect(steps.filter((s) => s.kind === 'create_price')).toHaveLength(2)
+      expect(steps.filter((s) => s.kind === 'create_price')).toHaveLength(3)
       expect([...fake.state.products.keys()].sort()).toEqual([
+        'tollgate_api_calls_pack',
         'tollgate_enterprise',
         'tollgate_pro',
       ])
       expect(fake.state.products.get('tollgate_pro')?.metadata).toEqual({ tollgate_plan_id: 'pro' })
-      expect(fake.requestsTo('POST', '/v1/prices')).toHaveLength(2)
+      expect(fake.requestsTo('POST', '/v1/prices')).toHaveLength(3)
 
       const [pro] = keyedPrice('tollgate_pro')
       const [enterprise] = keyedPrice('tollgate_enterprise')
@@ -169,7 +172,7 @@ describe('npm run stripe:sync', () => {
       ])
       expect(fake.state.products.get('tollgate_pro')?.name).toBe('Pro Plus')
       expect(keyedPrice('tollgate_pro')[0]?.[1]).toMatchObject({ interval: 'year', active: true })
-      expect(fake.requestsTo('POST', '/v1/products')).toHaveLength(2)
+      expect(fake.requestsTo('POST', '/v1/products')).toHaveLength(3)
       const settled = posts()
       expect(await sync(tx)).toEqual([])
       expect(posts()).toBe(settled)
@@ -180,7 +183,7 @@ describe('npm run stripe:sync', () => {
     await withRollback(sql, async (tx) => {
       await tx`update tollgate.plans set active = false where id = 'enterprise'`
       await sync(tx)
-      expect([...fake.state.products.keys()]).toEqual(['tollgate_pro'])
+      expect([...fake.state.products.keys()]).toEqual(['tollgate_pro', 'tollgate_api_calls_pack'])
     })
   })
 
@@ -206,6 +209,10 @@ describe('npm run stripe:sync', () => {
         'plan enterprise create_price',
         'plan enterprise archive_price',
         'plan enterprise record_price',
+        'product api_calls_pack create_product',
+        'product api_calls_pack create_price',
+        'product api_calls_pack archive_price',
+        'product api_calls_pack record_price',
       ])
       expect(posts()).toBe(0)
       expect(fake.state.products.size).toBe(0)

@@ -12,7 +12,9 @@ afterAll(() => sql.end())
 
 const snapshot = () =>
   sql`select (select json_agg(p order by p.id) from tollgate.plans p)::text as plans,
-    (select json_agg(pp order by pp.price_id) from tollgate_private.plan_prices pp)::text as prices`
+    (select json_agg(pp order by pp.price_id) from tollgate_private.plan_prices pp)::text as prices,
+    (select json_agg(p order by p.id) from tollgate.products p)::text as products,
+    (select json_agg(pp order by pp.price_id) from tollgate_private.product_prices pp)::text as product_prices`
 
 describe('npm run stripe:sync -- --dry-run', () => {
   it('prints every change it would make and sends no POST to Stripe nor writes the database', async () => {
@@ -32,7 +34,7 @@ describe('npm run stripe:sync -- --dry-run', () => {
           },
         },
       )
-      expect(stdout).toContain('stripe:sync --dry-run (nothing changed): 8 step(s)')
+      expect(stdout).toContain('stripe:sync --dry-run (nothing changed): 12 step(s)')
       expect(stdout).toContain('plan pro: create product tollgate_pro')
       expect(stdout).toContain(
         'plan pro: create price on tollgate_pro with lookup key tollgate_pro',
@@ -40,6 +42,11 @@ describe('npm run stripe:sync -- --dry-run', () => {
       expect(stdout).toContain('plan pro: archive price price_pro_monthly')
       expect(stdout).toContain(
         'plan enterprise: update plan row, stripe_price_id price_enterprise_monthly -> (the new price)',
+      )
+      expect(stdout).toContain('product api_calls_pack: create product tollgate_api_calls_pack')
+      expect(stdout).toContain('product api_calls_pack: archive price price_api_calls_pack')
+      expect(stdout).toContain(
+        'product api_calls_pack: update product row, stripe_price_id price_api_calls_pack -> (the new price)',
       )
       expect(fake.state.requests.filter((r) => r.method === 'POST')).toEqual([])
       expect(fake.state.requests.length).toBeGreaterThan(0)

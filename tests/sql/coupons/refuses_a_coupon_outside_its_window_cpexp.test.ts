@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest'
-import { pgError, withRollback } from '../../helpers/db.ts'
+import { pgError, type Tx, withRollback } from '../../helpers/db.ts'
 import { couponOf, it, prepare } from './support.ts'
 
 describe('prepare_checkout with a coupon outside its validity window', () => {
@@ -22,6 +22,31 @@ describe('prepare_checkout with a coupon outside its validity window', () => {
     const code = await coupons.create({ validFrom: '-1 day', validUntil: '1 day', percentOff: 50 })
     await withRollback(sql, async (tx) => {
       expect(await prepare(tx, user.id, code)).toMatchObject({ amount: 1450, coupon: { code } })
+    })
+  })
+})
+
+describe('the edges of the window', () => {
+  const prepareAt = (tx: Tx, userId: string, code: string, asOf: string) =>
+    tx`select tollgate_private.prepare_checkout(${userId}::uuid, 'pro', 'razorpay', ${code},
+      (select c.${tx.unsafe(asOf)} from tollgate_private.coupons c where c.code = ${code}))`
+
+  it('is valid from valid_from on and refused from valid_until on (CPEXP)', async ({
+    sql,
+    user,
+    coupons,
+  }) => {
+    const code = await coupons.create({ validFrom: '1 day', validUntil: '30 days' })
+    await withRollback(sql, async (tx) => {
+      expect((await pgError(prepareAt(tx, user.id, code, 'valid_until'))).code).toBe('CPEXP')
+    })
+    await withRollback(sql, async (tx) => {
+      const early = prepareAt(tx, user.id, code, "valid_from - interval '1 microsecond'")
+      expect((await pgError(early)).code).toBe('CPEXP')
+    })
+    await withRollback(sql, async (tx) => {
+      await prepareAt(tx, user.id, code, 'valid_from')
+      await prepareAt(tx, user.id, code, "valid_until - interval '1 microsecond'")
     })
   })
 })

@@ -18,6 +18,9 @@ export type NewCoupon = {
   validFrom?: string | null
   validUntil?: string | null
   active?: boolean
+  /** Stripe's coupon duration (default once) and, for repeating, its months. */
+  duration?: 'once' | 'repeating' | 'forever'
+  durationInMonths?: number | null
 }
 
 /** A fresh coupon code: T + 12 upper-case hex digits. */
@@ -30,12 +33,13 @@ export const insertCoupon = async (q: Queryable, coupon: NewCoupon = {}): Promis
   const planIds = coupon.planIds === undefined ? ['pro'] : coupon.planIds
   await q`
     insert into tollgate_private.coupons (
-      code, percent_off, amount_off, currency, plan_ids, max_uses, valid_from, valid_until, active)
+      code, percent_off, amount_off, currency, plan_ids, max_uses, valid_from, valid_until, active,
+      duration, duration_in_months)
     values (
       ${code}, ${percentOff}::int, ${coupon.amountOff ?? null}::bigint,
       ${coupon.currency ?? null}::text, ${planIds}::text[], ${coupon.maxUses ?? null}::int,
       now() + ${coupon.validFrom ?? null}::interval, now() + ${coupon.validUntil ?? null}::interval,
-      ${coupon.active ?? true})`
+      ${coupon.active ?? true}, ${coupon.duration ?? 'once'}, ${coupon.durationInMonths ?? null}::int)`
   return code
 }
 

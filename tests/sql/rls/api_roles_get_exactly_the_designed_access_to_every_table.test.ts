@@ -281,6 +281,7 @@ const EXPECTED: Record<string, Expectation> = {
   'tollgate_private.metrics_daily': PRIVATE,
   'tollgate_private.mrr_by_plan': PRIVATE_VIEW,
   'tollgate_private.plan_prices': PRIVATE,
+  'tollgate_private.product_prices': PRIVATE,
   'tollgate_private.provider_actions': PRIVATE,
   'tollgate_private.provider_refs': PRIVATE,
   'tollgate_private.revenue_by_month': PRIVATE_VIEW,

@@ -6,6 +6,7 @@ import {
   expireOpenSessions,
   retrieveStripeCheckout,
   setStripeCancelAtPeriodEnd,
+  stripeCouponParams,
   stripePriceOf,
 } from './billing.ts'
 import { stripeClientFor } from './client.ts'
@@ -138,5 +139,44 @@ describe('plan changes, cancel and resume', () => {
       `tollgate:cancel:${id}:${encodeURIComponent(attempt)}`,
       `tollgate:resume:${id}:${encodeURIComponent(attempt)}`,
     ])
+  })
+})
+
+describe('stripeCouponParams', () => {
+  const base = {
+    code: 'SAVE5',
+    percent_off: null,
+    amount_off: 500,
+    currency: 'usd',
+    stripe_coupon_id: null,
+  }
+
+  it('makes a once coupon without an end by default, its id naming the terms', () => {
+    expect(stripeCouponParams(base)).toEqual({
+      id: 'tollgate_SAVE5_once_500usd',
+      duration: 'once',
+      amount_off: 500,
+      currency: 'usd',
+      metadata: { tollgate_coupon_code: 'SAVE5' },
+    })
+  })
+
+  it('carries repeating months and redeem_by, and gives other terms another id', () => {
+    const repeating = stripeCouponParams({
+      ...base,
+      duration: 'repeating',
+      duration_in_months: 6,
+      valid_until: '2027-01-01T00:00:00.5+00:00',
+    })
+    expect(repeating).toMatchObject({
+      id: 'tollgate_SAVE5_repeating6_500usd_until1798761600',
+      duration: 'repeating',
+      duration_in_months: 6,
+      redeem_by: 1798761600,
+    })
+    const forever = stripeCouponParams({ ...base, duration: 'forever', duration_in_months: null })
+    expect(forever).toMatchObject({ id: 'tollgate_SAVE5_forever_500usd', duration: 'forever' })
+    expect(forever).not.toHaveProperty('duration_in_months')
+    expect(stripeCouponParams({ ...base, amount_off: 600 }).id).toBe('tollgate_SAVE5_once_600usd')
   })
 })

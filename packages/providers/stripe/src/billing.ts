@@ -27,6 +27,12 @@ export type StripeCheckoutCoupon = {
   amount_off: number | null
   currency: string | null
   stripe_coupon_id: string | null
+  /** How long the discount lasts on a subscription (Stripe's duration); absent = once. */
+  duration?: 'once' | 'repeating' | 'forever'
+  /** Months a repeating discount lasts. */
+  duration_in_months?: number | null
+  /** The end of the coupon's window (ISO time): the Stripe coupon's redeem_by. */
+  valid_until?: string | null
 }
 
 // `missing`: the code for Stripe's resource_missing when the id came from the caller (404, not
@@ -86,21 +92,46 @@ export const expireOpenSessions = (env: StripeEnv, sessionIds: string[]): Promis
     return expired
   })
 
-// A Tollgate coupon becomes a Stripe coupon with a stable id on its first Stripe checkout.
+/**
+ * The Stripe coupon's parameters for a Tollgate coupon, and its id, which names every term Stripe
+ * cannot change afterwards (discount, duration, redeem_by): a coupon whose terms changed gets a
+ * new Stripe coupon instead of reusing one made with other terms.
+ */
+export const stripeCouponParams = (
+  coupon: StripeCheckoutCoupon,
+): Stripe.CouponCreateParams & { id: string } => {
+  const duration = coupon.duration ?? 'once'
+  const months = duration === 'repeating' ? (coupon.duration_in_months ?? null) : null
+  const redeemBy = coupon.valid_until ? Math.floor(Date.parse(coupon.valid_until) / 1000) : null
+  const discount = coupon.percent_off !== null
+    ? `${coupon.percent_off}pct`
+    : `${coupon.amount_off ?? 0}${coupon.currency ?? 'usd'}`
+  const id = [
+    'tollgate',
+    coupon.code,
+    `${duration}${months ?? ''}`,
+    discount,
+    ...(redeemBy !== null ? [`until${redeemBy}`] : []),
+  ].join('_')
+  return {
+    id,
+    duration,
+    ...(months !== null ? { duration_in_months: months } : {}),
+    ...(coupon.percent_off !== null
+      ? { percent_off: coupon.percent_off }
+      : { amount_off: coupon.amount_off ?? 0, currency: coupon.currency ?? 'usd' }),
+    ...(redeemBy !== null ? { redeem_by: redeemBy } : {}),
+    metadata: { tollgate_coupon_code: coupon.code },
+  }
+}
+
+// A Tollgate coupon becomes a Stripe coupon on its first Stripe checkout (then stripe_coupon_id).
 const stripeCouponFor = async (stripe: Stripe, coupon: StripeCheckoutCoupon): Promise<string> => {
   if (coupon.stripe_coupon_id) return coupon.stripe_coupon_id
-  const id = `tollgate_${coupon.code}`
+  const params = stripeCouponParams(coupon)
+  const id = params.id
   const created = await stripe.coupons
-    .create(
-      {
-        id,
-        duration: 'once',
-        ...(coupon.percent_off !== null
-          ? { percent_off: coupon.percent_off }
-          : { amount_off: coupon.amount_off ?? 0, currency: coupon.currency ?? 'usd' }),
-      },
-      { idempotencyKey: idempotencyKey('coupon', coupon.code) },
-    )
+    .create(params, { idempotencyKey: idempotencyKey('coupon', id) })
     .catch(async (error: unknown) => {
       // Made by an earlier checkout whose record was lost: it is ours, use it.
       if ((error as { code?: unknown }).code === 'resource_already_exists') {

@@ -4,13 +4,13 @@ import type { CatalogItem, RecordPrice } from './catalog.ts'
 type Queryable = postgres.Sql | postgres.TransactionSql
 
 type CatalogRow = {
-  source: 'plan'
+  source: 'plan' | 'product'
   source_id: string
   name: string
   description: string | null
   amount: string
   currency: string
-  interval: 'month' | 'year'
+  interval: 'month' | 'year' | null
   stripe_price_id: string | null
 }
 
@@ -32,10 +32,17 @@ export const readCatalog = async (sql: Queryable): Promise<CatalogItem[]> => {
   }))
 }
 
-/** Records a plan's new current price in one transaction (tollgate_private.record_plan_price). */
+/**
+ * Records an item's new current price in one transaction: record_plan_price for a plan,
+ * record_product_price for a product (both keep the price history).
+ */
 export const recordCatalogPrice = (sql: Queryable): RecordPrice => async (item, priceId) => {
-  const [row] = await sql<{ changed: boolean }[]>`
-    select tollgate_private.record_plan_price(${item.sourceId}, ${priceId}, ${item.amount}::bigint,
-      ${item.currency}, ${item.interval}) as changed`
+  const [row] = item.source === 'product'
+    ? await sql<{ changed: boolean }[]>`
+      select tollgate_private.record_product_price(${item.sourceId}, ${priceId},
+        ${item.amount}::bigint, ${item.currency}) as changed`
+    : await sql<{ changed: boolean }[]>`
+      select tollgate_private.record_plan_price(${item.sourceId}, ${priceId}, ${item.amount}::bigint,
+        ${item.currency}, ${item.interval}) as changed`
   return row?.changed ?? false
 }

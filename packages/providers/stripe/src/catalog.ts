@@ -1,18 +1,19 @@
 import type Stripe from 'stripe'
 import { idempotencyKey, stripeFailureOf } from './client.ts'
 
-/** One thing Tollgate sells that must exist at Stripe as a product with one recurring price. */
+/** One thing Tollgate sells that must exist at Stripe as a product with one current price. */
 export type CatalogItem = {
-  /** Where the item comes from: `plan` today; a products table can add its own source later. */
-  source: 'plan'
-  /** The item's id in its source (the plan slug). */
+  /** Where the item comes from: a plan (recurring price) or a product (one-time price). */
+  source: 'plan' | 'product'
+  /** The item's id in its source (the plan or product slug). */
   sourceId: string
   name: string
   description: string | null
-  /** Minor units per interval. */
+  /** Minor units per interval (a plan) or per unit (a product). */
   amount: number
   currency: string
-  interval: 'month' | 'year'
+  /** The billing interval of a plan; null for a product, whose price is one-time. */
+  interval: 'month' | 'year' | null
   /** The Stripe price the database records as current, if any. */
   stripePriceId: string | null
 }
@@ -37,10 +38,10 @@ export type SyncCatalogOptions = {
   dryRun?: boolean
 }
 
-/** The Stripe product id of an item: deterministic, so a rerun finds it (`tollgate_<plan id>`). */
+/** The Stripe product id of an item: deterministic, so a rerun finds it (`tollgate_<id>`). */
 export const productIdOf = (item: CatalogItem): string => `tollgate_${item.sourceId}`
 
-/** The lookup key the item's current price carries (`tollgate_<plan id>`). */
+/** The lookup key the item's current price carries (`tollgate_<id>`). */
 export const lookupKeyOf = (item: CatalogItem): string => `tollgate_${item.sourceId}`
 
 const metadataOf = (item: CatalogItem): Record<string, string> => ({
@@ -76,13 +77,16 @@ export const priceMatches = (
   productId: string,
 ): boolean => {
   const product = typeof price.product === 'string' ? price.product : price.product?.id
+  const billing = item.interval === null
+    ? price.type === 'one_time' && !price.recurring
+    : price.type === 'recurring' &&
+      price.recurring?.interval === item.interval &&
+      (price.recurring?.interval_count ?? 1) === 1
   return (
     price.active &&
-    price.type === 'recurring' &&
+    billing &&
     price.unit_amount === item.amount &&
     price.currency === item.currency &&
-    price.recurring?.interval === item.interval &&
-    (price.recurring?.interval_count ?? 1) === 1 &&
     product === productId
   )
 }
@@ -154,7 +158,8 @@ export const syncCatalogItem = async (
           product: productId,
           currency: item.currency,
           unit_amount: item.amount,
-          recurring: { interval: item.interval },
+          // A plan's price recurs; a product's is one-time (no recurring at all).
+          ...(item.interval !== null ? { recurring: { interval: item.interval } } : {}),
           lookup_key: lookupKey,
           transfer_lookup_key: true,
           metadata,
@@ -166,7 +171,7 @@ export const syncCatalogItem = async (
             lookupKey,
             item.amount,
             item.currency,
-            item.interval,
+            item.interval ?? 'one_time',
             keyed?.id ?? item.stripePriceId,
           ),
         },
@@ -200,6 +205,12 @@ export const syncCatalogItem = async (
 
 /** `syncCatalogItem` for every item, in order; the steps of all of them. */
 export const syncCatalog = async (options: SyncCatalogOptions): Promise<CatalogStep[]> => {
+  // Plans and products share Stripe's product ids and lookup keys (`tollgate_<id>`).
+  const ids = options.items.map((item) => item.sourceId)
+  const clash = ids.find((id, index) => ids.indexOf(id) !== index)
+  if (clash !== undefined) {
+    throw new Error(`a plan and a product are both named ${clash}: rename one (ids name Stripe products)`)
+  }
   const steps: CatalogStep[] = []
   for (const item of options.items) {
     steps.push(...(await syncCatalogItem({ ...options, item })))
@@ -219,7 +230,7 @@ export const describeStep = (step: CatalogStep): string => {
     case 'archive_price':
       return `${step.item}: archive price ${step.priceId}`
     case 'record_price':
-      return `${step.item}: update plan row, stripe_price_id ${step.previous ?? '(none)'} -> ${
+      return `${step.item}: update ${step.item.split(' ')[0]} row, stripe_price_id ${step.previous ?? '(none)'} -> ${
         step.priceId ?? '(the new price)'
       }`
   }

@@ -1,7 +1,7 @@
 /**
  * `npm run stripe:sync [-- --dry-run]`: makes the Stripe account of STRIPE_SECRET_KEY hold a
- * product and a current recurring price for every active paid plan of DATABASE_URL (else
- * SUPABASE_DB_URL), and records the price ids. `--dry-run` prints the steps and changes nothing.
+ * product and a current price for every active paid plan (recurring) and every active product
+ * (one-time) of DATABASE_URL (else SUPABASE_DB_URL), and records the price ids. `--dry-run` prints the steps and changes nothing.
  */
 import postgres from 'postgres'
 import { describeStep, syncCatalog } from '../catalog.ts'
