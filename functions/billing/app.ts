@@ -8,6 +8,7 @@ import {
   requireUser,
 } from '../../packages/core/src/index.ts'
 import type { BillingEnv } from './db.ts'
+import { adminCancel } from './routes/admin-cancel.ts'
 import { adminRefund } from './routes/admin-refund.ts'
 import { checkout } from './routes/checkout.ts'
 import { health } from './routes/health.ts'
@@ -15,7 +16,7 @@ import { portal } from './routes/portal.ts'
 import { subscription } from './routes/subscription.ts'
 import { verify } from './routes/verify.ts'
 
-/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund. */
+/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund, admin/cancel. */
 export const app = new Hono<BillingEnv>().basePath('/billing')
 
 app.onError(onError)
@@ -33,3 +34,4 @@ app.route('/', verify)
 app.route('/', subscription)
 app.route('/', portal)
 app.route('/', adminRefund)
+app.route('/', adminCancel)

@@ -28,13 +28,24 @@ const asJson = (db: Db | DbTx, data: unknown) => db.json(data as Parameters<Db['
  * as the caller reads it through PostgREST (their role and claims, under RLS), so no provider id
  * from tollgate_private leaves the database. `idOf` finds the subscription in the write's result.
  */
+/**
+ * A request's reason for the audit log (`note`), and who reads the answer when it is not the
+ * subscriber (`reader`: an admin acting on another user's subscription).
+ */
+export type RequestOptions = { note?: string | undefined; reader?: AuthUser }
+
 const applyThenRead = (
   db: Db,
   user: AuthUser,
   write: (tx: DbTx) => Promise<readonly { value?: unknown }[]>,
   idOf: (written: Json | null) => unknown = (written) => written?.id,
+  actor?: AuthUser,
 ): Promise<Json | null> =>
   db.begin(async (tx) => {
+    // The request's author, for the audit log (auth.uid() in its triggers and functions).
+    if (actor) {
+      await tx`select pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(actor.claims)}, true)`
+    }
     const id = idOf(await value<Json | null>(write(tx)))
     if (typeof id !== 'string') return null
     await tx`select pg_catalog.set_config('role', 'authenticated', true),
@@ -105,15 +116,17 @@ export const applyStripeSubscription = (
   user: AuthUser,
   subscription: unknown,
   reason: string,
-  options: { id?: string; expectedPrice?: string } = {},
+  options: RequestOptions & { id?: string; expectedPrice?: string } = {},
 ): Promise<Json | null> =>
   applyThenRead(
     db,
-    user,
+    options.reader ?? user,
     (tx) =>
       tx`select tollgate_private.apply_stripe_subscription_for(${user.id},
-        ${asJson(tx, subscription)}, ${reason}, ${options.expectedPrice ?? null}) as value`,
+        ${asJson(tx, subscription)}, ${reason}, ${options.expectedPrice ?? null},
+        ${options.note ?? null}) as value`,
     (written) => options.id ?? written?.id,
+    options.note ? (options.reader ?? user) : undefined,
   )
 
 /** The plan to change to and the caller's live Stripe subscription; SQL refuses what cannot. */
@@ -135,12 +148,16 @@ export const setLocalSubscription = (
   db: Db,
   user: AuthUser,
   action: 'cancel' | 'resume' | 'end',
+  options: RequestOptions = {},
 ): Promise<Json | null> =>
   applyThenRead(
     db,
-    user,
+    options.reader ?? user,
     (tx) =>
-      tx`select tollgate_private.set_local_subscription(${user.id}, ${action}, now()) as value`,
+      tx`select tollgate_private.set_local_subscription(${user.id}, ${action}, now(),
+        ${options.note ?? null}) as value`,
+    undefined,
+    options.note ? (options.reader ?? user) : undefined,
   )
 
 /** The caller's Stripe customer id, or null. */

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono'
 import {
   ApiError,
+  CancelRequest,
   envOf,
   parseJson,
   PlanChangeRequest,
@@ -46,10 +47,18 @@ subscription.post('/change-plan', async (c) => {
   })
 })
 
-subscription.post('/cancel', (c) => cancelOrResume(c, true))
+subscription.post('/cancel', async (c) => {
+  const body = await parseJson(c, CancelRequest, { allowEmpty: true })
+  // Every cancellation request is audited with the user's reason, when they give one.
+  return cancelOrResume(c, true, body.reason ? `user cancel: ${body.reason}` : 'user cancel')
+})
 subscription.post('/resume', (c) => cancelOrResume(c, false))
 
-const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<Response> => {
+const cancelOrResume = async (
+  c: Context<BillingEnv>,
+  cancel: boolean,
+  note?: string,
+): Promise<Response> => {
   const env = envOf(c.env)
   const user = c.get('user')
   const db = dbFor(env)
@@ -58,12 +67,12 @@ const cancelOrResume = async (c: Context<BillingEnv>, cancel: boolean): Promise<
   if (!live) throw new ApiError('NOSUB')
   // A subscription no provider bills changes in SQL alone.
   if (live.provider !== 'stripe') {
-    return c.json({ subscription: await setLocalSubscription(db, user, action) })
+    return c.json({ subscription: await setLocalSubscription(db, user, action, { note }) })
   }
   const updated = await setStripeCancelAtPeriodEnd(stripeClientFor(env), {
     subscriptionId: String(live.provider_subscription_id),
     cancel,
     attempt: String(live.updated_at),
   })
-  return c.json({ subscription: await applyStripeSubscription(db, user, updated, action) })
+  return c.json({ subscription: await applyStripeSubscription(db, user, updated, action, { note }) })
 }

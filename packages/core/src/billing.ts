@@ -155,6 +155,18 @@ export const redirectUrl = (
 }
 
 /** Body of POST /billing/admin/refund: exactly one of invoice_id and purchase_id. */
+/** POST /billing/cancel: an optional reason, recorded in the audit log. */
+export const CancelRequest = z.strictObject({
+  reason: z.string().trim().min(1).max(500).optional(),
+})
+
+/** POST /billing/admin/cancel: whose subscription and why; at once unless at_period_end. */
+export const AdminCancelRequest = z.strictObject({
+  user_id: z.uuid(),
+  reason: z.string().trim().min(1).max(500),
+  at_period_end: z.boolean().optional(),
+})
+
 export const AdminRefundRequest = z
   .strictObject({
     invoice_id: z.uuid().optional(),
