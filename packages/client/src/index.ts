@@ -109,7 +109,8 @@ export type Tollgate = {
   checkout: (body: CheckoutBody) => Promise<CheckoutResult>
   verifyPayment: (body: VerifyPaymentBody) => Promise<VerifyPaymentResult>
   changePlan: (planId: string) => Promise<SubscriptionResult>
-  cancel: () => Promise<SubscriptionResult>
+  /** Cancels at the end of the period; the reason, when given, is kept in the audit log. */
+  cancel: (reason?: string) => Promise<SubscriptionResult>
   resume: () => Promise<SubscriptionResult>
   portal: (returnUrl?: string) => Promise<{ url: string }>
 }
@@ -333,7 +334,7 @@ export const createTollgate = (
     checkout: (body) => call('checkout', body),
     verifyPayment: (body) => call('verify-payment', body),
     changePlan: (planId) => call('change-plan', { plan_id: planId }),
-    cancel: () => call('cancel'),
+    cancel: (reason) => call('cancel', reason === undefined ? {} : { reason }),
     resume: () => call('resume'),
     portal: (returnUrl) => call('portal', returnUrl === undefined ? {} : { return_url: returnUrl }),
   }
