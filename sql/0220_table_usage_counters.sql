@@ -40,7 +40,7 @@ comment on column tollgate_private.usage_counters.valid_until is
 comment on column tollgate_private.usage_counters.carried is
   E'Carry-over brought into the current period when an upgrade started it (what the old period left; negative = a debt); 0 otherwise. Plan changes inside the period keep it.';
 comment on column tollgate_private.usage_counters.may_have_credits is
-  E'Hint for consume_usage: false = the user holds no usable credits of this metric, so no credit is looked up. New counters start true and grant_credits sets it; a consume that finds no usable credits (none granted, used up, expired, revoked) clears it, holding the counter row. true may be stale, false never is.';
+  E'Hint for consume_usage: false = the user holds no usable credits of this metric, so no credit is looked up. New counters start true and grant_credits sets it; a consume that decides on the locked row (the first consume that makes a counter, the first of a new period, any consume past the quota) and finds no usable credits (none granted, used up, expired, revoked) clears it. true may be stale, false never is.';
 comment on column tollgate_private.usage_counters.created_at is E'When the counter was created.';
 comment on column tollgate_private.usage_counters.updated_at is E'When the counter last changed.';
 

@@ -57,19 +57,13 @@ begin
             perform tollgate_private.notify_quota(v_row,
               case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
           end if;
-          -- A user without credits (the hint is false) costs no credit lookup.
-          if not v_row.may_have_credits then
-            return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
-          end if;
-          v_credits := tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of);
-          if v_credits = 0 then
-            -- None: clear the hint (once; we hold the row, and this read came after the lock, so a
-            -- grant either committed before it and is seen, or waits to set the hint again).
-            update tollgate_private.usage_counters c
-            set may_have_credits = false
-            where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
-          end if;
-          return tollgate_private.usage_answer(true, apply_usage.metric, v_row, v_credits);
+          -- A user without credits (the hint is false) costs no credit lookup. The hint is not
+          -- cleared here: a second update of the row this transaction just wrote would run the
+          -- plan_id foreign-key check (a key-share lock on the plan row) on every such call.
+          return tollgate_private.usage_answer(true, apply_usage.metric, v_row,
+            case when v_row.may_have_credits
+              then tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of)
+              else 0 end);
         end if;
       end if;
 
@@ -213,6 +207,13 @@ begin
     end if;
   elsif v_row.may_have_credits then
     v_credits := tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of);
+    if v_credits = 0 then
+      -- None (a new counter starts with the hint set): clear it, as above.
+      update tollgate_private.usage_counters c
+      set may_have_credits = false
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      v_row.may_have_credits := false;
+    end if;
   else
     v_credits := 0;
   end if;

@@ -204,8 +204,8 @@ export const createBenchDatabase = async (log: (line: string) => void): Promise<
           null, 'bench')
         from auth.users u
         where u.email like 'bench-credit-%'`
-      // Steady state of the credits hint too: a new counter starts with it set and the user's
-      // first consume clears it when they hold no credits (once per counter, not per period).
+      // Steady state of the credits hint too: a new counter starts with it set and a consume
+      // deciding on the locked row (first of a period) clears it when the user holds no credits.
       await sql`
         update tollgate_private.usage_counters c set may_have_credits = false
         where not exists (
