@@ -77,14 +77,19 @@ begin
         and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
         and apply_usage.delta
           > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
-        -- Credits can only pay the part of a limited quota it cannot take; read them without a
-        -- lock too (an index probe, and only for a user whose hint says they may have some).
-        v_credits := case when v_row.may_have_credits
-          then tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of)
-          else 0 end;
-        if v_row.quota = -1 or v_credits < apply_usage.delta - greatest(v_row.quota - v_row.used, 0) then
+        if not v_row.may_have_credits then
+          -- No credits (the hint is false): the refusal as it was, one test more.
           if v_row.quota > 0 and v_row.used < v_row.quota then
             -- A first refusal below 100 % exhausts the quota for this caller (once per period).
+            perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+          end if;
+          return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+        end if;
+        -- Credits can only pay the part of a limited quota it cannot take; read them without a
+        -- lock too (an index probe), so a refusal still neither queues nor writes.
+        v_credits := tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of);
+        if v_row.quota = -1 or v_credits < apply_usage.delta - greatest(v_row.quota - v_row.used, 0) then
+          if v_row.quota > 0 and v_row.used < v_row.quota then
             perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
           end if;
           return tollgate_private.usage_answer(false, apply_usage.metric, v_row, v_credits);
