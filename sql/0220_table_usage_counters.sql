@@ -13,6 +13,7 @@ create table tollgate_private.usage_counters (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   carried bigint not null default 0,
+  may_have_credits boolean not null default true,
   primary key (user_id, metric),
   constraint usage_counters_period_end_matches_period check ((period = 'never') = (period_end is null))
 );
@@ -38,6 +39,8 @@ comment on column tollgate_private.usage_counters.valid_until is
   E'When the plan behind this quota must be checked again (end of a past_due grace, of a cancelled period, of a one-off payment); null = until the subscription changes.';
 comment on column tollgate_private.usage_counters.carried is
   E'Carry-over brought into the current period when an upgrade started it (what the old period left; negative = a debt); 0 otherwise. Plan changes inside the period keep it.';
+comment on column tollgate_private.usage_counters.may_have_credits is
+  E'Hint for consume_usage: false = the user holds no usable credits of this metric, so no credit is looked up. New counters start true and grant_credits sets it; a consume that decides on the locked row (the first consume that makes a counter, the first of a new period, any consume past the quota) and finds no usable credits (none granted, used up, expired, revoked) clears it. true may be stale, false never is.';
 comment on column tollgate_private.usage_counters.created_at is E'When the counter was created.';
 comment on column tollgate_private.usage_counters.updated_at is E'When the counter last changed.';
 

@@ -7,7 +7,8 @@ create table tollgate_private.usage_events (
   idempotency_key text check (length(idempotency_key) between 1 and 255),
   result jsonb,
   period_start timestamptz,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  credits bigint not null default 0 check (credits >= 0)
 );
 
 -- The same idempotency key from the same user counts once, whatever the concurrency.
@@ -28,6 +29,8 @@ comment on column tollgate_private.usage_events.idempotency_key is E'The caller'
 comment on column tollgate_private.usage_events.result is E'The answer returned to the caller, kept for keyed calls so a retry gets the same answer.';
 comment on column tollgate_private.usage_events.period_start is E'Start of the counter period it was counted in.';
 comment on column tollgate_private.usage_events.created_at is E'When it was recorded.';
+comment on column tollgate_private.usage_events.credits is
+  E'Of a counted consume, how much was drawn from credits (tollgate.credit_balances) rather than the plan''s quota; the counter took amount - credits. 0 otherwise.';
 
 alter table tollgate_private.usage_events enable row level security;
 

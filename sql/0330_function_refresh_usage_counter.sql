@@ -52,6 +52,10 @@ begin
         v_limit.quota, v_limit.period, v_limit.carry_over, refresh_usage_counter.anchor,
         refresh_usage_counter.valid_until, refresh_usage_counter.as_of, refresh_usage_counter.paid_until);
     end if;
+    -- A new counter may have credits: a grant committed while this insert is in flight cannot set
+    -- the hint on a row it does not see yet. A consume deciding on the locked row that finds none
+    -- clears it (apply_usage).
+    v_init.may_have_credits := true;
     -- Two first calls at once: one inserts, the other waits for it and then locks the row it made.
     insert into tollgate_private.usage_counters
     select (v_init).*

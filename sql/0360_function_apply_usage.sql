@@ -11,6 +11,11 @@ declare
   v_baseline text;
   v_key bigint;
   v_my_turn boolean;
+  v_locked boolean := false;
+  v_room bigint;
+  v_take bigint;
+  v_need bigint;
+  v_credits bigint;
 begin
   if apply_usage.delta > 0 then
     -- Signed-in callers (PostgREST's role authenticated) of one counter queue on an advisory lock,
@@ -52,12 +57,18 @@ begin
             perform tollgate_private.notify_quota(v_row,
               case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
           end if;
-          return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+          -- A user without credits (the hint is false) costs no credit lookup. The hint is not
+          -- cleared here: a second update of the row this transaction just wrote would run the
+          -- plan_id foreign-key check (a key-share lock on the plan row) on every such call.
+          return tollgate_private.usage_answer(true, apply_usage.metric, v_row,
+            case when v_row.may_have_credits
+              then tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of)
+              else 0 end);
         end if;
       end if;
 
       -- REFUSAL without a lock: a current counter without room answers at once, so a user
-      -- hammering an exhausted quota neither queues nor writes.
+      -- hammering an exhausted quota neither queues nor writes, unless they may hold credits.
       select c.* into v_row
       from tollgate_private.usage_counters c
       where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
@@ -66,11 +77,37 @@ begin
         and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of)
         and apply_usage.delta
           > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
-        if v_row.quota > 0 and v_row.used < v_row.quota then
-          -- A first refusal below 100 % exhausts the quota for this caller (once per period).
-          perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+        if not v_row.may_have_credits then
+          -- No credits (the hint is false): the refusal as it was, one test more.
+          if v_row.quota > 0 and v_row.used < v_row.quota then
+            -- A first refusal below 100 % exhausts the quota for this caller (once per period).
+            perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+          end if;
+          return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
         end if;
-        return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+        -- Credits can only pay the part of a limited quota it cannot take; read them without a
+        -- lock too (an index probe), so a refusal still neither queues nor writes.
+        v_credits := tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of);
+        if v_row.quota = -1 or v_credits < apply_usage.delta - greatest(v_row.quota - v_row.used, 0) then
+          if v_row.quota > 0 and v_row.used < v_row.quota then
+            perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
+          end if;
+          return tollgate_private.usage_answer(false, apply_usage.metric, v_row, v_credits);
+        end if;
+        if v_my_turn then
+          -- CREDITS may pay what the quota cannot. Lock the counter row first (the order every
+          -- drawer keeps: counter row, then credit rows), then decide below on the locked row.
+          select c.* into v_row
+          from tollgate_private.usage_counters c
+          where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+          for update;
+          -- Rolled or due for a re-check meanwhile: the slow path brings it up to date first.
+          v_locked := v_row.user_id is not null
+            and (v_row.period_end is null or v_row.period_end > apply_usage.as_of)
+            and (v_row.valid_until is null or v_row.valid_until > apply_usage.as_of);
+          exit;
+        end if;
+        -- Not our turn yet: queue below like any consumer, then try again.
       end if;
 
       -- Neither counted nor refused after our turn: the slow path below decides.
@@ -97,79 +134,124 @@ begin
       and (c.valid_until is null or c.valid_until > apply_usage.as_of)
     returning c.* into v_row;
     if found then
-      return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+      -- Releases never create credits; they only report the ones held.
+      return tollgate_private.usage_answer(true, apply_usage.metric, v_row,
+        case when v_row.may_have_credits
+          then tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of)
+          else 0 end);
     end if;
   end if;
 
   -- SLOW PATH: the counter is missing, its period has ended, or its plan must be checked again.
-  if not exists (select from auth.users u where u.id = apply_usage.user_id) then
-    perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
-      hint => 'The user must exist in auth.users.');
-  end if;
-  if not exists (select from tollgate.plan_limits l where l.metric = apply_usage.metric)
-    and not exists (
-      select from tollgate_private.usage_counters c
-      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
-    ) then
-    perform tollgate_private.raise_error('NOMET', format('Unknown metric %s', apply_usage.metric),
-      hint => 'Metrics are the ones named in tollgate.plan_limits.');
-  end if;
-
-  select e.* into v_entitlement from tollgate_private.entitlement(apply_usage.user_id, apply_usage.as_of) e;
-  select c.plan_id into v_baseline
-  from tollgate_private.usage_counters c
-  where c.user_id = apply_usage.user_id
-  limit 1;
-
-  v_row := tollgate_private.refresh_usage_counter(
-    apply_usage.user_id, apply_usage.metric, apply_usage.as_of, v_entitlement.plan_id,
-    v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id),
-    v_entitlement.paid_until);
-
-  if v_row.user_id is null then
-    -- The metric exists, but not on this user's plan: quota 0.
-    return tollgate_private.usage_answer(apply_usage.delta < 0, apply_usage.metric, null);
-  end if;
-
-  if apply_usage.delta < 0 then
-    if v_row.period <> 'never' then
-      perform tollgate_private.raise_error('GAUGE',
-        format('Only never-resetting metrics can be released; %s resets every %s',
-          apply_usage.metric, v_row.period),
-        hint => 'Usage of a resetting metric is not given back.');
+  if not v_locked then
+    if not exists (select from auth.users u where u.id = apply_usage.user_id) then
+      perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
+        hint => 'The user must exist in auth.users.');
     end if;
-    update tollgate_private.usage_counters c
-    set used = greatest(c.used + apply_usage.delta, 0),
-        updated_at = now()
-    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
-    returning c.* into v_row;
-    return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+    if not exists (select from tollgate.plan_limits l where l.metric = apply_usage.metric)
+      and not exists (
+        select from tollgate_private.usage_counters c
+        where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+      ) then
+      perform tollgate_private.raise_error('NOMET', format('Unknown metric %s', apply_usage.metric),
+        hint => 'Metrics are the ones named in tollgate.plan_limits.');
+    end if;
+
+    select e.* into v_entitlement from tollgate_private.entitlement(apply_usage.user_id, apply_usage.as_of) e;
+    select c.plan_id into v_baseline
+    from tollgate_private.usage_counters c
+    where c.user_id = apply_usage.user_id
+    limit 1;
+
+    v_row := tollgate_private.refresh_usage_counter(
+      apply_usage.user_id, apply_usage.metric, apply_usage.as_of, v_entitlement.plan_id,
+      v_entitlement.anchor, v_entitlement.valid_until, coalesce(v_baseline, v_entitlement.plan_id),
+      v_entitlement.paid_until);
+
+    if v_row.user_id is null then
+      -- The metric exists, but not on this user's plan: quota 0.
+      return tollgate_private.usage_answer(apply_usage.delta < 0, apply_usage.metric, null);
+    end if;
+
+    if apply_usage.delta < 0 then
+      if v_row.period <> 'never' then
+        perform tollgate_private.raise_error('GAUGE',
+          format('Only never-resetting metrics can be released; %s resets every %s',
+            apply_usage.metric, v_row.period),
+          hint => 'Usage of a resetting metric is not given back.');
+      end if;
+      update tollgate_private.usage_counters c
+      set used = greatest(c.used + apply_usage.delta, 0),
+          updated_at = now()
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+      returning c.* into v_row;
+      return tollgate_private.usage_answer(true, apply_usage.metric, v_row,
+        case when v_row.may_have_credits
+          then tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of)
+          else 0 end);
+    end if;
   end if;
 
-  -- The row is locked by refresh_usage_counter: decide on the fresh state.
-  if apply_usage.delta
-      > (case when v_row.quota = -1 then 9223372036854775807 else v_row.quota end) - v_row.used then
+  -- DECIDE on the locked, fresh row (refresh_usage_counter or the credit path locked it): the
+  -- plan's quota first, the rest from credits; used never passes quota.
+  v_room := case
+    when v_row.quota = -1 then 9223372036854775807 - v_row.used
+    else greatest(v_row.quota - v_row.used, 0)
+  end;
+  v_take := least(apply_usage.delta, v_room);
+  v_need := apply_usage.delta - v_take;
+  if v_need > 0 and v_row.may_have_credits and v_row.quota <> -1 then
+    v_credits := tollgate_private.draw_credits(apply_usage.user_id, apply_usage.metric, v_need, apply_usage.as_of);
+    if v_credits = 0 or v_credits = v_need then
+      -- None left (used up now or before, expired, revoked): later calls skip the lookup until a
+      -- grant sets the hint again. grant_credits updates this row after its insert, so it waits for us.
+      update tollgate_private.usage_counters c
+      set may_have_credits = false
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      v_row.may_have_credits := false;
+    end if;
+  elsif v_row.may_have_credits then
+    v_credits := tollgate_private.usable_credits(apply_usage.user_id, apply_usage.metric, apply_usage.as_of);
+    if v_credits = 0 then
+      -- None (a new counter starts with the hint set): clear it, as above.
+      update tollgate_private.usage_counters c
+      set may_have_credits = false
+      where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric;
+      v_row.may_have_credits := false;
+    end if;
+  else
+    v_credits := 0;
+  end if;
+
+  if v_need > 0 and (v_row.quota = -1 or v_credits < v_need) then
+    -- Refused: neither the quota nor any credit is touched (draw_credits drew nothing).
     if v_row.quota > 0 and v_row.used < v_row.quota then
       perform tollgate_private.notify_quota(v_row, 'quota_exhausted');
     end if;
-    return tollgate_private.usage_answer(false, apply_usage.metric, v_row);
+    return tollgate_private.usage_answer(false, apply_usage.metric, v_row, v_credits);
   end if;
-  update tollgate_private.usage_counters c
-  set used = c.used + apply_usage.delta,
-      updated_at = now()
-  where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
-  returning c.* into v_row;
-  if v_row.quota > 0 and v_row.used >= v_row.quota - v_row.quota / 5
-    and (v_row.used - apply_usage.delta < v_row.quota - v_row.quota / 5
-      or v_row.used >= v_row.quota and v_row.used - apply_usage.delta < v_row.quota) then
-    perform tollgate_private.notify_quota(v_row,
-      case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
+  if v_need > 0 then
+    v_credits := v_credits - v_need;
   end if;
-  return tollgate_private.usage_answer(true, apply_usage.metric, v_row);
+
+  if v_take > 0 then
+    update tollgate_private.usage_counters c
+    set used = c.used + v_take,
+        updated_at = now()
+    where c.user_id = apply_usage.user_id and c.metric = apply_usage.metric
+    returning c.* into v_row;
+    if v_row.quota > 0 and v_row.used >= v_row.quota - v_row.quota / 5
+      and (v_row.used - v_take < v_row.quota - v_row.quota / 5
+        or v_row.used >= v_row.quota and v_row.used - v_take < v_row.quota) then
+      perform tollgate_private.notify_quota(v_row,
+        case when v_row.used >= v_row.quota then 'quota_exhausted' else 'quota_warning' end);
+    end if;
+  end if;
+  return tollgate_private.usage_answer(true, apply_usage.metric, v_row, v_credits, v_need);
 end;
 $$;
 
 comment on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) is
-  E'Counts delta (positive: consume, refused past the quota; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. Concurrent signed-in consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''. Writes no ledger row: record_usage does.';
+  E'Counts delta (positive: consume; negative: release of a gauge, floored at zero) on a user''s counter at as_of, rolling the period or following a plan change first when due. A consume takes the plan''s quota first and, when the quota cannot take it all, what is left of the quota plus the rest from the user''s credits of the metric (draw_credits: not expired at as_of, earliest expiry first); used never passes quota. It is refused, counting nothing and drawing nothing, when quota and credits together cannot cover it; an unlimited quota never touches credits. Concurrent signed-in consumers of one counter queue on a transaction advisory lock keyed ''tollgate.counter:<user>:<metric>''; credits are drawn only under the counter''s row lock. Writes no ledger row: record_usage does (with the credits drawn, answered in credits_drawn).';
 
 revoke all on function tollgate_private.apply_usage(uuid, text, bigint, timestamptz) from public, anon, authenticated, service_role;

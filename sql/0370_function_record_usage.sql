@@ -34,10 +34,11 @@ begin
   if record_usage.idempotency_key is null then
     v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
     if (v_result ->> 'allowed')::boolean then
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start, credits)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, true, (
         select c.period_start from tollgate_private.usage_counters c
-        where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
+        where c.user_id = record_usage.user_id and c.metric = record_usage.metric),
+        (v_result ->> 'credits_drawn')::bigint);
     end if;
     return v_result;
   end if;
@@ -51,11 +52,12 @@ begin
     begin
       v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
       -- The unique key makes a concurrent call with the same key wait here for us, then fail.
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start, credits)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
         record_usage.idempotency_key, v_result, (
           select c.period_start from tollgate_private.usage_counters c
-          where c.user_id = record_usage.user_id and c.metric = record_usage.metric));
+          where c.user_id = record_usage.user_id and c.metric = record_usage.metric),
+        (v_result ->> 'credits_drawn')::bigint);
       return v_result;
     exception when unique_violation then
       get stacked diagnostics v_constraint = constraint_name;
@@ -80,6 +82,6 @@ end;
 $$;
 
 comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
-  E'Counts a usage change and writes its ledger row in the same transaction; the same idempotency key from the same user counts once, at any concurrency, and returns the first answer.';
+  E'Counts a usage change and writes its ledger row in the same transaction (with the credits drawn, so quota and credits can be told apart); the same idempotency key from the same user counts once, at any concurrency, and returns the first answer (and draws credits once).';
 
 revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;

@@ -23,7 +23,7 @@ end;
 $$;
 
 comment on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) is
-  E'Consumes amount of a metric for a user at as_of: {allowed, metric, used, quota, remaining, period_end}. Refused calls count nothing; a repeated idempotency key counts once. For the service role, tests and triggers; clients call tollgate.consume_usage.';
+  E'Consumes amount of a metric for a user at as_of, the plan''s quota first and then credits (see apply_usage): {allowed, metric, used, quota, remaining, period_end, credits_remaining, credits_drawn}. Refused calls count nothing and draw nothing; a repeated idempotency key counts once. For the service role, tests and triggers; clients call tollgate.consume_usage.';
 
 revoke all on function tollgate_private.consume_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
 

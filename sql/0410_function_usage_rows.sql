@@ -7,7 +7,8 @@ returns table (
   period_end timestamptz,
   used bigint,
   quota bigint,
-  remaining bigint
+  remaining bigint,
+  credits bigint
 )
 language plpgsql
 stable
@@ -20,7 +21,10 @@ begin
   -- never inlined, so it was planned on every read; plpgsql keeps the plan for the session.
   return query
   select usage_rows.for_user_id, l.metric, n.period, n.period_start, n.period_end, n.used, n.quota,
-    case when n.quota = -1 then null else greatest(n.quota - n.used, 0) end
+    case when n.quota = -1 then null else greatest(n.quota - n.used, 0) end,
+    -- The counter's hint spares the credit lookup of users who hold none (a missing counter: look).
+    case when c.user_id is not null and not c.may_have_credits then 0::bigint
+      else tollgate_private.usable_credits(usage_rows.for_user_id, l.metric, usage_rows.as_of) end
   from tollgate_private.entitlement(usage_rows.for_user_id, usage_rows.as_of) e
   join tollgate.plan_limits l on l.plan_id = e.plan_id
   left join tollgate_private.usage_counters c
@@ -33,6 +37,6 @@ end;
 $$;
 
 comment on function tollgate_private.usage_rows(uuid, timestamptz) is
-  E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited) and remaining (null when unlimited).';
+  E'One row per metric of the plan a user is on at as_of: period bounds, used, quota (-1 = unlimited), remaining (null when unlimited) and credits (usable credits of the metric at as_of, used once the quota is spent).';
 
 revoke all on function tollgate_private.usage_rows(uuid, timestamptz) from public, anon, authenticated, service_role;

@@ -7,7 +7,8 @@ returns table (
   period_end timestamptz,
   used bigint,
   quota bigint,
-  remaining bigint
+  remaining bigint,
+  credits bigint
 )
 language plpgsql
 stable

@@ -12,7 +12,7 @@ end;
 $$;
 
 comment on function tollgate.consume_usage(text, bigint, text) is
-  E'Counts amount (> 0) of a metric against the signed-in user''s quota: returns {allowed, metric, used, quota, remaining, period_end}. Atomic (no overdraw at any concurrency); a refused call counts nothing; the same idempotency_key twice counts once and returns the first answer.';
+  E'Counts amount (> 0) of a metric against the signed-in user''s quota, then their credits of the metric once the quota is spent (earliest expiry first): returns {allowed, metric, used, quota, remaining, period_end, credits_remaining, credits_drawn}. Atomic (no overdraw of quota or credits at any concurrency); a refused call counts nothing and draws nothing; the same idempotency_key twice counts once and returns the first answer.';
 
 revoke all on function tollgate.consume_usage(text, bigint, text) from public, anon, authenticated, service_role;
 

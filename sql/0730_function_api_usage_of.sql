@@ -8,7 +8,7 @@ as $$
 begin
   -- plpgsql keeps its plan between calls; a SQL function with a pinned search_path would not.
   return query
-    select u.user_id, u.metric, u.period, u.period_start, u.period_end, u.used, u.quota, u.remaining
+    select u.user_id, u.metric, u.period, u.period_start, u.period_end, u.used, u.quota, u.remaining, u.credits
     from tollgate_private.usage_of(usage_of.user_id) u;
 end;
 $$;

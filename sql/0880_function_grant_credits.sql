@@ -28,11 +28,18 @@ begin
   values (grant_credits.user_id, grant_credits.metric, grant_credits.amount, grant_credits.amount,
     grant_credits.expires_at, grant_credits.source, grant_credits.purchase_id, grant_credits.reason)
   returning * into v_grant;
+  -- After the insert: a consume holding the counter row finishes first, then this sets the hint
+  -- on its newest version (never the other way round: consumers lock the counter, then credits).
+  -- A counter not made yet starts with the hint set.
+  update tollgate_private.usage_counters c
+  set may_have_credits = true
+  -- No "and not may_have_credits": a consume clearing it at this moment must be waited for.
+  where c.user_id = grant_credits.user_id and c.metric = grant_credits.metric;
   return v_grant;
 end;
 $$;
 
 comment on function tollgate_private.grant_credits(uuid, text, bigint, timestamptz, text, uuid, text) is
-  E'Adds credits of a metric for a user: one tollgate.credit_balances row (source purchase with its purchase_id, or admin with a reason), usable until expires_at (null = never). The one way credits are created.';
+  E'Adds credits of a metric for a user: one tollgate.credit_balances row (source purchase with its purchase_id, or admin with a reason), usable until expires_at (null = never). The one way credits are created; it also sets the user''s counter hint (usage_counters.may_have_credits) so consume_usage looks for them.';
 
 revoke all on function tollgate_private.grant_credits(uuid, text, bigint, timestamptz, text, uuid, text) from public, anon, authenticated, service_role;

@@ -14,6 +14,8 @@ begin
     select g.id, g.remaining
     from tollgate.credit_balances g
     where g.purchase_id = revoke_purchase_credits.purchase_id and g.revoked_at is null
+    -- The order draw_credits locks grants in: two lockers of the same grants never wait on each other in a cycle.
+    order by g.expires_at nulls last, g.id
     for update
   ), done as (
     update tollgate.credit_balances g

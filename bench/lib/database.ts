@@ -6,6 +6,12 @@ import { applyBootstrap, applyMigrations, applySeed } from '../../packages/db/sr
 /** How many ordinary (free-plan) users the random-pick figures choose from. */
 export const POOL_USERS = 10_000
 
+/** Free-plan users past their api_calls quota who hold credits (the credit-drawing figure). */
+export const CREDIT_USERS = 1000
+
+/** Credits each of them holds: never used up in a run, never expiring. */
+export const CREDIT_GRANT = 1_000_000_000_000
+
 /** Rows of the ceiling's plain table (keys 1..CEILING_ROWS). */
 export const CEILING_ROWS = 10_000
 
@@ -49,6 +55,8 @@ export type BenchDatabase = {
   /** A superuser on the bench database (checkpoints, settings). */
   superUrl: string
   users: BenchUser[]
+  /** Free users whose api_calls quota is spent and who hold CREDIT_GRANT credits each. */
+  creditUsers: BenchUser[]
   special: SpecialUsers
   setupSeconds: number
   stop: () => Promise<void>
@@ -155,12 +163,13 @@ export const createBenchDatabase = async (log: (line: string) => void): Promise<
     const apiUrl = cluster.url(DATABASE, 'authenticator')
     await withSql(superUrl, (sql) => applyBootstrap(sql))
 
-    const { users, special } = await withSql(ownerUrl, async (sql) => {
+    const { users, creditUsers, special } = await withSql(ownerUrl, async (sql) => {
       await applyMigrations(sql)
       await applySeed(sql)
       log(`schema and seed loaded; creating ${POOL_USERS} users`)
       const pool = await insertUsers(sql, 'bench-', POOL_USERS)
       const named = await insertUsers(sql, 'bench-special-', 5)
+      const creditUsers = await insertUsers(sql, 'bench-credit-', CREDIT_USERS)
       await sql.begin((tx) => tx.unsafe(BENCH_PLANS + BENCH_TABLES))
       const special: SpecialUsers = {
         hotWarm: only(named, 0),
@@ -182,14 +191,44 @@ export const createBenchDatabase = async (log: (line: string) => void): Promise<
         select tollgate_private.sync_usage_counters(u.id, now())
         from auth.users u
         where u.email like 'bench-%'`
-      return { users: pool, special }
+      // The credit holders: their quota spent by one consume (counter and ledger agree), then a
+      // large grant each (through grant_credits, as a purchase or an admin would), so every
+      // measured call draws credits.
+      await sql`
+        select tollgate_private.consume_usage(u.id, ${METRIC}, c.quota, null, now())
+        from auth.users u
+        join tollgate_private.usage_counters c on c.user_id = u.id and c.metric = ${METRIC}
+        where u.email like 'bench-credit-%'`
+      await sql`
+        select tollgate_private.grant_credits(u.id, ${METRIC}, ${CREDIT_GRANT}::bigint, null, 'admin',
+          null, 'bench')
+        from auth.users u
+        where u.email like 'bench-credit-%'`
+      // Steady state of the credits hint too: a new counter starts with it set and a consume
+      // deciding on the locked row (first of a period) clears it when the user holds no credits.
+      await sql`
+        update tollgate_private.usage_counters c set may_have_credits = false
+        where not exists (
+          select from tollgate.credit_balances g
+          where g.user_id = c.user_id and g.metric = c.metric and g.remaining > 0)`
+      return { users: pool, creditUsers, special }
     })
     await withSql(superUrl, async (sql) => {
       await sql`vacuum analyze`
       await sql`checkpoint`
     })
     const setupSeconds = Number(process.hrtime.bigint() - started) / 1e9
-    return { cluster, ownerUrl, apiUrl, superUrl, users, special, setupSeconds, stop: cluster.stop }
+    return {
+      cluster,
+      ownerUrl,
+      apiUrl,
+      superUrl,
+      users,
+      creditUsers,
+      special,
+      setupSeconds,
+      stop: cluster.stop,
+    }
   } catch (error) {
     await cluster.stop()
     throw error

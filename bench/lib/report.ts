@@ -85,6 +85,18 @@ const rowsOf = (result: BenchResult): Row[] => {
           `; refused ${ours.refused}`,
       ),
     )
+    const credits = result.consumeCredits
+    if (credits.connections === ours.connections) {
+      rows.push(
+        measured(
+          '2',
+          'consume_usage RPC, random users past their quota drawing credits',
+          credits,
+          credits.ratio,
+          `CPU ratio ${fixed(credits.cpuRatio, 2) || 'n/a'}; ${(credits.tps / ours.tps).toFixed(2)} of the no-credit figure; refused ${credits.refused}`,
+        ),
+      )
+    }
   })
   const { ceilingHot, hotUser } = result
   rows.push(

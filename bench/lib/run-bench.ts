@@ -60,7 +60,7 @@ export const runBench = async (options: BenchOptions = {}): Promise<BenchResult>
 // the server's facts and the targets. Each figure adds its own checks to the session.
 const measureAll = async (database: BenchDatabase, context: Context): Promise<BenchResult> => {
   const session = openSession(database, context)
-  const { ceiling, consume, ceilingFramed } = await measureThroughput(session)
+  const { ceiling, consume, ceilingFramed, consumeCredits } = await measureThroughput(session)
   const { hotQuota, ceilingHot, ceilingFramedHot, hotUser } = await measureHot(session)
   const naive = await measureNaive(session)
   const { reads, readCeiling } = await measureReads(session)
@@ -89,6 +89,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     ceiling,
     ceilingFramed,
     consume,
+    consumeCredits,
     ceilingHot,
     ceilingFramedHot,
     framedRatios: {

@@ -75,6 +75,8 @@ export type BenchResult = {
   /** The ceiling's update inside the RPC framing, at 8 connections. */
   ceilingFramed: Figure
   consume: RatioFigure[]
+  /** consume_usage at 8 for users past their quota who hold credits: every call draws credits. */
+  consumeCredits: RatioFigure
   ceilingHot: HotFigure
   /** The hot-row variant inside the RPC framing, same quota. */
   ceilingFramedHot: Figure

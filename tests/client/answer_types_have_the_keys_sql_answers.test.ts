@@ -28,6 +28,8 @@ const CONSUME: Shape<ConsumeResult> = {
   quota: 'number',
   remaining: 'number|null',
   period_end: 'string|null',
+  credits_remaining: 'number',
+  credits_drawn: 'number',
 }
 const USAGE: Shape<Usage> = {
   metric: 'string',
@@ -37,6 +39,7 @@ const USAGE: Shape<Usage> = {
   used: 'number',
   quota: 'number',
   remaining: 'number|null',
+  credits: 'number',
 }
 
 const kindOf = (value: unknown): string => (value === null ? 'null' : typeof value)

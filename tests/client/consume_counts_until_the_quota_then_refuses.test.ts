@@ -15,6 +15,8 @@ describe('consume()', () => {
       quota: 3,
       remaining: 2,
       period_end: null,
+      credits_remaining: 0,
+      credits_drawn: 0,
     })
     expect(await tollgate.consume('projects', 2)).toMatchObject({ allowed: true, used: 3 })
     expect(await tollgate.consume('projects')).toEqual({
@@ -24,6 +26,8 @@ describe('consume()', () => {
       quota: 3,
       remaining: 0,
       period_end: null,
+      credits_remaining: 0,
+      credits_drawn: 0,
     })
     expect(await tollgate.consume('projects', 1)).toMatchObject({ allowed: false, used: 3 })
 

@@ -19,6 +19,7 @@ describe('myUsage()', () => {
         used: 40,
         quota: 1000,
         remaining: 960,
+        credits: 0,
       },
       {
         metric: 'projects',
@@ -28,6 +29,7 @@ describe('myUsage()', () => {
         used: 0,
         quota: 3,
         remaining: 3,
+        credits: 0,
       },
       {
         metric: 'storage_gb',
@@ -37,6 +39,7 @@ describe('myUsage()', () => {
         used: 0,
         quota: 1,
         remaining: 1,
+        credits: 0,
       },
     ])
     const [apiCalls] = usage

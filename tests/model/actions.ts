@@ -29,6 +29,10 @@ export type Step = {
 
 /** Consume sizes that reach each seeded quota in a few steps (free 1,000, pro 100,000, enterprise 1,000,000). */
 export const CONSUME_AMOUNTS = [1, 300, 600, 30_000, 60_000, 600_000] as const
+/** Credits granted at once: a few (used up in a step or two) or many (outlast a free month). */
+export const CREDIT_AMOUNTS = [500, 50_000] as const
+/** Days until granted credits expire (null = never): inside a step's jump or past a month. */
+export const CREDIT_DAYS = [null, 2, 40] as const
 /** Time jumps: a day, past a grace, past a month. */
 export const DAYS = [1, 4, 31] as const
 
@@ -48,6 +52,14 @@ const describe = (s: Step): string => {
       return `consume(${u}, api_calls, ${CONSUME_AMOUNTS[s.amount % CONSUME_AMOUNTS.length]})`
     case 'gauge':
       return `gauge(${u}, projects, ${s.pick % 2 ? 'release' : 'consume'} 1)`
+    case 'grant_credits':
+      return `grant_credits(${u}, api_calls, ${CREDIT_AMOUNTS[s.amount % CREDIT_AMOUNTS.length]}, ${
+        s.pick % 2 ? 'purchase' : 'admin'
+      }, expires ${CREDIT_DAYS[s.days % CREDIT_DAYS.length] ?? 'never'}${
+        CREDIT_DAYS[s.days % CREDIT_DAYS.length] ? ' days' : ''
+      })`
+    case 'revoke_credits':
+      return `revoke_credits(${u}, purchase #${s.pick})`
     case 'advance_time':
       return `advance_time(${DAYS[s.days % DAYS.length]} days)`
     case 'deliver':
@@ -75,6 +87,7 @@ class StepCommand implements fc.AsyncCommand<object, World> {
   run = async (_model: object, w: World): Promise<void> => {
     w.stepConsumed.clear()
     w.stepReleased.clear()
+    w.stepFindings = []
     w.sys.tick()
     const what = describe(this.step)
     let outcome: string
@@ -193,16 +206,92 @@ const verify = async (w: World, user: UserModel, pick: number): Promise<string> 
   return `razorpay ${answer.status} ${short(answer.body)}`
 }
 
+/** What a consume may change: the counter's used and every credit grant's remaining. */
+const usageStateOf = async (w: World, user: UserModel, metric: string): Promise<string> => {
+  const [row] = await w.sys.sql<{ state: string }[]>`
+    select concat_ws(' ',
+      (select 'used ' || c.used || '/' || c.quota from tollgate_private.usage_counters c
+        where c.user_id = ${user.caller.id}::uuid and c.metric = ${metric}),
+      (select 'credits ' || string_agg(g.remaining::text, ',' order by g.id) from tollgate.credit_balances g
+        where g.user_id = ${user.caller.id}::uuid and g.metric = ${metric})) as state`
+  return row?.state ?? ''
+}
+
+type ConsumeAnswer = {
+  allowed: boolean
+  used: number
+  quota: number
+  credits_drawn: number
+  credits_remaining: number
+}
+
 const consume = async (w: World, user: UserModel, metric: string, amount: number): Promise<string> => {
-  const [row] = await w.sys.sql<{ result: { allowed: boolean; used: number; quota: number } }[]>`
+  const before = await usageStateOf(w, user, metric)
+  const [row] = await w.sys.sql<{ result: ConsumeAnswer }[]>`
     select tollgate_private.consume_usage(${user.caller.id}::uuid, ${metric}, ${amount}::bigint, null,
       to_timestamp(${w.sys.now()})) as result`
   const result = row?.result
+  const drawn = BigInt(result?.credits_drawn ?? 0)
   if (result?.allowed) {
+    // Only what the quota took counts against the period's quota; credits are paid for apart.
     const key = `${user.caller.id}|${metric}`
-    w.stepConsumed.set(key, (w.stepConsumed.get(key) ?? 0n) + BigInt(amount))
+    w.stepConsumed.set(key, (w.stepConsumed.get(key) ?? 0n) + BigInt(amount) - drawn)
+    if (result.quota !== -1 && result.used > result.quota && BigInt(amount) > drawn) {
+      w.stepFindings.push({
+        invariant: 'consumeNeverPassesQuota',
+        message: `${user.name} ${metric}: an allowed consume of ${amount} (${drawn} from credits) left used ${result.used} past quota ${result.quota}`,
+      })
+    }
+  } else {
+    // A refusal changes nothing (the counter may only be brought up to date: a roll or a plan).
+    const after = await usageStateOf(w, user, metric)
+    const credits = (state: string): string => state.replace(/^.*?(credits |$)/, '$1')
+    if (credits(after) !== credits(before) || drawn !== 0n) {
+      w.stepFindings.push({
+        invariant: 'refusedConsumeChangesNothing',
+        message: `${user.name} ${metric}: a refused consume of ${amount} changed the credits (${before} → ${after}; drawn ${drawn})`,
+      })
+    }
   }
-  return `${result?.allowed ? 'allowed' : 'refused'} used ${result?.used}/${result?.quota}`
+  return `${result?.allowed ? 'allowed' : 'refused'} used ${result?.used}/${result?.quota}${
+    drawn > 0n || (result?.credits_remaining ?? 0) > 0
+      ? ` credits drawn ${drawn} left ${result?.credits_remaining}`
+      : ''
+  }`
+}
+
+/** Credits granted as a paid purchase or an admin would: through grant_credits, at the model time. */
+const grantCredits = async (w: World, user: UserModel, s: Step): Promise<string> => {
+  const amount = CREDIT_AMOUNTS[s.amount % CREDIT_AMOUNTS.length] ?? 500
+  const days = CREDIT_DAYS[s.days % CREDIT_DAYS.length] ?? null
+  const expiresAt = days === null ? null : w.sys.now() + days * 24 * 3600
+  if (s.pick % 2) {
+    const [purchase] = await w.sys.sql<{ id: string }[]>`
+      insert into tollgate.purchases (user_id, product_id, provider, currency, amount_paid, paid_at)
+      values (${user.caller.id}::uuid, 'api_calls_pack', 'internal', 'usd', 1000, to_timestamp(${w.sys.now()}))
+      returning id`
+    if (!purchase) return 'no purchase'
+    await w.sys.sql`
+      select tollgate_private.grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
+        to_timestamp(${expiresAt}), 'purchase', ${purchase.id}::uuid)`
+    user.creditPurchases.push(purchase.id)
+    return `granted ${amount} (purchase ${user.creditPurchases.length - 1})`
+  }
+  await w.sys.sql`
+    select tollgate_private.grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
+      to_timestamp(${expiresAt}), 'admin', null, 'model run')`
+  return `granted ${amount} (admin)`
+}
+
+/** A purchase refunded: its unused credits taken back (once; used ones stay used). */
+const revokeCredits = async (w: World, user: UserModel, pick: number): Promise<string> => {
+  const purchase = user.creditPurchases[pick % Math.max(user.creditPurchases.length, 1)]
+  if (!purchase) return 'no purchase'
+  const [row] = await w.sys.sql<{ n: string }[]>`
+    select tollgate_private.revoke_purchase_credits(${purchase}::uuid)::text as n`
+  const key = `${user.caller.id}|api_calls`
+  w.creditsRevoked.set(key, (w.creditsRevoked.get(key) ?? 0n) + BigInt(row?.n ?? 0))
+  return `revoked ${row?.n}`
 }
 
 const release = async (w: World, user: UserModel, metric: string): Promise<string> => {
@@ -376,6 +465,10 @@ const runStep = async (w: World, s: Step): Promise<string> => {
       return consume(w, user, 'api_calls', CONSUME_AMOUNTS[s.amount % CONSUME_AMOUNTS.length] ?? 1)
     case 'gauge':
       return s.pick % 2 ? release(w, user, 'projects') : consume(w, user, 'projects', 1)
+    case 'grant_credits':
+      return grantCredits(w, user, s)
+    case 'revoke_credits':
+      return revokeCredits(w, user, s.pick)
     case 'deliver':
       return deliver(w, s.pick)
     case 'deliver_duplicate':
@@ -442,6 +535,8 @@ const WEIGHTS: Record<ActionKind, number> = {
   end_trial: 2,
   consume: 4,
   gauge: 1,
+  grant_credits: 2,
+  revoke_credits: 1,
   deliver: 3,
   deliver_duplicate: 1,
   deliver_all: 3,

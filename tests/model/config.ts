@@ -22,6 +22,8 @@ export const ACTION_KINDS = [
   'resume',
   'consume',
   'gauge',
+  'grant_credits',
+  'revoke_credits',
   // provider behaviour
   'portal_cancel',
   'end_trial',
@@ -47,6 +49,9 @@ export const INVARIANTS = [
   'quotaPeriodsFollowPaidPeriods',
   'counterEqualsItsLedger',
   'quotaLinesAreNotified',
+  'creditsNeverOverdrawn',
+  'refusedConsumeChangesNothing',
+  'consumeNeverPassesQuota',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

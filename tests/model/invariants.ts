@@ -102,7 +102,7 @@ const countersOf = (w: World): Promise<CounterRow[]> =>
       extract(epoch from c.period_start)::float8 as period_start_unix,
       extract(epoch from c.period_end)::float8 as period_end_unix, c.used::text, c.quota::text,
       c.base_quota::text,
-      coalesce((select sum(e.amount) from tollgate_private.usage_events e
+      coalesce((select sum(e.amount - e.credits) from tollgate_private.usage_events e
         where e.user_id = c.user_id and e.metric = c.metric and e.allowed
           and e.period_start = c.period_start), 0)::text as ledger
     from tollgate_private.usage_counters c
@@ -200,7 +200,7 @@ const quotaPeriodsFollowPaidPeriods = (
   return null
 }
 
-/** Every running counter's used equals the ledger (usage_events) of its current period. */
+/** Every running counter's used equals the ledger (usage_events, less what credits paid) of its current period. */
 const counterEqualsItsLedger = (rows: CounterRow[], w: World): string | null => {
   const at = w.sys.now()
   for (const row of rows) {
@@ -211,6 +211,34 @@ const counterEqualsItsLedger = (rows: CounterRow[], w: World): string | null => 
       return `${nameOf(w, row.user_id)} ${row.metric}: counter used ${row.used}, ledger of the period from ${
         row.period_start
       } sums ${row.ledger}`
+    }
+  }
+  return null
+}
+
+/**
+ * Credits are never overdrawn: per user and metric, what the ledger says credits paid plus what
+ * refunds took back plus what remains is exactly what was granted; no grant is below 0 or above
+ * what it granted.
+ */
+const creditsNeverOverdrawn: Check = async (w) => {
+  const rows = await w.sys.sql<
+    { user_id: string; metric: string; granted: string; remaining: string; bad: number; drawn: string }[]
+  >`
+    select g.user_id::text, g.metric, sum(g.granted)::text as granted, sum(g.remaining)::text as remaining,
+      count(*) filter (where g.remaining < 0 or g.remaining > g.granted)::int as bad,
+      coalesce((select sum(e.credits) from tollgate_private.usage_events e
+        where e.user_id = g.user_id and e.metric = g.metric and e.allowed), 0)::text as drawn
+    from tollgate.credit_balances g
+    where g.user_id = any(${w.users.map((u) => u.caller.id)}::uuid[])
+    group by g.user_id, g.metric`
+  for (const row of rows) {
+    const revoked = w.creditsRevoked.get(`${row.user_id}|${row.metric}`) ?? 0n
+    const [granted, remaining, drawn] = [BigInt(row.granted), BigInt(row.remaining), BigInt(row.drawn)]
+    if (row.bad > 0 || drawn + revoked + remaining !== granted) {
+      return `${nameOf(w, row.user_id)} ${row.metric}: granted ${granted}, drawn ${drawn} (ledger), revoked ${revoked}, remaining ${remaining}${
+        row.bad > 0 ? `, ${row.bad} grants out of 0..granted` : ''
+      }`
     }
   }
   return null
@@ -382,4 +410,8 @@ export const checkInvariants = async (w: World): Promise<void> => {
   if (enabled.has('quotaLinesAreNotified')) {
     await fail('quotaLinesAreNotified', await quotaLinesAreNotified(w))
   }
+  if (enabled.has('creditsNeverOverdrawn')) {
+    await fail('creditsNeverOverdrawn', await creditsNeverOverdrawn(w))
+  }
+  for (const finding of w.stepFindings) await fail(finding.invariant, finding.message)
 }

@@ -49,6 +49,8 @@ export type UserModel = {
   razorpayPayments: RazorpayPayment[]
   /** Stripe subscription id → model time its renewal first failed (cleared when paid). */
   stripeFailedAt: Map<string, number>
+  /** Purchases the model made to grant credits (tollgate.purchases ids), refunded or not. */
+  creditPurchases: string[]
 }
 
 /** A webhook delivery the provider still owes (or may repeat). */
@@ -93,6 +95,10 @@ export type World = {
   /** Per step: allowed consumption and releases by `user|metric`. */
   stepConsumed: Map<string, bigint>
   stepReleased: Map<string, bigint>
+  /** Credits taken back by revoke_purchase_credits, by `user|metric` (the run's total). */
+  creditsRevoked: Map<string, bigint>
+  /** What a step saw break that only the step itself can see (a refused consume that changed state, ...). */
+  stepFindings: { invariant: 'refusedConsumeChangesNothing' | 'consumeNeverPassesQuota'; message: string }[]
   /** The run's own one-use coupon (30% off pro and enterprise). */
   smallCoupon: string
   discounted: DiscountedPayment[]
@@ -116,6 +122,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
       orders: [],
       razorpayPayments: [],
       stripeFailedAt: new Map(),
+      creditPurchases: [],
     })
   }
   const smallCoupon = `SMALL${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`
@@ -134,6 +141,8 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
     periods: new Map(),
     stepConsumed: new Map(),
     stepReleased: new Map(),
+    creditsRevoked: new Map(),
+    stepFindings: [],
     smallCoupon,
     discounted: [],
     seenHeld: new Set(),

@@ -134,7 +134,18 @@ const answer = (
   quota: number,
   remaining: number | null,
   periodEnd: string | null,
-) => ({ answer: { allowed, metric, used, quota, remaining, period_end: periodEnd } })
+) => ({
+  answer: {
+    allowed,
+    metric,
+    used,
+    quota,
+    remaining,
+    period_end: periodEnd,
+    credits_remaining: 0,
+    credits_drawn: 0,
+  },
+})
 
 const FEB_29_NOON = '2024-02-29T12:00:00Z'
 // The first instant of March: the free plan's calendar month rolls here.
@@ -345,6 +356,8 @@ describe('PGlite, the embedded database of the local stack', () => {
       quota: 1000,
       remaining: 999,
       period_end: onPglite.nextMonth,
+      credits_remaining: 0,
+      credits_drawn: 0,
     }
     expect(JSON.parse(onPglite.first)).toEqual(expected)
     expect(JSON.parse(onPglite.again)).toEqual(expected)

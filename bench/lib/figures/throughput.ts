@@ -6,8 +6,16 @@ import { ceilingCall, consumeCall, framedCeilingCall, pick } from '../workloads.
 const LEVELS = [1, 8, 32] as const
 const FRAMED_CONNECTIONS = 8
 
-/** Figures 1 and 2 on random keys and users, with the ceiling in the RPC framing at 8. */
-export type Throughput = { ceiling: Figure[]; consume: RatioFigure[]; ceilingFramed: Figure }
+/**
+ * Figures 1 and 2 on random keys and users, with the ceiling in the RPC framing at 8 and, at 8,
+ * consume_usage for users past their quota who draw credits.
+ */
+export type Throughput = {
+  ceiling: Figure[]
+  consume: RatioFigure[]
+  ceilingFramed: Figure
+  consumeCredits: RatioFigure
+}
 
 const cpuRatio = (base: Figure, ours: Figure, withClient: boolean): number | null => {
   if (base.serverCpuUs === null || ours.serverCpuUs === null) return null
@@ -27,6 +35,7 @@ export const measureThroughput = async (session: Session): Promise<Throughput> =
   const ceiling: Figure[] = []
   const consume: RatioFigure[] = []
   let ceilingFramed: Figure | undefined
+  let consumeCredits: RatioFigure | undefined
   for (const connections of LEVELS) {
     const parts: Part[] = [
       {
@@ -46,8 +55,13 @@ export const measureThroughput = async (session: Session): Promise<Throughput> =
         url: database.apiUrl,
         make: (connection) => framedCeilingCall(connection, () => pick(database.users), null),
       })
+      parts.push({
+        label: 'consume_usage drawing credits (random users past their quota)',
+        url: database.apiUrl,
+        make: (connection) => consumeCall(connection, () => pick(database.creditUsers)),
+      })
     }
-    const [base, ours, framed] = (await session.inTurns(parts, connections)).map(toFigure)
+    const [base, ours, framed, credits] = (await session.inTurns(parts, connections)).map(toFigure)
     if (!base || !ours) throw new Error('a figure is missing')
     ceiling.push(base)
     consume.push({
@@ -57,6 +71,19 @@ export const measureThroughput = async (session: Session): Promise<Throughput> =
       serverCpuRatio: cpuRatio(base, ours, false),
     })
     if (framed) ceilingFramed = framed
+    if (credits) {
+      consumeCredits = {
+        ...credits,
+        ratio: credits.tps / base.tps,
+        cpuRatio: cpuRatio(base, credits, true),
+        serverCpuRatio: cpuRatio(base, credits, false),
+      }
+      session.check(
+        `consume_usage drawing credits @${connections}: every call allowed`,
+        credits.refused === 0,
+        `${credits.refused} of ${credits.calls} refused`,
+      )
+    }
     session.check(
       `consume_usage @${connections}: no refusal under the quota`,
       ours.refused === 0,
@@ -65,5 +92,6 @@ export const measureThroughput = async (session: Session): Promise<Throughput> =
   }
 
   if (!ceilingFramed) throw new Error('the framed ceiling was not measured')
-  return { ceiling, consume, ceilingFramed }
+  if (!consumeCredits) throw new Error('the credit-drawing figure was not measured')
+  return { ceiling, consume, ceilingFramed, consumeCredits }
 }

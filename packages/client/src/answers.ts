@@ -9,7 +9,10 @@ import type { Tables } from './database.types.ts'
 /** A subscription row as its owner reads it. */
 export type Subscription = Tables<'subscriptions'>
 
-/** One metric of the caller's current plan (tollgate.usage; remaining null when unlimited). */
+/**
+ * One metric of the caller's current plan (tollgate.usage; remaining null when unlimited; credits:
+ * usable bought or granted credits, drawn once the quota is spent).
+ */
 export type Usage = {
   metric: string
   period: string
@@ -18,9 +21,13 @@ export type Usage = {
   used: number
   quota: number
   remaining: number | null
+  credits: number
 }
 
-/** What tollgate.consume_usage answers; a refused call has allowed = false and counts nothing. */
+/**
+ * What tollgate.consume_usage answers; a refused call has allowed = false and counts nothing. Past
+ * the quota, credits pay the rest: credits_drawn of this call, credits_remaining after it.
+ */
 export type ConsumeResult = {
   allowed: boolean
   metric: string
@@ -28,6 +35,8 @@ export type ConsumeResult = {
   quota: number
   remaining: number | null
   period_end: string | null
+  credits_remaining: number
+  credits_drawn: number
 }
 
 /** What POST /billing/checkout answers: a payment to make, or the switch to a free plan. */

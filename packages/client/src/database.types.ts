@@ -212,7 +212,7 @@ isOneToOne: false
           Views: {
             "usage": {
                   Row: {
-                    "metric": string | null,"period": string | null,"period_end": string | null,"period_start": string | null,"quota": number | null,"remaining": number | null,"used": number | null,"user_id": string | null
+                    "credits": number | null,"metric": string | null,"period": string | null,"period_end": string | null,"period_start": string | null,"quota": number | null,"remaining": number | null,"used": number | null,"user_id": string | null
                   }
                   ComputedFields: never
                   Relationships: [
@@ -267,7 +267,8 @@ isOneToOne: false
                            },
 "usage_of":
 { Args: { "user_id": string }; Returns: {
-              "metric": string | null,
+              "credits": number | null,
+"metric": string | null,
 "period": string | null,
 "period_end": string | null,
 "period_start": string | null,

@@ -221,6 +221,7 @@ const toUsage = (row: Tables<'usage'>): Usage => ({
   used: row.used ?? 0,
   quota: row.quota ?? 0,
   remaining: row.remaining,
+  credits: row.credits ?? 0,
 })
 
 /** Wraps a supabase-js client (any schema default) in Tollgate's typed calls. */

@@ -15,6 +15,8 @@ describe('service_role_release_usage with an idempotency key', () => {
         quota: 3,
         remaining: 1,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       expect(await serviceRelease(tx, user.id, 'projects', 1, 'delete-project-1')).toEqual(first)
       // Another key counts again.

@@ -24,6 +24,8 @@ describe('service_role_release_usage on a gauge', () => {
         quota: 1,
         remaining: 1,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       expect(await serviceConsume(tx, user.id, 'storage_gb', 1)).toMatchObject({
         allowed: true,
@@ -44,6 +46,8 @@ describe('service_role_release_usage on a gauge', () => {
         quota: 50,
         remaining: 50,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       await tx`select pg_catalog.set_config('role', 'none', true)`
       expect(await countersOf(tx, user.id)).toMatchObject({
@@ -61,6 +65,8 @@ describe('service_role_release_usage on a gauge', () => {
         quota: 3,
         remaining: 3,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
     })
   })

@@ -25,6 +25,7 @@ type UsageRow = {
   used: string
   quota: string
   remaining: string | null
+  credits: string
 }
 
 // What the usage rule computes for these users at the transaction's now(), read by the DB owner.
@@ -51,7 +52,7 @@ const viewAs = async (
       now = row?.now ?? now
     },
     (tx) => tx<UsageRow[]>`
-      select user_id, metric, period, period_start, period_end, used, quota, remaining
+      select user_id, metric, period, period_start, period_end, used, quota, remaining, credits
       from tollgate.usage
       where user_id = any(${userIds}::uuid[])
       order by user_id, metric`,
@@ -84,6 +85,7 @@ describe('the usage view', () => {
         used: '0',
         quota: '1000',
         remaining: '1000',
+        credits: '0',
       },
       {
         user_id: fixture.owner.id,
@@ -94,6 +96,7 @@ describe('the usage view', () => {
         used: '0',
         quota: '3',
         remaining: '3',
+        credits: '0',
       },
       {
         user_id: fixture.owner.id,
@@ -104,6 +107,7 @@ describe('the usage view', () => {
         used: '0',
         quota: '1',
         remaining: '1',
+        credits: '0',
       },
     ])
   })

@@ -196,6 +196,8 @@ describe('a signed-in user', () => {
       quota: 1000,
       remaining: 999,
       period_end: monthEnd,
+      credits_remaining: 0,
+      credits_drawn: 0,
     })
   })
 })

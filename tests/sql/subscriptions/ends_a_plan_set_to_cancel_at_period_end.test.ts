@@ -50,6 +50,8 @@ describe('a subscription set to cancel at period end', () => {
         quota: 1000,
         remaining: 999,
         period_end: expect.any(String),
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       expect(new Date(answer.period_end ?? '')).toEqual(month.end)
       expect(await countersOf(tx, user.id)).toMatchObject({

@@ -42,6 +42,8 @@ describe('a never-resetting gauge (projects)', () => {
         quota: 3,
         remaining: 0,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
     })
   })

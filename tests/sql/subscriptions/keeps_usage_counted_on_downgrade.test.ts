@@ -62,6 +62,8 @@ describe('a downgrade from pro to free', () => {
         quota: 1000,
         remaining: 0,
         period_end: expect.any(String),
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       expect(new Date(row?.answer.period_end ?? '')).toEqual(t.nextMonthStart)
       expect(await countersOf(tx, user.id)).toMatchObject({

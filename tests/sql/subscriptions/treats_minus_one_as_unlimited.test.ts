@@ -30,6 +30,8 @@ describe('an unlimited quota (-1)', () => {
         quota: -1,
         remaining: null,
         period_end: null,
+        credits_remaining: 0,
+        credits_drawn: 0,
       })
       expect(await countersOf(tx, user.id)).toMatchObject({
         projects: { plan_id: 'enterprise', used: '1000000000', quota: '-1', base_quota: '-1' },
