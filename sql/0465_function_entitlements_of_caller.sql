@@ -30,7 +30,8 @@ begin
     'usage', coalesce((
       select jsonb_agg(jsonb_build_object(
         'metric', r.metric, 'period', r.period, 'period_start', r.period_start,
-        'period_end', r.period_end, 'used', r.used, 'quota', r.quota, 'remaining', r.remaining)
+        'period_end', r.period_end, 'used', r.used, 'quota', r.quota, 'remaining', r.remaining,
+        'credits', r.credits)
         order by r.metric)
       from tollgate_private.usage_rows(v_user_id, now()) r), '[]'::jsonb));
 end;
