@@ -72,11 +72,21 @@ begin
       jsonb_strip_nulls((v_data - 'user_id') || jsonb_build_object('dispute_id', v_dispute.id, 'amount', v_dispute.amount,
         'currency', coalesce(v_dispute.currency, v_data ->> 'currency'), 'reason', v_dispute.reason)));
   end if;
+  -- Lost: the bank gave the money back to the buyer, a refund in all but name; they hear it once.
+  if v_dispute.status = 'lost' then
+    v_data := tollgate_private.payment_notice_data('stripe', v_payment_intent);
+    perform tollgate_private.notify(v_payment.user_id, 'payment_refunded', 'dispute_lost:stripe:' || v_dispute.id,
+      'Disputed payment returned',
+      format('Your bank decided the dispute in your favour: the payment%s was returned to you.',
+        coalesce(' for ' || coalesce(v_data ->> 'product_name', v_data ->> 'plan_name'), '')),
+      jsonb_strip_nulls((v_data - 'user_id') || jsonb_build_object('dispute_id', v_dispute.id, 'amount', v_dispute.amount,
+        'currency', coalesce(v_dispute.currency, v_data ->> 'currency'), 'outcome', 'dispute_lost')));
+  end if;
   return v_result || jsonb_build_object('dispute_id', v_dispute.id, 'dispute_status', v_dispute.status);
 end;
 $$;
 
 comment on function tollgate_private.apply_stripe_dispute(jsonb, timestamptz, text) is
-  E'Applies a Stripe dispute snapshot (charge.dispute.created, updated, closed, funds_*) unless a newer one was applied: keeps its status on the dispute''s ref and settles the disputed invoice or purchase (a purchase is disputed while it is open, refunded with its unused credits revoked when lost, back to paid when won). Opening and each outcome are audited; the buyer is notified dispute_opened once. Outcome applied, stale or unlinked.';
+  E'Applies a Stripe dispute snapshot (charge.dispute.created, updated, closed, funds_*) unless a newer one was applied: keeps its status on the dispute''s ref and settles the disputed invoice or purchase (a purchase is disputed while it is open, refunded with its unused credits revoked when lost, back to paid when won). Opening and each outcome are audited; the buyer is notified dispute_opened once, and payment_refunded once when the dispute is lost (the money went back to them). Outcome applied, stale or unlinked.';
 
 revoke all on function tollgate_private.apply_stripe_dispute(jsonb, timestamptz, text) from public, anon, authenticated, service_role;

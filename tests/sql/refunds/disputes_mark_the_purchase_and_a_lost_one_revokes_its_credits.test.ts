@@ -47,6 +47,15 @@ describe('disputes of a purchase', () => {
       const audits = await disputeAudits(tx, purchase.id)
       expect(audits.map((a: any) => a.status)).toEqual(['needs_response', 'lost'])
       expect(audits[1].reason).toMatch(/lost/)
+      // The buyer heard of the opening once and of the loss (their money back) once.
+      await applyStripe(tx, 'charge.dispute.closed', { ...dispute, status: 'lost' }, { created: at + 5 })
+      const notices = await tx`
+        select kind, data ->> 'outcome' as outcome from tollgate.notifications
+        where user_id = ${user.id} and kind in ('dispute_opened', 'payment_refunded') order by created_at, kind`
+      expect(notices).toEqual([
+        { kind: 'dispute_opened', outcome: null },
+        { kind: 'payment_refunded', outcome: 'dispute_lost' },
+      ])
     })
   })
 
