@@ -8,7 +8,8 @@ create table tollgate_private.usage_events (
   result jsonb,
   period_start timestamptz,
   created_at timestamptz not null default now(),
-  credits bigint not null default 0 check (credits >= 0)
+  credits bigint not null default 0 check (credits >= 0),
+  metadata jsonb
 );
 
 -- The same idempotency key from the same user counts once, whatever the concurrency.
@@ -31,6 +32,9 @@ comment on column tollgate_private.usage_events.period_start is E'Start of the c
 comment on column tollgate_private.usage_events.created_at is E'When it was recorded.';
 comment on column tollgate_private.usage_events.credits is
   E'Of a counted consume, how much was drawn from credits (tollgate.credit_balances) rather than the plan''s quota; the counter took amount - credits. 0 otherwise.';
+
+comment on column tollgate_private.usage_events.metadata is
+  E'What the app said about the call (consume_usage''s metadata argument: a JSON object of at most 4096 characters), e.g. the endpoint or request id; null when none.';
 
 alter table tollgate_private.usage_events enable row level security;
 

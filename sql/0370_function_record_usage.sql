@@ -3,7 +3,8 @@ create function tollgate_private.record_usage(
   metric text,
   delta bigint,
   idempotency_key text,
-  as_of timestamptz
+  as_of timestamptz,
+  metadata jsonb default null
 )
 returns jsonb
 language plpgsql
@@ -31,14 +32,20 @@ begin
     perform tollgate_private.raise_error('BADKY', 'The idempotency key must be 1 to 255 characters');
   end if;
 
+  if record_usage.metadata is not null
+    and (jsonb_typeof(record_usage.metadata) <> 'object' or length(record_usage.metadata::text) > 4096) then
+    perform tollgate_private.raise_error('BADRQ', 'metadata must be a JSON object of at most 4096 characters',
+      hint => 'e.g. {"endpoint": "/v1/search", "request_id": "..."}');
+  end if;
+
   if record_usage.idempotency_key is null then
     v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
     if (v_result ->> 'allowed')::boolean then
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start, credits)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start, credits, metadata)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, true, (
         select c.period_start from tollgate_private.usage_counters c
         where c.user_id = record_usage.user_id and c.metric = record_usage.metric),
-        (v_result ->> 'credits_drawn')::bigint);
+        (v_result ->> 'credits_drawn')::bigint, record_usage.metadata);
     end if;
     return v_result;
   end if;
@@ -52,12 +59,12 @@ begin
     begin
       v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
       -- The unique key makes a concurrent call with the same key wait here for us, then fail.
-      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start, credits)
+      insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start, credits, metadata)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,
         record_usage.idempotency_key, v_result, (
           select c.period_start from tollgate_private.usage_counters c
           where c.user_id = record_usage.user_id and c.metric = record_usage.metric),
-        (v_result ->> 'credits_drawn')::bigint);
+        (v_result ->> 'credits_drawn')::bigint, record_usage.metadata);
       return v_result;
     exception when unique_violation then
       get stacked diagnostics v_constraint = constraint_name;
@@ -81,7 +88,7 @@ begin
 end;
 $$;
 
-comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) is
+comment on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz, jsonb) is
   E'Counts a usage change and writes its ledger row in the same transaction (with the credits drawn, so quota and credits can be told apart); the same idempotency key from the same user counts once, at any concurrency, and returns the first answer (and draws credits once).';
 
-revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.record_usage(uuid, text, bigint, text, timestamptz, jsonb) from public, anon, authenticated, service_role;

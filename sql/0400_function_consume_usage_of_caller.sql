@@ -1,4 +1,9 @@
-create function tollgate_private.consume_usage_of_caller(metric text, amount bigint, idempotency_key text)
+create function tollgate_private.consume_usage_of_caller(
+  metric text,
+  amount bigint,
+  idempotency_key text,
+  metadata jsonb default null
+)
 returns jsonb
 language plpgsql
 volatile
@@ -20,13 +25,13 @@ begin
   -- The caller never chooses the time: a client must not move its own period.
   return tollgate_private.consume_usage(
     v_user_id, consume_usage_of_caller.metric, consume_usage_of_caller.amount,
-    consume_usage_of_caller.idempotency_key, now());
+    consume_usage_of_caller.idempotency_key, now(), consume_usage_of_caller.metadata);
 end;
 $$;
 
-comment on function tollgate_private.consume_usage_of_caller(text, bigint, text) is
+comment on function tollgate_private.consume_usage_of_caller(text, bigint, text, jsonb) is
   E'consume_usage for the signed-in caller (auth.uid()) at the current time; what tollgate.consume_usage runs. Anonymous users (JWT is_anonymous) are refused with ANONY.';
 
-revoke all on function tollgate_private.consume_usage_of_caller(text, bigint, text) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.consume_usage_of_caller(text, bigint, text, jsonb) from public, anon, authenticated, service_role;
 
-grant execute on function tollgate_private.consume_usage_of_caller(text, bigint, text) to authenticated;
+grant execute on function tollgate_private.consume_usage_of_caller(text, bigint, text, jsonb) to authenticated;

@@ -75,7 +75,7 @@ describe.skipIf(external)('supabase db push on a fresh Supabase-like database', 
       select pg_catalog.to_regclass('tollgate.plans') is not null as plans,
         pg_catalog.to_regclass('tollgate.usage') is not null as usage_view,
         pg_catalog.to_regclass('tollgate_private.usage_counters') is not null as counters,
-        pg_catalog.to_regprocedure('tollgate.consume_usage(text, bigint, text)') is not null
+        pg_catalog.to_regprocedure('tollgate.consume_usage(text, bigint, text, jsonb)') is not null
           as consume_usage,
         (select pg_catalog.pg_get_userbyid(nspowner) from pg_catalog.pg_namespace
           where nspname = 'tollgate') as owner`

@@ -12,7 +12,7 @@ describe('the API schema tollgate', () => {
       join pg_catalog.pg_namespace n on n.oid = p.pronamespace
       where n.nspname = 'tollgate'
       order by 1`
-    expect(functions.map((f) => f.name)).toContain('tollgate.consume_usage(text,bigint,text)')
+    expect(functions.map((f) => f.name)).toContain('tollgate.consume_usage(text,bigint,text,jsonb)')
     expect(functions.filter((f) => f.definer).map((f) => f.name)).toEqual([])
   })
 

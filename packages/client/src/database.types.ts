@@ -234,7 +234,7 @@ isOneToOne: false
 { Args: { "metric": string,"reason": string,"user_id": string }; Returns: Json
                            },
 "consume_usage":
-{ Args: { "amount"?: number,"idempotency_key"?: string,"metric": string }; Returns: Json
+{ Args: { "amount"?: number,"idempotency_key"?: string,"metadata"?: Json,"metric": string }; Returns: Json
                            },
 "current_plan":
 { Args: Record<PropertyKey, never>; Returns: string
@@ -257,13 +257,18 @@ isOneToOne: false
             }[]
                            },
 "service_role_consume_usage":
-{ Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json
+{ Args: { "amount"?: number,"idempotency_key"?: string,"metadata"?: Json,"metric": string,"user_id": string }; Returns: Json
                            },
 "service_role_release_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json
                            },
 "set_notification_preferences":
 { Args: { "email_opt_out": (string)[] }; Returns: Json
+                           },
+"usage_history":
+{ Args: { "bucket"?: string,"from_ts": string,"metric": string,"to_ts": string,"user_id"?: string }; Returns: {
+              "bucket_start": string,"used": number
+            }[]
                            },
 "usage_of":
 { Args: { "user_id": string }; Returns: {

@@ -103,7 +103,13 @@ export type Tollgate = {
   /** The caller's usage, one row per metric of their current plan. */
   myUsage: () => Promise<Usage[]>
   /** Counts `amount` (default 1) of `metric` against the caller's quota. */
-  consume: (metric: string, amount?: number, idempotencyKey?: string) => Promise<ConsumeResult>
+  consume: (
+    metric: string,
+    amount?: number,
+    idempotencyKey?: string,
+    /** Stored on the ledger row (a JSON object, at most 4096 characters). */
+    metadata?: Record<string, unknown>,
+  ) => Promise<ConsumeResult>
   /** The caller's invoices, newest first. */
   myInvoices: () => Promise<Invoice[]>
   checkout: (body: CheckoutBody) => Promise<CheckoutResult>
@@ -314,12 +320,13 @@ export const createTollgate = (
       return rows?.map(toUsage) ?? []
     },
 
-    consume: async (metric, amount, idempotencyKey) =>
+    consume: async (metric, amount, idempotencyKey, metadata) =>
       unwrap(
         await db().rpc('consume_usage', {
           metric,
           ...(amount === undefined ? {} : { amount }),
           ...(idempotencyKey === undefined ? {} : { idempotency_key: idempotencyKey }),
+          ...(metadata === undefined ? {} : { metadata: metadata as Json }),
         }),
       ) as ConsumeResult,
 

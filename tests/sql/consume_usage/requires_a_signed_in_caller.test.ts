@@ -22,9 +22,9 @@ describe('tollgate.consume_usage', () => {
     // Refused at the function itself, not only later at the private schema it calls into.
     const [row] = await sql<{ anon: boolean; authenticated: boolean }[]>`
       select
-        has_function_privilege('anon', 'tollgate.consume_usage(text, bigint, text)', 'execute')
+        has_function_privilege('anon', 'tollgate.consume_usage(text, bigint, text, jsonb)', 'execute')
           as anon,
-        has_function_privilege('authenticated', 'tollgate.consume_usage(text, bigint, text)', 'execute')
+        has_function_privilege('authenticated', 'tollgate.consume_usage(text, bigint, text, jsonb)', 'execute')
           as authenticated`
     expect(row).toEqual({ anon: false, authenticated: true })
   })

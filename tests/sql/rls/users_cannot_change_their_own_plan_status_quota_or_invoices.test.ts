@@ -173,9 +173,9 @@ describe('a signed-in user', () => {
         (select count(*)::int from pg_catalog.pg_proc o
           where o.pronamespace = p.pronamespace and o.proname = p.proname) as overloads
       from pg_catalog.pg_proc p
-      where p.oid = 'tollgate_private.consume_usage_of_caller(text, bigint, text)'::regprocedure`
+      where p.oid = 'tollgate_private.consume_usage_of_caller(text, bigint, text, jsonb)'::regprocedure`
     expect(signature).toEqual({
-      args: 'metric text, amount bigint, idempotency_key text',
+      args: 'metric text, amount bigint, idempotency_key text, metadata jsonb',
       executable: true,
       overloads: 1,
     })
