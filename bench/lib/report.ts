@@ -183,6 +183,17 @@ const rowsOf = (result: BenchResult): Row[] => {
       ),
     )
   }
+  const { policies } = result
+  rows.push(measured('7', "app table read whole, policy true (100,000 rows)", policies.open, null, ''))
+  rows.push(
+    measured(
+      '7',
+      "the same, policy (select tollgate.has_feature('export'))",
+      policies.feature,
+      policies.ratio,
+      'ratio: has_feature policy / policy true',
+    ),
+  )
   return rows
 }
 

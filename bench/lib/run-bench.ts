@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os'
 import { CEILING_ROWS, POOL_USERS, createBenchDatabase, type BenchDatabase } from './database.ts'
 import { machineFacts, postgresFacts } from './facts.ts'
+import { measurePolicies } from './figures/entitlements.ts'
 import { measureHot } from './figures/hot.ts'
 import { measureNaive } from './figures/naive.ts'
 import { measureReads } from './figures/reads.ts'
@@ -65,6 +66,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
   const naive = await measureNaive(session)
   const { reads, readCeiling } = await measureReads(session)
   const webhooks = await measureWebhooks(session)
+  const policies = await measurePolicies(session)
   await checkInvariants(session)
   const postgres = await postgresFacts(session)
   await session.end()
@@ -102,7 +104,8 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     reads,
     readCeiling,
     webhooks,
-    targets: targetsOf({ consume, hotUser, reads, webhooks }),
+    policies,
+    targets: targetsOf({ consume, hotUser, reads, webhooks, policies }),
     checks,
     problems,
     warnings,

@@ -1,3 +1,4 @@
+import type { PolicyFigures } from './figures/entitlements.ts'
 import type { Figure } from './measure.ts'
 import type { HotUserFigure, RatioFigure, Target } from './types.ts'
 import type { WebhookFigures } from './webhooks.ts'
@@ -21,8 +22,9 @@ export const targetsOf = (figures: {
   hotUser: HotUserFigure
   reads: Figure[]
   webhooks: WebhookFigures
+  policies: PolicyFigures
 }): Target[] => {
-  const { consume, hotUser, reads, webhooks } = figures
+  const { consume, hotUser, reads, webhooks, policies } = figures
   const at8 = consume.find((row) => row.connections === 8)
   const read8 = reads.find((row) => row.connections === 8)
   return [
@@ -55,6 +57,12 @@ export const targetsOf = (figures: {
       target: '>= 1,500',
       value: webhookValue(webhooks),
       met: webhooks.rows.every((row) => row.eventsPerSecond >= WEBHOOK_TARGET),
+    },
+    {
+      name: 'has_feature policy / policy true, 100,000-row select',
+      target: '>= 0.90',
+      value: policies.ratio.toFixed(2),
+      met: policies.ratio >= 0.9,
     },
   ]
 }

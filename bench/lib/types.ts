@@ -1,3 +1,4 @@
+import type { PolicyFigures } from './figures/entitlements.ts'
 import type { Figure } from './measure.ts'
 import type { WebhookFigures } from './webhooks.ts'
 import type { STATEMENTS } from './workloads.ts'
@@ -88,6 +89,8 @@ export type BenchResult = {
   /** One row by key in the same read framing: what any PostgREST read costs at least (context). */
   readCeiling: Figure[]
   webhooks: WebhookFigures
+  /** An app table read whole under a has_feature policy and under `true` (issue 14). */
+  policies: PolicyFigures
   targets: Target[]
   checks: Check[]
   /** Failed checks and warnings; a failed check makes `ok` false. */

@@ -46,7 +46,7 @@ export const STATEMENTS = {
 
 // postgres.js sends a query without parameters as a simple query (parsed and planned every time);
 // this runtime option, missing from its types, keeps it a prepared statement as PostgREST has it.
-const EXTENDED = { prepare: true, simple: false } as postgres.UnsafeQueryOptions
+export const EXTENDED = { prepare: true, simple: false } as postgres.UnsafeQueryOptions
 
 const randomInt = (below: number): number => Math.floor(Math.random() * below)
 
@@ -70,7 +70,7 @@ export const ceilingCall =
  * One statement in the framing PostgREST gives every request: a transaction (read-only for reads),
  * role and claims set first, commit. The four statements are pipelined (one write, one round trip).
  */
-const inFraming = async <T extends object>(
+export const inFraming = async <T extends object>(
   connection: Connection,
   claims: string,
   statement: string,
