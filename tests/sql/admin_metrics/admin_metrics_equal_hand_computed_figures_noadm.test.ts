@@ -13,7 +13,7 @@ beforeAll(async () => {
   await sql`
     insert into tollgate.plans (id, name, amount, currency, "interval")
     values ('pro_yearly', 'Pro yearly', 29000, 'usd', 'year'), ('pro_inr', 'Pro INR', 99900, 'inr', 'month')`
-  for (const name of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K']) users[name] = await addUser(sql)
+  for (const name of ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M']) users[name] = await addUser(sql)
   const u = users as Record<string, string>
   // A: pro since 60 days. B: pro since 60 days, upgraded to enterprise mid-month (10 days ago).
   await subscriptionWithHistory(sql, u.A!, 'stripe', { daysAgo: 60, plan_id: 'pro', status: 'active' })
@@ -34,6 +34,22 @@ beforeAll(async () => {
   // I: an internal grant (pays nothing). J: a rupee plan since 45 days.
   await subscriptionWithHistory(sql, u.I!, 'internal', { daysAgo: 20, plan_id: 'enterprise', status: 'active' })
   await subscriptionWithHistory(sql, u.J!, 'razorpay', { daysAgo: 45, plan_id: 'pro_inr', status: 'active' })
+
+  // L: pro since 20 days with 25 % off for 3 months (recurring: still running). M: pro since 20
+  // days with 20 % off once (a one-off: not recurring revenue).
+  await sql`
+    insert into tollgate_private.coupons (code, percent_off, duration, duration_in_months)
+    values ('LOYAL25', 25, 'repeating', 3), ('FIRST20', 20, 'once', null)`
+  await subscriptionWithHistory(sql, u.L!, 'stripe', { daysAgo: 20, plan_id: 'pro', status: 'active' })
+  await subscriptionWithHistory(sql, u.M!, 'stripe', { daysAgo: 20, plan_id: 'pro', status: 'active' })
+  for (const [user, code] of [[u.L!, 'LOYAL25'], [u.M!, 'FIRST20']]) {
+    await sql`
+      insert into tollgate_private.coupon_redemptions (coupon_code, user_id, plan_id, provider, status)
+      values (${code}, ${user}, 'pro', 'stripe', 'redeemed')`
+    await sql`
+      update tollgate_private.coupon_redemptions set redeemed_at = now() - interval '20 days'
+      where user_id = ${user}`
+  }
 
   // Money collected: invoices (one partly refunded, one older than 30 days) and purchases (one refunded).
   await sql`
@@ -59,35 +75,46 @@ describe('tollgate.admin_metrics on a fixture of renewals, upgrades and churn', 
   it('equals the figures computed by hand', async () => {
     const [{ m }] = await asAdmin(db.sql, users.K!, (tx) => tx`select tollgate.admin_metrics() as m`)
     // usd MRR: A 2900 + B 9900 (upgraded) + C 2900 + E 2900 (cancelling, still paying) + G 2900
-    // (past_due) + H 29000 / 12 = 2416.67 -> 23,916.67, rounded 23,917. F trialing, D churned and
-    // I's internal grant count nothing. inr: J 99,900.
+    // (past_due) + H 29000 / 12 = 2416.67 + L 2900 x 0.75 = 2175 (3 months at 25 %, still running)
+    // + M 2900 (its 20 % was once) -> 28,991.67, rounded 28,992. F trialing, D churned and I's
+    // internal grant count nothing. inr: J 99,900.
     expect(m).toEqual({
       as_of: expect.any(String),
-      mrr: { usd: 23917, inr: 99900 },
-      arr: { usd: 287004, inr: 1198800 },
-      active_subscriptions: 7,
+      mrr: { usd: 28992, inr: 99900 },
+      arr: { usd: 347904, inr: 1198800 },
+      active_subscriptions: 9,
       by_plan: [
         { plan_id: 'enterprise', currency: 'usd', subscriptions: 1, mrr: 9900 },
-        { plan_id: 'pro', currency: 'usd', subscriptions: 4, mrr: 11600 },
+        { plan_id: 'pro', currency: 'usd', subscriptions: 6, mrr: 16675 },
         { plan_id: 'pro_inr', currency: 'inr', subscriptions: 1, mrr: 99900 },
         { plan_id: 'pro_yearly', currency: 'usd', subscriptions: 1, mrr: 2417 },
       ],
       trialing: 1,
       past_due: { subscriptions: 1, mrr: { usd: 2900 } },
-      // Paying 30 days ago: A B D E G H J (7). Now: A B C E G H J. New: C. Churned: D.
-      new_30d: 1,
+      // Paying 30 days ago: A B D E G H J (7). Now: A B C E G H J L M. New: C L M. Churned: D.
+      new_30d: 3,
       churned_30d: 1,
       churn_rate_30d: 0.1429,
-      // 23,917 over 6 paying usd users; 99,900 over 1 inr user.
-      arpu: { usd: 3986, inr: 99900 },
+      // 28,992 over 8 paying usd users; 99,900 over 1 inr user.
+      arpu: { usd: 3624, inr: 99900 },
       // 2900 + (9900 - 1000) + 900 + (1000 - 1000); the invoice of 40 days ago is outside.
       revenue_30d: { usd: 12700, inr: 99900 },
     })
+    // Studio's view counts the same.
+    const studio = await db.sql`
+      select plan_id, subscriptions::int, past_due::int, mrr::int from tollgate_private.mrr_by_plan
+      where subscriptions > 0 order by plan_id`
+    expect(studio).toEqual([
+      { plan_id: 'enterprise', subscriptions: 1, past_due: 0, mrr: 9900 },
+      { plan_id: 'pro', subscriptions: 6, past_due: 1, mrr: 16675 },
+      { plan_id: 'pro_inr', subscriptions: 1, past_due: 0, mrr: 99900 },
+      { plan_id: 'pro_yearly', subscriptions: 1, past_due: 0, mrr: 2417 },
+    ])
   })
 
   it('answers the service role, and refuses a signed-in user who is no admin (403 NOADM)', async () => {
     const [{ m }] = await asServiceRole(db.sql, (tx) => tx`select tollgate.admin_metrics() as m`)
-    expect(m.mrr).toEqual({ usd: 23917, inr: 99900 })
+    expect(m.mrr).toEqual({ usd: 28992, inr: 99900 })
     const error = await pgError(asUser(db.sql, users.A!, (tx) => tx`select tollgate.admin_metrics()`))
     expect(error.code).toBe('NOADM')
   })
@@ -112,7 +139,7 @@ describe('daily history (snapshot_metrics, metrics_history)', () => {
     // Yesterday ended with today's paying set (nothing changed today).
     expect(yesterday).toEqual([
       { day: day(1), currency: 'inr', mrr: 99900, active_subscriptions: 1, new_subscriptions: 0, churned_subscriptions: 0 },
-      { day: day(1), currency: 'usd', mrr: 23917, active_subscriptions: 6, new_subscriptions: 0, churned_subscriptions: 0 },
+      { day: day(1), currency: 'usd', mrr: 28992, active_subscriptions: 8, new_subscriptions: 0, churned_subscriptions: 0 },
     ])
     // C started paying 5 days ago; D stopped 3 days ago (each on that UTC day).
     expect(first.find((r) => r.day === day(5) && r.currency === 'usd')).toMatchObject({ new_subscriptions: 1 })
