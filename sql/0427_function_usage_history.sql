@@ -48,6 +48,8 @@ begin
     select date_trunc(usage_history.bucket, e.created_at, 'UTC') as b, sum(e.amount)::bigint as n
     from tollgate_private.usage_events e
     where e.user_id = v_user_id and e.metric = usage_history.metric and e.allowed
+      -- An admin's reset gives quota back; it is no usage going backwards.
+      and not coalesce(e.metadata ? 'admin_reset', false)
       and e.created_at >= usage_history.from_ts and e.created_at < usage_history.to_ts
     group by 1
   )
@@ -59,7 +61,7 @@ end;
 $$;
 
 comment on function tollgate_private.usage_history(text, timestamptz, timestamptz, text, uuid) is
-  E'What tollgate.usage_history runs: one row per bucket (hour, day, week or month, UTC) from the bucket holding from_ts up to to_ts, with the usage counted in it (ledger rows of allowed calls from from_ts to before to_ts; releases of gauges count negative); 0 for a bucket without usage. Another user''s only for admins and the service role (NOADM).';
+  E'What tollgate.usage_history runs: one row per bucket (hour, day, week or month, UTC) from the bucket holding from_ts up to to_ts, with the usage counted in it (ledger rows of allowed calls from from_ts to before to_ts; releases of gauges count negative, admin resets are left out); 0 for a bucket without usage. Another user''s only for admins and the service role (NOADM).';
 
 revoke all on function tollgate_private.usage_history(text, timestamptz, timestamptz, text, uuid) from public, anon, authenticated, service_role;
 

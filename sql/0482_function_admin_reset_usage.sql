@@ -37,6 +37,11 @@ begin
   update tollgate_private.usage_counters c
   set used = 0, updated_at = now()
   where c.user_id = v_counter.user_id and c.metric = v_counter.metric;
+  -- The ledger keeps adding up to the counter: the reset is a release of the period's count,
+  -- marked so usage_history (what was consumed) leaves it out.
+  insert into tollgate_private.usage_events (user_id, metric, amount, allowed, period_start, metadata)
+  values (v_counter.user_id, v_counter.metric, -v_counter.used, true, v_counter.period_start,
+    jsonb_build_object('admin_reset', true, 'reason', admin_reset_usage.reason));
   perform tollgate_private.audit('usage_counters', v_counter.user_id, v_counter.user_id, 'update',
     jsonb_build_object('metric', v_counter.metric, 'used', v_counter.used,
       'period_start', v_counter.period_start, 'period_end', v_counter.period_end),
@@ -47,7 +52,7 @@ end;
 $$;
 
 comment on function tollgate_private.admin_reset_usage(uuid, text, text) is
-  E'What tollgate.admin_reset_usage runs: sets the current period''s usage of a resetting metric back to 0 (gauges refuse: BADRQ), audited with the old count, the actor and the reason (the audit row''s record_id is the user). Answers {metric, used_before, used}.';
+  E'What tollgate.admin_reset_usage runs: sets the current period''s usage of a resetting metric back to 0 (gauges refuse: BADRQ) with a ledger row of minus the old count (metadata admin_reset, so usage_history leaves it out), audited with the old count, the actor and the reason (the audit row''s record_id is the user). Answers {metric, used_before, used}.';
 
 revoke all on function tollgate_private.admin_reset_usage(uuid, text, text) from public, anon, authenticated, service_role;
 

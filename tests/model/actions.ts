@@ -60,6 +60,8 @@ const describe = (s: Step): string => {
       })`
     case 'revoke_credits':
       return `revoke_credits(${u}, purchase #${s.pick})`
+    case 'admin_reset_usage':
+      return `admin_reset_usage(${u}, api_calls)`
     case 'advance_time':
       return `advance_time(${DAYS[s.days % DAYS.length]} days)`
     case 'deliver':
@@ -87,6 +89,7 @@ class StepCommand implements fc.AsyncCommand<object, World> {
   run = async (_model: object, w: World): Promise<void> => {
     w.stepConsumed.clear()
     w.stepReleased.clear()
+    w.stepReset.clear()
     w.stepFindings = []
     w.sys.tick()
     const what = describe(this.step)
@@ -277,10 +280,11 @@ const grantCredits = async (w: World, user: UserModel, s: Step): Promise<string>
     user.creditPurchases.push(purchase.id)
     return `granted ${amount} (purchase ${user.creditPurchases.length - 1})`
   }
-  await w.sys.sql`
-    select tollgate_private.grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
-      to_timestamp(${expiresAt}), 'admin', null, 'model run')`
-  return `granted ${amount} (admin)`
+  // An admin's grant goes through the admin function (an owner session counts as an admin).
+  const [grant] = await w.sys.sql<{ ok: boolean }[]>`
+    select tollgate.admin_grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
+      to_timestamp(${expiresAt}), 'model run') is not null as ok`
+  return grant?.ok ? `granted ${amount} (admin)` : 'no grant'
 }
 
 /** A purchase refunded: its unused credits taken back (once; used ones stay used). */
@@ -469,6 +473,13 @@ const runStep = async (w: World, s: Step): Promise<string> => {
       return grantCredits(w, user, s)
     case 'revoke_credits':
       return revokeCredits(w, user, s.pick)
+    case 'admin_reset_usage': {
+      // An admin gives the period's calls back (support): audited, with a ledger row, never on gauges.
+      const [row] = await w.sys.sql<{ r: { used_before: number } }[]>`
+        select tollgate.admin_reset_usage(${user.caller.id}::uuid, 'api_calls', 'model run') as r`
+      w.stepReset.set(`${user.caller.id}|api_calls`, BigInt(row?.r.used_before ?? 0))
+      return `reset (was ${row?.r.used_before})`
+    }
     case 'deliver':
       return deliver(w, s.pick)
     case 'deliver_duplicate':
@@ -537,6 +548,7 @@ const WEIGHTS: Record<ActionKind, number> = {
   gauge: 1,
   grant_credits: 2,
   revoke_credits: 1,
+  admin_reset_usage: 1,
   deliver: 3,
   deliver_duplicate: 1,
   deliver_all: 3,

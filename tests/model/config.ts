@@ -24,6 +24,7 @@ export const ACTION_KINDS = [
   'gauge',
   'grant_credits',
   'revoke_credits',
+  'admin_reset_usage',
   // provider behaviour
   'portal_cancel',
   'end_trial',

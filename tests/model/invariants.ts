@@ -138,6 +138,8 @@ const consumptionWithinLargestQuotaOfThePeriod = (rows: CounterRow[], w: World):
     if (base > account.maxBase) account.maxBase = base
     if (quota === -1n || base === -1n) account.unlimited = true
     account.consumed += w.stepConsumed.get(`${row.user_id}|${row.metric}`) ?? 0n
+    // An admin's reset gives the period's count back: that much may be consumed again.
+    account.consumed -= w.stepReset.get(`${row.user_id}|${row.metric}`) ?? 0n
     const allowance = account.maxBase + account.carryIn
     if (found === null && !account.unlimited && account.consumed > allowance) {
       found = `${nameOf(w, row.user_id)} consumed ${account.consumed} ${row.metric} in the period from ${
@@ -150,13 +152,17 @@ const consumptionWithinLargestQuotaOfThePeriod = (rows: CounterRow[], w: World):
   return found
 }
 
-/** A counter's used never goes down inside one period; a gauge only by what was released. */
+/**
+ * A counter's used never goes down inside one period; a gauge only by what was released, a
+ * resetting metric only by what an admin's reset gave back.
+ */
 const usedNeverDecreasesInsideAPeriod = (rows: CounterRow[], w: World): string | null => {
   for (const row of rows) {
     const previous = w.counters.get(`${row.user_id}|${row.metric}`)
     if (!previous || previous.periodStart !== row.period_start) continue
     const released = w.stepReleased.get(`${row.user_id}|${row.metric}`) ?? 0n
-    const floor = row.period === 'never' ? previous.used - released : previous.used
+    const reset = w.stepReset.get(`${row.user_id}|${row.metric}`) ?? 0n
+    const floor = row.period === 'never' ? previous.used - released : previous.used - reset
     if (BigInt(row.used) < floor) {
       return `${nameOf(w, row.user_id)} ${row.metric}: used went from ${previous.used} to ${
         row.used

@@ -95,6 +95,8 @@ export type World = {
   /** Per step: allowed consumption and releases by `user|metric`. */
   stepConsumed: Map<string, bigint>
   stepReleased: Map<string, bigint>
+  /** Per step: what an admin's reset gave back, by `user|metric` (used may drop by that much). */
+  stepReset: Map<string, bigint>
   /** Credits taken back by revoke_purchase_credits, by `user|metric` (the run's total). */
   creditsRevoked: Map<string, bigint>
   /** What a step saw break that only the step itself can see (a refused consume that changed state, ...). */
@@ -141,6 +143,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
     periods: new Map(),
     stepConsumed: new Map(),
     stepReleased: new Map(),
+    stepReset: new Map(),
     creditsRevoked: new Map(),
     stepFindings: [],
     smallCoupon,

@@ -144,6 +144,16 @@ describe('admin actions', () => {
       }),
     ])
 
+    // The ledger still adds up to the counter (a release of the period's count, marked), and the
+    // usage over time still shows the 40 consumed.
+    const [ledger] = await sql`
+      select sum(amount)::int as sum, count(*) filter (where metadata ? 'admin_reset')::int as resets
+      from tollgate_private.usage_events where user_id = ${user.id} and metric = 'api_calls'`
+    expect(ledger).toEqual({ sum: 0, resets: 1 })
+    const [history] = await asUser(sql, user, (tx) => tx`
+      select sum(used)::int as used from tollgate.usage_history('api_calls', now() - interval '1 hour', now() + interval '1 hour', 'hour')`)
+    expect(history).toEqual({ used: 40 })
+
     // Nothing counted: nothing to reset, nothing audited.
     const [{ again }] = await asServiceRole(sql, (tx) =>
       tx`select tollgate.admin_reset_usage(${user.id}, 'api_calls', 'again') as again`, { commit: true })
