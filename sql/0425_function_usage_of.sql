@@ -16,16 +16,8 @@ security definer
 set search_path = ''
 as $$
 begin
-  if tollgate_private.is_anonymous() then
-    perform tollgate_private.raise_error('ANONY',
-      'Anonymous users cannot do this: sign in with an account');
-  end if;
-  -- Admins (app_metadata.role in the verified JWT) and the service role as the database role, never a
-  -- role claim alone; 'none' is a session of the owner itself (psql, Studio's SQL editor), no API role.
-  if not (tollgate_private.is_admin() or pg_catalog.current_setting('role') in ('service_role', 'none')) then
-    perform tollgate_private.raise_error('NOADM', 'Admins only',
-      hint => 'Signed-in users read their own usage from tollgate.usage.');
-  end if;
+  -- Admins and the service role only (ANONY, NOADM otherwise): the one check every admin function makes.
+  perform tollgate_private.require_admin('usage_of');
   if not exists (select from auth.users u where u.id = usage_of.for_user_id) then
     perform tollgate_private.raise_error('NOUSR',
       format('Unknown user %s', coalesce(usage_of.for_user_id::text, '(null)')),
