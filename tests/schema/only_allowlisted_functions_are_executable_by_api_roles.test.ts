@@ -13,6 +13,7 @@ const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.admin_reset_usage(uuid,text,text)',
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text,jsonb)',
   'authenticated tollgate_private.entitlements_of_caller()',
+  'authenticated tollgate_private.export_of_caller(integer)',
   'authenticated tollgate_private.is_admin()',
   // The predicate of subscriptions_one_live_per_user: evaluated as the role reading subscriptions.
   'authenticated tollgate_private.live_statuses()',
@@ -47,6 +48,7 @@ const API_ALLOWLIST = [
   'authenticated tollgate.consume_usage(text,bigint,text,jsonb)',
   'authenticated tollgate.current_plan()',
   'authenticated tollgate.entitlements()',
+  'authenticated tollgate.export_my_data(integer)',
   'authenticated tollgate.has_feature(text)',
   'authenticated tollgate.mark_notifications_read(uuid[])',
   'authenticated tollgate.metrics_history(date,date)',

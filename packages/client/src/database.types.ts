@@ -245,6 +245,9 @@ isOneToOne: false
 "entitlements":
 { Args: Record<PropertyKey, never>; Returns: Json
                            },
+"export_my_data":
+{ Args: { "ledger_page"?: number }; Returns: Json
+                           },
 "has_feature":
 { Args: { "feature": string }; Returns: boolean
                            },
