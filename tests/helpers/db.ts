@@ -207,7 +207,14 @@ export const testUsers = (sql: Sql): TestUsers => {
       return user
     },
     drop: async (): Promise<void> => {
-      if (ids.length > 0) await sql`delete from auth.users where id in ${sql(ids)}`
+      if (ids.length === 0) return
+      await sql.begin(async (tx) => {
+        await tx`delete from auth.users where id in ${tx(ids)}`
+        // Deleting a user queues the cancellation of their live Stripe subscriptions. This shared
+        // database serves many test files, each with its own fake Stripe: another file's outbox
+        // run must not call its fake about our subscriptions, so the actions this cleanup queued go.
+        await tx`delete from tollgate_private.provider_actions where reason = 'user deleted' and created_at = now()`
+      })
     },
   }
 }

@@ -18,7 +18,13 @@ const sql = ownerSql()
 const other = ownerSql({ max: 1 })
 const userIds: string[] = []
 afterAll(async () => {
-  if (userIds.length > 0) await sql`delete from auth.users where id in ${sql(userIds)}`
+  if (userIds.length > 0) {
+    await sql.begin(async (tx) => {
+      await tx`delete from auth.users where id in ${tx(userIds)}`
+      // Not another test file's fake Stripe's business (see tests/helpers/db.ts testUsers).
+      await tx`delete from tollgate_private.provider_actions where reason = 'user deleted' and created_at = now()`
+    })
+  }
   await Promise.all([sql.end(), other.end()])
 })
 
