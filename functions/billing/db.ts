@@ -28,6 +28,18 @@ const asJson = (db: Db | DbTx, data: unknown) => db.json(data as Parameters<Db['
  * as the caller reads it through PostgREST (their role and claims, under RLS), so no provider id
  * from tollgate_private leaves the database. `idOf` finds the subscription in the write's result.
  */
+/** Inside the write's transaction: the row as the caller reads it (their role and claims, under RLS). */
+const readAsCaller = async (
+  tx: DbTx,
+  user: AuthUser,
+  table: 'subscriptions' | 'purchases',
+  id: string,
+): Promise<Json | null> => {
+  await tx`select pg_catalog.set_config('role', 'authenticated', true),
+    pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
+  return value<Json | null>(tx`select to_jsonb(r) as value from ${tx('tollgate.' + table)} r where r.id = ${id}`)
+}
+
 /**
  * A request's reason for the audit log (`note`), and who reads the answer when it is not the
  * subscriber (`reader`: an admin acting on another user's subscription).
@@ -47,12 +59,7 @@ const applyThenRead = (
       await tx`select pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(actor.claims)}, true)`
     }
     const id = idOf(await value<Json | null>(write(tx)))
-    if (typeof id !== 'string') return null
-    await tx`select pg_catalog.set_config('role', 'authenticated', true),
-      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
-    return value<Json | null>(
-      tx`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${id}`,
-    )
+    return typeof id === 'string' ? readAsCaller(tx, user, 'subscriptions', id) : null
   }) as Promise<Json | null>
 
 /** Reserves a checkout (and its coupon use) of `planId`, or says the plan is free. */
@@ -178,12 +185,7 @@ const applyThenReadPurchase = (
 ): Promise<Json | null> =>
   db.begin(async (tx) => {
     const id = (await value<Json | null>(write(tx)))?.purchase_id
-    if (typeof id !== 'string') return null
-    await tx`select pg_catalog.set_config('role', 'authenticated', true),
-      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
-    return value<Json | null>(
-      tx`select to_jsonb(p) as value from tollgate.purchases p where p.id = ${id}`,
-    )
+    return typeof id === 'string' ? readAsCaller(tx, user, 'purchases', id) : null
   }) as Promise<Json | null>
 
 /** Prices and reserves a checkout of `quantity` units of a product (and its coupon use). */
@@ -238,25 +240,15 @@ export const applyRazorpayOrder = (
       tx`select tollgate_private.apply_razorpay_payment(${user.id}, ${payment.orderId},
         ${payment.paymentId}, null, 'verify', now()) as value`,
     )
-    await tx`select pg_catalog.set_config('role', 'authenticated', true),
-      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.claims)}, true)`
     if (typeof written?.purchase_id === 'string') {
-      return {
-        purchase: await value<Json | null>(
-          tx`select to_jsonb(p) as value from tollgate.purchases p where p.id = ${written.purchase_id}`,
-        ),
-      }
+      return { purchase: await readAsCaller(tx, user, 'purchases', written.purchase_id) }
     }
     const id = written?.subscription_id
     return {
-      subscription:
-        typeof id === 'string'
-          ? await value<Json | null>(
-              tx`select to_jsonb(s) as value from tollgate.subscriptions s where s.id = ${id}`,
-            )
-          : null,
+      subscription: typeof id === 'string' ? await readAsCaller(tx, user, 'subscriptions', id) : null,
     }
   }) as Promise<{ purchase: Json | null } | { subscription: Json | null }>
+
 /** Writes (or finds again) an admin's refund request; SQL refuses what cannot be refunded. */
 export const prepareAdminRefund = (
   db: Db,

@@ -35,10 +35,18 @@ export type RazorpayCheckout = { orderId: string; amount: number; currency: stri
  * Creates the Razorpay order of a checkout (its receipt is the Tollgate checkout id); NOCFG without
  * the key id or secret, PROVR when Razorpay fails.
  */
-export const createRazorpayCheckout = async (
+export const createRazorpayCheckout = (
   env: RazorpayApiEnv,
   input: RazorpayCheckoutInput,
   options: RazorpayRequestOptions = {},
+): Promise<RazorpayCheckout> => openOrder(env, input, { plan_id: input.planId }, options)
+
+/** The order of a checkout (receipt and notes carry the Tollgate checkout id and the user). */
+const openOrder = async (
+  env: RazorpayApiEnv,
+  input: { userId: string; checkoutId: string; amount: number; currency: string },
+  notes: Record<string, string>,
+  options: RazorpayRequestOptions,
 ): Promise<RazorpayCheckout> => {
   const keyId = setting(env, 'RAZORPAY_KEY_ID')
   setting(env, 'RAZORPAY_KEY_SECRET')
@@ -48,11 +56,7 @@ export const createRazorpayCheckout = async (
       amount: input.amount,
       currency: input.currency.toUpperCase(),
       receipt: input.checkoutId,
-      notes: {
-        user_id: input.userId,
-        plan_id: input.planId,
-        tollgate_checkout_id: input.checkoutId,
-      },
+      notes: { user_id: input.userId, ...notes, tollgate_checkout_id: input.checkoutId },
     },
     options,
   )
@@ -95,30 +99,12 @@ export type RazorpayPurchaseInput = {
  * Creates the Razorpay order of a product checkout (receipt: the Tollgate checkout id; notes
  * user_id, product_id, quantity); NOCFG without the key id or secret, PROVR when Razorpay fails.
  */
-export const createRazorpayPurchaseCheckout = async (
+export const createRazorpayPurchaseCheckout = (
   env: RazorpayApiEnv,
   input: RazorpayPurchaseInput,
   options: RazorpayRequestOptions = {},
-): Promise<RazorpayCheckout> => {
-  const keyId = setting(env, 'RAZORPAY_KEY_ID')
-  setting(env, 'RAZORPAY_KEY_SECRET')
-  const order = await createRazorpayOrder(
-    env,
-    {
-      amount: input.amount,
-      currency: input.currency.toUpperCase(),
-      receipt: input.checkoutId,
-      notes: {
-        user_id: input.userId,
-        product_id: input.productId,
-        quantity: String(input.quantity),
-        tollgate_checkout_id: input.checkoutId,
-      },
-    },
-    options,
-  )
-  return { orderId: order.id, amount: order.amount, currency: order.currency, keyId }
-}
+): Promise<RazorpayCheckout> =>
+  openOrder(env, input, { product_id: input.productId, quantity: String(input.quantity) }, options)
 
 /** A refund as Razorpay's Refunds API answers it (the fields Tollgate reads). */
 export const RazorpayRefund = z.looseObject({

@@ -164,6 +164,22 @@ export type StripeCheckout = {
   stripeCouponId: string | null
 }
 
+/** The user's Stripe customer: the one recorded, else one created once (keyed on the user). */
+const customerFor = async (
+  stripe: Stripe,
+  input: { customerId: string | null; email: string | undefined; userId: string },
+): Promise<string> =>
+  input.customerId ??
+  (
+    await stripe.customers.create(
+      {
+        ...(input.email !== undefined ? { email: input.email } : {}),
+        metadata: { user_id: input.userId },
+      },
+      { idempotencyKey: idempotencyKey('customer', input.userId) },
+    )
+  ).id
+
 /**
  * Opens a subscription Checkout Session (creating the customer and the coupon at Stripe when
  * needed), keyed on the Tollgate checkout id; PLINA without a price, PROVR when Stripe fails.
@@ -173,17 +189,7 @@ export const createStripeCheckout = (
   input: StripeCheckoutInput,
 ): Promise<StripeCheckout> =>
   step(async () => {
-    const customerId =
-      input.customerId ??
-      (
-        await stripe.customers.create(
-          {
-            ...(input.email !== undefined ? { email: input.email } : {}),
-            metadata: { user_id: input.userId },
-          },
-          { idempotencyKey: idempotencyKey('customer', input.userId) },
-        )
-      ).id
+    const customerId = await customerFor(stripe, input)
     const stripeCoupon = input.coupon ? await stripeCouponFor(stripe, input.coupon) : null
     const session = await stripe.checkout.sessions.create(
       {
@@ -351,17 +357,7 @@ export const createStripePurchaseCheckout = (
   input: StripePurchaseInput,
 ): Promise<StripeCheckout> =>
   step(async () => {
-    const customerId =
-      input.customerId ??
-      (
-        await stripe.customers.create(
-          {
-            ...(input.email !== undefined ? { email: input.email } : {}),
-            metadata: { user_id: input.userId },
-          },
-          { idempotencyKey: idempotencyKey('customer', input.userId) },
-        )
-      ).id
+    const customerId = await customerFor(stripe, input)
     const metadata = {
       user_id: input.userId,
       product_id: input.product.id,
