@@ -27,14 +27,17 @@ begin
       when 'NOOWN' then 400
       when 'BADEV' then 400
       when 'NOJWT' then 401
+      when 'BDKEY' then 401
       when 'NOTYR' then 403
       when 'ANONY' then 403
       when 'NOADM' then 403
+      when 'KSCOP' then 403
       when 'NOUSR' then 404
       when 'NOMET' then 404
       when 'NOTFD' then 404
       when 'NOPLN' then 404
       when 'NOPRD' then 404
+      when 'NOKEY' then 404
       when 'IDKEY' then 409
       when 'HASUB' then 409
       when 'NOTPD' then 409

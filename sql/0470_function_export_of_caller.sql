@@ -69,6 +69,9 @@ begin
     'usage', coalesce((select jsonb_agg(to_jsonb(r) - 'user_id' order by r.metric)
       from tollgate_private.usage_rows(v_user_id, now()) r), '[]'::jsonb),
     'ledger', v_ledger,
+    -- Key metadata only: the keys themselves exist nowhere, and their hashes are no one's to read.
+    'api_keys', coalesce((select jsonb_agg(to_jsonb(k) - 'user_id' order by k.created_at)
+      from tollgate.api_keys k where k.user_id = v_user_id), '[]'::jsonb),
     'notifications', coalesce((select jsonb_agg(to_jsonb(n) order by n.created_at)
       from tollgate.notifications n where n.user_id = v_user_id), '[]'::jsonb),
     'notification_preferences', (select to_jsonb(p) from tollgate.notification_preferences p

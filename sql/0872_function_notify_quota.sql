@@ -6,6 +6,11 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- An hourly limit is a rate limit (requests): its 429 and X-RateLimit-* headers tell the caller,
+  -- and a notice (and an email) every hour would be noise.
+  if (notify_quota.counter).period = 'hour' then
+    return;
+  end if;
   perform tollgate_private.notify((notify_quota.counter).user_id, notify_quota.kind,
     notify_quota.kind || ':' || (notify_quota.counter).metric || ':'
       || extract(epoch from (notify_quota.counter).period_start)::text,
@@ -27,6 +32,6 @@ end;
 $$;
 
 comment on function tollgate_private.notify_quota(tollgate_private.usage_counters, text) is
-  E'Notifies quota_warning or quota_exhausted for a counter, once per metric and period (the dedupe key holds the period start). apply_usage calls it only when a count crosses 80 % or 100 % of the quota, or at a refusal below 100 %: the hot path pays a comparison, not a write.';
+  E'Notifies quota_warning or quota_exhausted for a counter, once per metric and period (the dedupe key holds the period start); never for hourly metrics, which are rate limits. apply_usage calls it only when a count crosses 80 % or 100 % of the quota, or at a refusal below 100 %: the hot path pays a comparison, not a write.';
 
 revoke all on function tollgate_private.notify_quota(tollgate_private.usage_counters, text) from public, anon, authenticated, service_role;

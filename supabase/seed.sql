@@ -15,12 +15,18 @@ values
   ('free', 'api_calls', 1000, 'month', false),
   ('free', 'projects', 3, 'never', false),
   ('free', 'storage_gb', 1, 'never', false),
+  ('free', 'api_keys', 2, 'never', false),
+  ('free', 'requests', 100, 'hour', false),
   ('pro', 'api_calls', 100000, 'month', true),
   ('pro', 'projects', 100, 'never', false),
   ('pro', 'storage_gb', 50, 'never', false),
+  ('pro', 'api_keys', 20, 'never', false),
+  ('pro', 'requests', 1000, 'hour', false),
   ('enterprise', 'api_calls', 1000000, 'month', true),
   ('enterprise', 'projects', -1, 'never', false),
-  ('enterprise', 'storage_gb', 500, 'never', false)
+  ('enterprise', 'storage_gb', 500, 'never', false),
+  ('enterprise', 'api_keys', -1, 'never', false),
+  ('enterprise', 'requests', 10000, 'hour', false)
 on conflict (plan_id, metric) do nothing;
 
 -- Both are introductory discounts: the first payment only (duration once). WELCOME20 is valid for

@@ -87,13 +87,15 @@ const sessionOf = (token: string) => {
   }
 }
 
-const AUTH_OFF = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }
+/** supabase-js auth options for a client that keeps no session. */
+export const AUTH_OFF = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false }
 
 // Node 20 has no WebSocket, which supabase-js's Realtime wants at createClient; Tollgate uses none.
 const noRealtime = function NoRealtime(): never {
   throw new Error('Realtime is not served in these tests')
 }
-const REALTIME = { transport: noRealtime as never }
+/** supabase-js realtime options: Node 20 has no WebSocket, and the tests never subscribe. */
+export const REALTIME = { transport: noRealtime as never }
 
 // PostgREST logs in as `authenticator`; with DATABASE_URL its password is unknown, so the owner.
 /** The database URL a fake PostgREST logs in with. */

@@ -72,7 +72,7 @@ describe.skipIf(external)('the migrations', () => {
       plans: first.plans.length,
       limits: first.limits.length,
       coupons: first.coupons.length,
-    }).toEqual({ plans: 3, limits: 9, coupons: 2 })
+    }).toEqual({ plans: 3, limits: 15, coupons: 2 })
     expect(await applySeed(fromMigrations.sql)).toBe(true)
     expect(await seeded()).toEqual(first)
   })

@@ -12,6 +12,7 @@ const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.admin_metrics()',
   'authenticated tollgate_private.admin_reset_usage(uuid,text,text)',
   'authenticated tollgate_private.consume_usage_of_caller(text,bigint,text,jsonb)',
+  'authenticated tollgate_private.create_api_key_of_caller(text,text[],timestamp with time zone)',
   'authenticated tollgate_private.entitlements_of_caller()',
   'authenticated tollgate_private.export_of_caller(integer)',
   'authenticated tollgate_private.is_admin()',
@@ -20,6 +21,7 @@ const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.mark_notifications_read_of_caller(uuid[])',
   'authenticated tollgate_private.metrics_history(date,date)',
   'authenticated tollgate_private.plan_of_caller()',
+  'authenticated tollgate_private.revoke_api_key_of_caller(uuid)',
   'authenticated tollgate_private.set_notification_preferences_of_caller(text[])',
   'authenticated tollgate_private.usage_history(text,timestamp with time zone,timestamp with time zone,text,uuid)',
   'authenticated tollgate_private.usage_of(uuid)',
@@ -28,9 +30,11 @@ const PRIVATE_ALLOWLIST = [
   'service_role tollgate_private.admin_grant_plan(uuid,text,timestamp with time zone,text)',
   'service_role tollgate_private.admin_metrics()',
   'service_role tollgate_private.admin_reset_usage(uuid,text,text)',
+  'service_role tollgate_private.authenticate_api_key(text,text,timestamp with time zone)',
   'service_role tollgate_private.consume_usage(uuid,text,bigint,text,timestamp with time zone,jsonb)',
   'service_role tollgate_private.entitlements_of_caller()',
   'service_role tollgate_private.is_admin()',
+  'service_role tollgate_private.limit_request(uuid,text,timestamp with time zone)',
   'service_role tollgate_private.live_statuses()',
   'service_role tollgate_private.metrics_history(date,date)',
   'service_role tollgate_private.plan_of_caller()',
@@ -46,12 +50,14 @@ const API_ALLOWLIST = [
   'authenticated tollgate.admin_metrics()',
   'authenticated tollgate.admin_reset_usage(uuid,text,text)',
   'authenticated tollgate.consume_usage(text,bigint,text,jsonb)',
+  'authenticated tollgate.create_api_key(text,text[],timestamp with time zone)',
   'authenticated tollgate.current_plan()',
   'authenticated tollgate.entitlements()',
   'authenticated tollgate.export_my_data(integer)',
   'authenticated tollgate.has_feature(text)',
   'authenticated tollgate.mark_notifications_read(uuid[])',
   'authenticated tollgate.metrics_history(date,date)',
+  'authenticated tollgate.revoke_api_key(uuid)',
   'authenticated tollgate.set_notification_preferences(text[])',
   'authenticated tollgate.usage_history(text,timestamp with time zone,timestamp with time zone,text,uuid)',
   'authenticated tollgate.usage_of(uuid)',
@@ -64,6 +70,7 @@ const API_ALLOWLIST = [
   'service_role tollgate.has_feature(text)',
   'service_role tollgate.metrics_history(date,date)',
   'service_role tollgate.service_role_consume_usage(uuid,text,bigint,text,jsonb)',
+  'service_role tollgate.service_role_limit_request(uuid,text,text,text)',
   'service_role tollgate.service_role_release_usage(uuid,text,bigint,text)',
   'service_role tollgate.usage_history(text,timestamp with time zone,timestamp with time zone,text,uuid)',
   'service_role tollgate.usage_of(uuid)',
@@ -108,8 +115,8 @@ describe('function privileges', () => {
   it('give no API role a function that takes a time argument, admin actions aside', async () => {
     // A client that picks the time could move its own period and reset its quota. Admin actions take
     // an end or expiry date (not a clock) and refuse everyone but admins (NOADM, tested in
-    // tests/sql/admin_actions); usage_history takes a range to read and writes nothing: they are the
-    // listed exceptions.
+    // tests/sql/admin_actions); usage_history takes a range to read and writes nothing; create_api_key takes
+    // the key's expiry (refused in the past, BADRQ): they are the listed exceptions.
     const timed = await sql<{ entry: string }[]>`
       select r.role || ' ' || p.oid::pg_catalog.regprocedure::text as entry
       from pg_catalog.pg_proc p
@@ -118,7 +125,8 @@ describe('function privileges', () => {
       where n.nspname in ('tollgate', 'tollgate_private')
         and pg_catalog.has_function_privilege(r.role, p.oid, 'execute')
         and pg_catalog.has_schema_privilege(r.role, n.oid, 'usage')
-        and p.proname not in ('admin_grant_plan', 'admin_grant_credits', 'metrics_history', 'usage_history')
+        and p.proname not in ('admin_grant_plan', 'admin_grant_credits', 'metrics_history', 'usage_history',
+          'create_api_key', 'create_api_key_of_caller')
         and exists (
           select from unnest(p.proargtypes::oid[]) as t(oid)
           where t.oid in ('timestamptz'::regtype, 'timestamp'::regtype, 'date'::regtype,

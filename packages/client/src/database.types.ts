@@ -5,7 +5,21 @@ export type Database = {
   
   "tollgate": {
           Tables: {
-            "credit_balances": {
+            "api_keys": {
+                  Row: {
+                    "created_at": string,"expires_at": string | null,"id": string,"last_used_at": string | null,"name": string,"prefix": string,"revoked_at": string | null,"scopes": (string)[],"user_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"expires_at"?: string | null,"id"?: string,"last_used_at"?: string | null,"name": string,"prefix": string,"revoked_at"?: string | null,"scopes": (string)[],"user_id": string
+                  }
+                  Update: {
+                    "created_at"?: string,"expires_at"?: string | null,"id"?: string,"last_used_at"?: string | null,"name"?: string,"prefix"?: string,"revoked_at"?: string | null,"scopes"?: (string)[],"user_id"?: string
+                  }
+                  Relationships: [
+                    
+                  ]
+                },"credit_balances": {
                   Row: {
                     "created_at": string,"expires_at": string | null,"granted": number,"id": string,"metric": string,"purchase_id": string | null,"reason": string | null,"remaining": number,"revoked_at": string | null,"source": string,"updated_at": string,"user_id": string
                   }
@@ -236,6 +250,9 @@ isOneToOne: false
 "consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metadata"?: Json,"metric": string }; Returns: Json
                            },
+"create_api_key":
+{ Args: { "expires_at"?: string,"name": string,"scopes"?: (string)[] }; Returns: Json
+                           },
 "current_plan":
 { Args: Record<PropertyKey, never>; Returns: string
                            },
@@ -259,8 +276,14 @@ isOneToOne: false
               "active_subscriptions": number,"churned_subscriptions": number,"currency": string,"day": string,"mrr": number,"new_subscriptions": number
             }[]
                            },
+"revoke_api_key":
+{ Args: { "id": string }; Returns: Json
+                           },
 "service_role_consume_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metadata"?: Json,"metric": string,"user_id": string }; Returns: Json
+                           },
+"service_role_limit_request":
+{ Args: { "api_key"?: string,"metric"?: string,"scope"?: string,"user_id"?: string }; Returns: Json
                            },
 "service_role_release_usage":
 { Args: { "amount"?: number,"idempotency_key"?: string,"metric": string,"user_id": string }; Returns: Json

@@ -12,17 +12,19 @@ export const FUNCTIONS_PATH = '/functions/v1'
 
 /** Every function the local stack serves, by name (the functions/<name> folder). */
 export const loadFunctions = async (): Promise<Record<string, FunctionApp>> => {
-  const [billing, stripeWebhook, razorpayWebhook, notifications] = await Promise.all([
+  const [billing, stripeWebhook, razorpayWebhook, notifications, metering] = await Promise.all([
     import('../../../functions/billing/app.ts'),
     import('../../../functions/stripe-webhook/app.ts'),
     import('../../../functions/razorpay-webhook/app.ts'),
     import('../../../functions/notifications/app.ts'),
+    import('../../../functions/metering/app.ts'),
   ])
   return {
     billing: billing.app,
     'stripe-webhook': stripeWebhook.app,
     'razorpay-webhook': razorpayWebhook.app,
     notifications: notifications.app,
+    metering: metering.app,
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, inject, it, vi } from 'vitest'
 import { app as billing } from '../../../functions/billing/app.ts'
+import { app as metering } from '../../../functions/metering/app.ts'
 import { app as notifications } from '../../../functions/notifications/app.ts'
 import { app as razorpayWebhook } from '../../../functions/razorpay-webhook/app.ts'
 import { app as stripeWebhook } from '../../../functions/stripe-webhook/app.ts'
@@ -12,6 +13,7 @@ const FUNCTIONS: [string, App][] = [
   ['stripe-webhook', stripeWebhook],
   ['razorpay-webhook', razorpayWebhook],
   ['notifications', notifications],
+  ['metering', metering],
 ]
 
 // Only the database: no JWT secret, no provider keys (the check needs none of them).
@@ -23,6 +25,7 @@ afterAll(async () => {
   await poolFor(url, { applicationName: 'tollgate-stripe-webhook' }).end()
   await poolFor(url, { applicationName: 'tollgate-razorpay-webhook' }).end()
   await poolFor(url, { max: 2, applicationName: 'tollgate-notifications' }).end()
+  await poolFor(url, { max: 5, applicationName: 'tollgate-metering' }).end()
 })
 
 const health = async (name: string, app: App, bindings: Record<string, string>) => {

@@ -158,7 +158,7 @@ const probeMemberDiscounts: Probe = async (tx, scene) => {
 
 // Whose rows of the fixture's two users the caller sees in a per-user table (one label per user).
 const probeUserRows =
-  (table: 'tollgate.purchases' | 'tollgate.credit_balances'): Probe =>
+  (table: 'tollgate.purchases' | 'tollgate.credit_balances' | 'tollgate.api_keys'): Probe =>
   async (tx, scene) => {
     const users = [scene.owner.id, scene.other.id]
     const rows = await tx<{ user_id: string }[]>`
@@ -180,10 +180,11 @@ const probePlanFeatures: Probe = async (tx) => {
   return sorted(rows.map((r) => `${r.plan_id}:${r.feature}`))
 }
 
-const FREE_LIMITS = ['free:api_calls', 'free:projects', 'free:storage_gb']
+const FREE_METRICS = ['api_calls', 'api_keys', 'projects', 'requests', 'storage_gb']
+const FREE_LIMITS = FREE_METRICS.map((m) => `free:${m}`)
 const USAGE = {
-  owner: ['owner:api_calls', 'owner:projects', 'owner:storage_gb'],
-  other: ['other:api_calls', 'other:projects', 'other:storage_gb'],
+  owner: FREE_METRICS.map((m) => `owner:${m}`),
+  other: FREE_METRICS.map((m) => `other:${m}`),
 }
 
 const EXPECTED: Record<string, Expectation> = {
@@ -221,6 +222,7 @@ const EXPECTED: Record<string, Expectation> = {
   ),
   'tollgate.purchases': readOnly(ownRows, probeUserRows('tollgate.purchases')),
   'tollgate.credit_balances': readOnly(ownRows, probeUserRows('tollgate.credit_balances')),
+  'tollgate.api_keys': readOnly(ownRows, probeUserRows('tollgate.api_keys')),
   'tollgate.subscriptions': readOnly(
     {
       anon: DENIED,
@@ -272,6 +274,7 @@ const EXPECTED: Record<string, Expectation> = {
     probeUsage,
     NOT_UPDATABLE,
   ),
+  'tollgate_private.api_key_secrets': PRIVATE,
   'tollgate_private.audit_log': PRIVATE,
   'tollgate_private.coupon_redemptions': PRIVATE,
   'tollgate_private.coupons': PRIVATE,
@@ -336,7 +339,7 @@ describe('row-level security and grants', () => {
       if (!outcome || !fixture) throw new Error(`no expectation for ${name} (add it to EXPECTED)`)
       const scene: Scene = { ...fixture, hiddenPlan: `hidden-${randomUUID().slice(0, 8)}` }
       // An inactive plan (with a limit) and an inactive product (with a member discount) that only
-      // admins and the service role may see; a purchase and its credits for each fixture user.
+      // admins and the service role may see; a purchase, its credits and an API key for each fixture user.
       const addHiddenPlan = async (tx: Tx): Promise<void> => {
         await tx`
           insert into tollgate.plans (id, name, active)
@@ -358,6 +361,9 @@ describe('row-level security and grants', () => {
           await tx`
             insert into tollgate.credit_balances (user_id, metric, granted, remaining, source, purchase_id)
             values (${user}, 'api_calls', 10, 10, 'purchase', ${purchase!.id})`
+          await tx`
+            insert into tollgate.api_keys (user_id, name, prefix, scopes)
+            values (${user}, 'probe', ${'tg_' + randomUUID().replaceAll('-', '').slice(0, 12)}, '{read}')`
         }
       }
       const claims = claimsOf(fixture, role)

@@ -64,7 +64,7 @@ const byUserThenMetric = (a: UsageRow, b: UsageRow): number =>
   a.user_id === b.user_id ? a.metric.localeCompare(b.metric) : a.user_id.localeCompare(b.user_id)
 
 describe('the usage view', () => {
-  it('shows a user on free their own three metrics of plan free', async ({ sql }) => {
+  it('shows a user on free their own five metrics of plan free', async ({ sql }) => {
     const { seen, now } = await viewAs(sql, 'owner', [fixture.owner.id])
     // A gauge's period starts when its counter was made (or now, when there is none yet).
     const counters = await sql<{ metric: string; period_start: Date }[]>`
@@ -72,7 +72,9 @@ describe('the usage view', () => {
       where user_id = ${fixture.owner.id} and period = 'never'`
     const neverStart = (metric: string): Date =>
       counters.find((c) => c.metric === metric)?.period_start ?? now
-    // Free users count calendar months (UTC).
+    // Free users count calendar months (UTC); requests count UTC hours.
+    const hourStart = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000)
+    const hourEnd = new Date(hourStart.getTime() + 3_600_000)
     const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1))
     const monthEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1))
     expect(seen).toEqual([
@@ -89,6 +91,17 @@ describe('the usage view', () => {
       },
       {
         user_id: fixture.owner.id,
+        metric: 'api_keys',
+        period: 'never',
+        period_start: neverStart('api_keys'),
+        period_end: null,
+        used: '0',
+        quota: '2',
+        remaining: '2',
+        credits: '0',
+      },
+      {
+        user_id: fixture.owner.id,
         metric: 'projects',
         period: 'never',
         period_start: neverStart('projects'),
@@ -96,6 +109,17 @@ describe('the usage view', () => {
         used: '0',
         quota: '3',
         remaining: '3',
+        credits: '0',
+      },
+      {
+        user_id: fixture.owner.id,
+        metric: 'requests',
+        period: 'hour',
+        period_start: hourStart,
+        period_end: hourEnd,
+        used: '0',
+        quota: '100',
+        remaining: '100',
         credits: '0',
       },
       {
@@ -115,7 +139,7 @@ describe('the usage view', () => {
   it("shows a user none of another user's rows, only their own", async ({ sql }) => {
     const { seen, computed } = await viewAs(sql, 'other', [fixture.owner.id, fixture.other.id])
     const own = computed.filter((r) => r.user_id === fixture.other.id)
-    expect(own.map((r) => r.metric)).toEqual(['api_calls', 'projects', 'storage_gb'])
+    expect(own.map((r) => r.metric)).toEqual(['api_calls', 'api_keys', 'projects', 'requests', 'storage_gb'])
     expect(seen).toEqual(own)
   })
 
@@ -125,7 +149,7 @@ describe('the usage view', () => {
       const users = [fixture.owner.id, fixture.other.id]
       const { seen, computed } = await viewAs(sql, role, users)
       expect(new Set(seen.map((r) => r.user_id))).toEqual(new Set(users))
-      expect(seen.length).toBe(6)
+      expect(seen.length).toBe(10)
       expect([...seen].sort(byUserThenMetric)).toEqual([...computed].sort(byUserThenMetric))
     },
   )
