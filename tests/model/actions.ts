@@ -62,6 +62,12 @@ const describe = (s: Step): string => {
       return `revoke_credits(${u}, purchase #${s.pick})`
     case 'admin_reset_usage':
       return `admin_reset_usage(${u}, api_calls)`
+    case 'make_api_key':
+      return `make_api_key(${u})`
+    case 'revoke_api_key':
+      return `revoke_api_key(${u}, key #${s.pick})`
+    case 'metered_consume':
+      return `metered_consume(${u}, key #${s.pick}, api_calls, ${CONSUME_AMOUNTS[s.amount % CONSUME_AMOUNTS.length]})`
     case 'advance_time':
       return `advance_time(${DAYS[s.days % DAYS.length]} days)`
     case 'deliver':
@@ -261,6 +267,83 @@ const consume = async (w: World, user: UserModel, metric: string, amount: number
       ? ` credits drawn ${drawn} left ${result?.credits_remaining}`
       : ''
   }`
+}
+
+/** As the user through PostgREST: their role and claims, one transaction. */
+const asCaller = <T>(w: World, user: UserModel, run: (tx: any) => Promise<T>): Promise<T> =>
+  w.sys.sql.begin(async (tx: any) => {
+    await tx`select pg_catalog.set_config('role', 'authenticated', true),
+      pg_catalog.set_config('request.jwt.claims', ${JSON.stringify(user.caller.claims)}, true)`
+    return run(tx)
+  }) as Promise<T>
+
+/** The user makes an API key (tollgate.create_api_key, real time): one of the api_keys gauge. */
+const makeApiKey = async (w: World, user: UserModel): Promise<string> => {
+  try {
+    const made = await asCaller(w, user, async (tx) => {
+      const [row] = await tx`select tollgate.create_api_key('model') as made`
+      return row.made as { id: string; key: string }
+    })
+    user.apiKeys.push({ id: made.id, key: made.key, revoked: false })
+    const key = `${user.caller.id}|api_keys`
+    w.stepConsumed.set(key, (w.stepConsumed.get(key) ?? 0n) + 1n)
+    return `key #${user.apiKeys.length - 1}`
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'QUOTA') return 'QUOTA'
+    throw error
+  }
+}
+
+/** The user revokes one of their keys (a second revoke of the same key changes nothing). */
+const revokeApiKey = async (w: World, user: UserModel, pick: number): Promise<string> => {
+  const key = user.apiKeys[pick % Math.max(user.apiKeys.length, 1)]
+  if (!key) return 'no key'
+  await asCaller(w, user, (tx) => tx`select tollgate.revoke_api_key(${key.id}::uuid)`)
+  if (!key.revoked) {
+    const gauge = `${user.caller.id}|api_keys`
+    w.stepReleased.set(gauge, (w.stepReleased.get(gauge) ?? 0n) + 1n)
+  }
+  key.revoked = true
+  return 'revoked'
+}
+
+/**
+ * A request of the user's server through the metering function's one statement, at the model
+ * time: a revoked key must be refused (BDKEY) and count nothing; a good one counts a request,
+ * then the consume as consume does.
+ */
+const meteredConsume = async (w: World, user: UserModel, pick: number, amount: number): Promise<string> => {
+  const key = user.apiKeys[pick % Math.max(user.apiKeys.length, 1)]
+  if (!key) return 'no key'
+  let metered: { rate: { allowed: boolean; limit: number; remaining: number }; answer?: ConsumeAnswer; error?: { code: string } }
+  try {
+    const [row] = await w.sys.sql<{ m: typeof metered }[]>`
+      select tollgate_private.meter_request(${key.key}, 'consume', 'api_calls', ${amount}::bigint, null, null,
+        to_timestamp(${w.sys.now()})) as m`
+    metered = row!.m
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === 'BDKEY' && key.revoked) return 'BDKEY (revoked)'
+    throw error
+  }
+  if (key.revoked) {
+    w.stepFindings.push({ invariant: 'revokedKeysNeverWork', message: `${user.name}: a revoked key was let through (${JSON.stringify(metered)})` })
+  }
+  const requests = `${user.caller.id}|requests`
+  if (!metered.rate.allowed) return `429 (limit ${metered.rate.limit})`
+  w.stepConsumed.set(requests, (w.stepConsumed.get(requests) ?? 0n) + 1n)
+  if (metered.rate.limit !== -1 && metered.rate.remaining < 0) {
+    w.stepFindings.push({ invariant: 'requestsWithinTheHourlyLimit', message: `${user.name}: ${JSON.stringify(metered.rate)}` })
+  }
+  const result = metered.answer
+  if (!result) return `error ${metered.error?.code}`
+  const drawn = BigInt(result.credits_drawn ?? 0)
+  if (result.allowed) {
+    const counted = `${user.caller.id}|api_calls`
+    w.stepConsumed.set(counted, (w.stepConsumed.get(counted) ?? 0n) + BigInt(amount) - drawn)
+  }
+  return `${result.allowed ? 'allowed' : 'refused'} used ${result.used}/${result.quota} (requests left ${metered.rate.remaining})`
 }
 
 /** Credits granted as a paid purchase or an admin would: through grant_credits, at the model time. */
@@ -480,6 +563,12 @@ const runStep = async (w: World, s: Step): Promise<string> => {
       w.stepReset.set(`${user.caller.id}|api_calls`, BigInt(row?.r.used_before ?? 0))
       return `reset (was ${row?.r.used_before})`
     }
+    case 'make_api_key':
+      return makeApiKey(w, user)
+    case 'revoke_api_key':
+      return revokeApiKey(w, user, s.pick)
+    case 'metered_consume':
+      return meteredConsume(w, user, s.pick, CONSUME_AMOUNTS[s.amount % CONSUME_AMOUNTS.length] ?? 1)
     case 'deliver':
       return deliver(w, s.pick)
     case 'deliver_duplicate':
@@ -549,6 +638,9 @@ const WEIGHTS: Record<ActionKind, number> = {
   grant_credits: 2,
   revoke_credits: 1,
   admin_reset_usage: 1,
+  make_api_key: 1,
+  revoke_api_key: 1,
+  metered_consume: 2,
   deliver: 3,
   deliver_duplicate: 1,
   deliver_all: 3,

@@ -25,6 +25,9 @@ export const ACTION_KINDS = [
   'grant_credits',
   'revoke_credits',
   'admin_reset_usage',
+  'make_api_key',
+  'revoke_api_key',
+  'metered_consume',
   // provider behaviour
   'portal_cancel',
   'end_trial',
@@ -53,6 +56,9 @@ export const INVARIANTS = [
   'creditsNeverOverdrawn',
   'refusedConsumeChangesNothing',
   'consumeNeverPassesQuota',
+  'apiKeysCountLiveKeys',
+  'revokedKeysNeverWork',
+  'requestsWithinTheHourlyLimit',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

@@ -346,9 +346,27 @@ const stateOf = async (w: World): Promise<string> => {
 }
 
 /**
+ * The api_keys gauge counts exactly the user's live keys: each made key counted once, each revoked
+ * key given back once (issue 16).
+ */
+const apiKeysCountLiveKeys = async (w: World): Promise<string | null> => {
+  const ids = w.users.map((u) => u.caller.id)
+  const [wrong] = await w.sys.sql<{ user_id: string; used: string; live: number }[]>`
+    select u.id::text as user_id, coalesce(c.used, 0)::text as used,
+      (select count(*)::int from tollgate.api_keys k where k.user_id = u.id and k.revoked_at is null) as live
+    from unnest(${ids}::uuid[]) as u(id)
+    left join tollgate_private.usage_counters c on c.user_id = u.id and c.metric = 'api_keys'
+    where coalesce(c.used, 0) <> (select count(*) from tollgate.api_keys k where k.user_id = u.id and k.revoked_at is null)
+    limit 1`
+  if (!wrong) return null
+  return `${nameOf(w, wrong.user_id)} api_keys: the gauge says ${wrong.used}, ${wrong.live} keys are live`
+}
+
+/**
  * A counter at or past 80 % of its quota has told its user (quota_warning, or quota_exhausted when
  * it jumped there at once), and one at 100 % quota_exhausted, for that metric and period: whatever
- * got it there, a consume crossing the line or a plan change lowering the quota (issue 13).
+ * got it there, a consume crossing the line or a plan change lowering the quota (issue 13). Hourly
+ * metrics are rate limits (requests): their 429 says it, they are never notified (issue 16).
  */
 const quotaLinesAreNotified = async (w: World): Promise<string | null> => {
   const ids = w.users.map((u) => u.caller.id)
@@ -361,7 +379,7 @@ const quotaLinesAreNotified = async (w: World): Promise<string | null> => {
       select case when c.used >= c.quota then 'quota_exhausted' else 'quota_warning' end as kind
     ) m
     where c.user_id = any(${ids}::uuid[])
-      and c.quota > 0 and c.used >= c.quota - c.quota / 5
+      and c.quota > 0 and c.used >= c.quota - c.quota / 5 and c.period <> 'hour'
       and not exists (
         select from tollgate.notifications n
         where n.user_id = c.user_id
@@ -415,6 +433,9 @@ export const checkInvariants = async (w: World): Promise<void> => {
   await fail('counterEqualsItsLedger', counterEqualsItsLedger(rows, w))
   if (enabled.has('quotaLinesAreNotified')) {
     await fail('quotaLinesAreNotified', await quotaLinesAreNotified(w))
+  }
+  if (enabled.has('apiKeysCountLiveKeys')) {
+    await fail('apiKeysCountLiveKeys', await apiKeysCountLiveKeys(w))
   }
   if (enabled.has('creditsNeverOverdrawn')) {
     await fail('creditsNeverOverdrawn', await creditsNeverOverdrawn(w))

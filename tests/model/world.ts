@@ -51,6 +51,8 @@ export type UserModel = {
   stripeFailedAt: Map<string, number>
   /** Purchases the model made to grant credits (tollgate.purchases ids), refunded or not. */
   creditPurchases: string[]
+  /** API keys the user made (tollgate.create_api_key), live or revoked. */
+  apiKeys: { id: string; key: string; revoked: boolean }[]
 }
 
 /** A webhook delivery the provider still owes (or may repeat). */
@@ -100,7 +102,7 @@ export type World = {
   /** Credits taken back by revoke_purchase_credits, by `user|metric` (the run's total). */
   creditsRevoked: Map<string, bigint>
   /** What a step saw break that only the step itself can see (a refused consume that changed state, ...). */
-  stepFindings: { invariant: 'refusedConsumeChangesNothing' | 'consumeNeverPassesQuota'; message: string }[]
+  stepFindings: { invariant: 'refusedConsumeChangesNothing' | 'consumeNeverPassesQuota' | 'revokedKeysNeverWork' | 'requestsWithinTheHourlyLimit'; message: string }[]
   /** The run's own one-use coupon (30% off pro and enterprise). */
   smallCoupon: string
   discounted: DiscountedPayment[]
@@ -125,6 +127,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
       razorpayPayments: [],
       stripeFailedAt: new Map(),
       creditPurchases: [],
+      apiKeys: [],
     })
   }
   const smallCoupon = `SMALL${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`
