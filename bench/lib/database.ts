@@ -99,7 +99,8 @@ export const claimsFor = (id: string, email: string): string => {
   })
 }
 
-const insertUsers = async (sql: postgres.Sql, prefix: string, count: number) => {
+/** Commits `count` users named `<prefix><n>@example.test`, with the claims PostgREST would set. */
+export const insertUsers = async (sql: postgres.Sql, prefix: string, count: number) => {
   const rows = await sql<{ id: string; email: string }[]>`
     insert into auth.users (
       id, instance_id, aud, role, email, encrypted_password, email_confirmed_at,

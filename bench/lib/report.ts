@@ -194,6 +194,18 @@ const rowsOf = (result: BenchResult): Row[] => {
       'ratio: has_feature policy / policy true',
     ),
   )
+  for (const row of result.metering) {
+    rows.push(measured('8', `consume_usage RPC (framed) @${row.connections}`, row.rpc, null, ''))
+    rows.push(
+      measured(
+        '8',
+        `POST /metering/consume over HTTP (API key) @${row.connections}`,
+        row.metering,
+        row.ratio,
+        'ratio: metering / RPC',
+      ),
+    )
+  }
   return rows
 }
 

@@ -3,6 +3,7 @@ import { CEILING_ROWS, POOL_USERS, createBenchDatabase, type BenchDatabase } fro
 import { machineFacts, postgresFacts } from './facts.ts'
 import { measurePolicies } from './figures/entitlements.ts'
 import { measureHot } from './figures/hot.ts'
+import { measureMetering } from './figures/metering.ts'
 import { measureNaive } from './figures/naive.ts'
 import { measureReads } from './figures/reads.ts'
 import { measureThroughput } from './figures/throughput.ts'
@@ -67,6 +68,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
   const { reads, readCeiling } = await measureReads(session)
   const webhooks = await measureWebhooks(session)
   const policies = await measurePolicies(session)
+  const metering = await measureMetering(session)
   await checkInvariants(session)
   const postgres = await postgresFacts(session)
   await session.end()
@@ -105,6 +107,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     readCeiling,
     webhooks,
     policies,
+    metering,
     targets: targetsOf({ consume, hotUser, reads, webhooks, policies }),
     checks,
     problems,

@@ -1,4 +1,5 @@
 import type { PolicyFigures } from './figures/entitlements.ts'
+import type { MeteringFigures } from './figures/metering.ts'
 import type { Figure } from './measure.ts'
 import type { WebhookFigures } from './webhooks.ts'
 import type { STATEMENTS } from './workloads.ts'
@@ -91,6 +92,8 @@ export type BenchResult = {
   webhooks: WebhookFigures
   /** An app table read whole under a has_feature policy and under `true` (issue 14). */
   policies: PolicyFigures
+  /** One consume through the metering function over HTTP against the RPC, @8 and @32 (issue 16). */
+  metering: MeteringFigures
   targets: Target[]
   checks: Check[]
   /** Failed checks and warnings; a failed check makes `ok` false. */

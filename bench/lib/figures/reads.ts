@@ -12,6 +12,10 @@ export const measureReads = async (session: Session): Promise<Reads> => {
   const { database } = session
   const reads: Figure[] = []
   const readCeiling: Figure[] = []
+  // A free user's rows: one per metric of the free plan (five since issue 16).
+  const [free] = await session.ownerSql<{ n: number }[]>`
+    select count(*)::int as n from tollgate.plan_limits where plan_id = 'free'`
+  const freeMetrics = free?.n ?? 0
   for (const connections of READ_LEVELS) {
     readCeiling.push(
       toFigure(
@@ -26,7 +30,7 @@ export const measureReads = async (session: Session): Promise<Reads> => {
     reads.push(
       toFigure(
         await session.figure('usage view (read)', database.apiUrl, connections, (connection) =>
-          usageCall(connection, () => pick(database.users), 3),
+          usageCall(connection, () => pick(database.users), freeMetrics),
         ),
       ),
     )
