@@ -308,6 +308,26 @@ export const cancelStripeSubscriptionNow = (
     }),
   )
 
+/**
+ * Cancels the subscription at once because its user deletes their account, with one
+ * Idempotency-Key per subscription (a retried deletion is replayed by Stripe, not a second call);
+ * a subscription Stripe no longer has is not billed either. PROVR when Stripe fails.
+ */
+export const cancelStripeSubscriptionForDeletion = (
+  stripe: Stripe,
+  subscriptionId: string,
+): Promise<void> =>
+  step(async () => {
+    try {
+      await stripe.subscriptions.cancel(subscriptionId, undefined, {
+        idempotencyKey: idempotencyKey('delete-account', subscriptionId),
+      })
+    } catch (error) {
+      if (stripeFailureOf(error)?.code === 'resource_missing') return
+      throw error
+    }
+  })
+
 /** Opens a Billing Portal session for the customer; answers its URL. */
 export const createStripePortalSession = async (
   stripe: Stripe,
