@@ -203,7 +203,7 @@ describe('POST /billing/delete-account', () => {
 })
 
 describe('a user deleted in Studio (delete from auth.users)', () => {
-  it('is cancelled at Stripe by the next dispatch and leaves no personal data; invoices and revenue stay', async () => {
+  it('is cancelled at Stripe by the next dispatch and leaves no personal data, nor do Stripe\'s later events about them; invoices and revenue stay', async () => {
     const { me, mine, theirs, myIds, theirIds } = await twoCustomers()
     const payments = await paymentsOf(me.id)
     const money = await moneyOf(h.sql)
@@ -217,6 +217,7 @@ describe('a user deleted in Studio (delete from auth.users)', () => {
     expect(await rowsMentioning(h.sql, theirIds)).toEqual(othersRows)
     // The outbox outlives the user and cancels at Stripe after the commit.
     expect(h.stripe.state.subscriptions.get(mine.subscriptionId)).toMatchObject({ status: 'active' })
+    const from = h.stripe.events.length
     const token = await signToken({ role: 'service_role', iss: 'supabase', iat: unixNow(), exp: unixNow() + 600 })
     const dispatched = await notifications.request(
       '/notifications/dispatch',
@@ -230,6 +231,11 @@ describe('a user deleted in Studio (delete from auth.users)', () => {
       select actor_user_id, new_values from tollgate_private.audit_log
       where table_name = 'users' and reason = 'account deleted: auth.users' order by id desc limit 1`
     expect(audit).toMatchObject({ actor_user_id: null, new_values: { deleted: { subscriptions: 1 } } })
+    // Stripe then tells of the cancellation, naming the user who is gone: stored without them.
+    const late = h.stripe.events.slice(from)
+    expect(late.map((e) => e.type)).toContain('customer.subscription.deleted')
+    for (const answer of await h.deliverStripe(late)) expect(answer.status).toBe(200)
+    expect(await tablesMentioning(h.sql, myIds)).toEqual([])
     expect(h.stripe.state.subscriptions.get(theirs.subscriptionId)).toMatchObject({ status: 'active' })
   })
 })
