@@ -286,6 +286,17 @@ export const stripeSubscriptionsToCancel = async (db: Db, user: AuthUser): Promi
       order by s.created_at, r.provider_id`
   ).map((row) => row.id)
 
+/** The caller's Stripe Checkout Sessions that may still be open (any kind; they last 24 hours). */
+export const openStripeCheckoutsOf = async (db: Db, user: AuthUser): Promise<string[]> =>
+  (
+    await db<{ id: string }[]>`
+      select r.provider_id as id from tollgate_private.provider_refs r
+      where r.user_id = ${user.id} and r.provider = 'stripe' and r.object_type = 'checkout_session'
+        and coalesce(r.details ->> 'state', 'open') = 'open'
+        and r.created_at > now() - interval '25 hours'
+      order by r.created_at, r.provider_id`
+  ).map((row) => row.id)
+
 /**
  * Forgets the caller once their Stripe subscriptions are cancelled (`canceled`): ONE SQL call,
  * delete_account, which answers what it deleted and kept (or nothing_left on a retry).

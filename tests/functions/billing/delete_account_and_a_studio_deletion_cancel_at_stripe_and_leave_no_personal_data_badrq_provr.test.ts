@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { app as notifications } from '../../../functions/notifications/app.ts'
 import { poolFor } from '../../../packages/db/src/client.ts'
-import { billingHarness, couponOf, pastClock, signToken, unixNow, type BillingHarness, type Caller } from '../../helpers/billing.ts'
+import { billingHarness, couponOf, paidStripeCheckout, pastClock, signToken, unixNow, type BillingHarness, type Caller } from '../../helpers/billing.ts'
 import { identifiersOf, moneyOf, rowsMentioning, tablesMentioning, withFootprint } from '../../helpers/forgotten.ts'
 import { buildScratch, type Built } from '../../schema/scratch.ts'
 import { signInAdmin } from './admin-refund-support.ts'
@@ -199,6 +199,31 @@ describe('POST /billing/delete-account', () => {
     expect(retried).toMatchObject({ status: 200, body: { forgotten: true } })
     expect(h.stripe.state.subscriptions.get(mine.subscriptionId)).toMatchObject({ status: 'canceled' })
     expect(await tablesMentioning(h.sql, myIds)).toEqual([])
+  })
+})
+
+describe('POST /billing/delete-account and checkouts still open', () => {
+  it('expires an open Stripe checkout, and cancels the subscription of one paid but not applied yet', async () => {
+    const open = await h.signIn()
+    const opened = await h.post('checkout', open, { plan_id: 'pro' })
+    expect(opened.status).toBe(200)
+    const paidNotApplied = await h.signIn()
+    const paid = await paidStripeCheckout(h, paidNotApplied, 'pro')
+
+    const first = await deleteAccount(open)
+    const second = await deleteAccount(paidNotApplied)
+
+    expect(first).toMatchObject({
+      status: 200,
+      body: { providers: { stripe: { checkouts_closed: 1, subscriptions_canceled: 0 } } },
+    })
+    expect(h.stripe.state.checkoutSessions.get(String(opened.body.session_id))).toMatchObject({ status: 'expired' })
+    expect(second).toMatchObject({
+      status: 200,
+      body: { providers: { stripe: { checkouts_closed: 1, subscriptions_canceled: 1 } } },
+    })
+    expect(h.stripe.state.subscriptions.get(paid.subscriptionId)).toMatchObject({ status: 'canceled' })
+    expect(await tablesMentioning(h.sql, [open.id, open.email, paidNotApplied.id, paidNotApplied.email])).toEqual([])
   })
 })
 
