@@ -128,6 +128,7 @@ begin
     where q.actor_user_id = v_user_id
       or q.invoice_id in (select i.id from tollgate.invoices i where i.user_id = v_user_id)
       or q.purchase_id in (select p.id from tollgate.purchases p where p.user_id = v_user_id)
+      or q.reason ilike any (v_patterns) or q.error ilike any (v_patterns)
   )
   update tollgate_private.refund_requests q
   set actor_user_id = s.actor_user_id, reason = s.reason, error = s.error
@@ -136,6 +137,14 @@ begin
     and (q.actor_user_id, q.reason, q.error) is distinct from (s.actor_user_id, s.reason, s.error);
   get diagnostics v_n = row_count;
   v_kept := v_kept || jsonb_build_object('refund_requests', v_n);
+  v_total := v_total + v_n;
+
+  -- What an admin wrote about them on another user's credits (the user's own credits are gone).
+  update tollgate.credit_balances g
+  set reason = tollgate_private.scrub_personal_data(to_jsonb(g.reason), v_identifiers) #>> '{}'
+  where g.reason ilike any (v_patterns);
+  get diagnostics v_n = row_count;
+  v_kept := v_kept || jsonb_build_object('credit_balances', v_n);
   v_total := v_total + v_n;
 
   -- Invoices and purchases stay for the accounts (tax law), without their owner; the invoice's
@@ -228,6 +237,6 @@ end;
 $$;
 
 comment on function tollgate_private.forget_user(uuid, text) is
-  E'Forgets a user in one transaction: deletes what only described them (subscriptions, credits, usage counters and ledger, notifications, preferences, unsent emails, coupon uses, provider customers, the refs of their subscriptions and checkouts) and keeps the money trail without personal data (invoices and purchases with user_id null and no invoice links, payment refs and outbox actions unowned, webhook payloads and audit rows scrubbed of names, emails, addresses, phones and the user''s ids, their id in audit and refund rows replaced by a pseudonym). A live Stripe subscription must be cancelled at Stripe first, or queued in the outbox. Answers the counts per kind; a second run changes nothing and answers nothing_left. via (delete-account, auth.users) goes to the audit row of the deletion. Called by delete_account and by the auth.users delete trigger.';
+  E'Forgets a user in one transaction: deletes what only described them (subscriptions, credits, usage counters and ledger, notifications, preferences, unsent emails, coupon uses, provider customers, the refs of their subscriptions and checkouts) and keeps the money trail without personal data (invoices and purchases with user_id null and no invoice links, payment refs and outbox actions unowned, webhook payloads, audit rows and admins'' reasons on credits and refunds scrubbed of names, emails, addresses, phones and the user''s ids, their id in audit and refund rows replaced by a pseudonym). A live Stripe subscription must be cancelled at Stripe first, or queued in the outbox. Answers the counts per kind; a second run changes nothing and answers nothing_left. via (delete-account, auth.users) goes to the audit row of the deletion. Called by delete_account and by the auth.users delete trigger.';
 
 revoke all on function tollgate_private.forget_user(uuid, text) from public, anon, authenticated, service_role;
