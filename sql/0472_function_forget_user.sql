@@ -11,6 +11,8 @@ declare
   -- rows still read as one person's, and nothing links them to who it was.
   v_pseudonym uuid := gen_random_uuid();
   v_email text;
+  -- Nothing mentions the user before they existed: the full-text searches below start there.
+  v_since timestamptz;
   v_customers text[];
   v_identifiers text[];
   v_patterns text[];
@@ -30,13 +32,15 @@ begin
   -- ============ GUARD: what identifies the user ============
   -- Their id, their email while auth.users still has it, their provider customer ids (recorded,
   -- or named in a webhook payload that names the user).
-  select u.email into v_email from auth.users u where u.id = v_user_id;
+  select u.email, u.created_at into v_email, v_since from auth.users u where u.id = v_user_id;
+  v_since := coalesce(v_since, '-infinity');
   select array_agg(distinct x.id) into v_customers
   from (
     select c.provider_customer_id as id from tollgate_private.customers c where c.user_id = v_user_id
     union
     select w.payload #>> '{data,object,customer}' from tollgate_private.webhook_events w
-    where w.provider = 'stripe' and w.payload::text like '%' || v_user_id::text || '%'
+    where w.provider = 'stripe' and w.received_at >= v_since
+      and w.payload::text like '%' || v_user_id::text || '%'
   ) x
   where x.id ~ '^cus_[A-Za-z0-9]+$' or x.id ~ '^cust_[A-Za-z0-9]+$';
   v_identifiers := array[v_user_id::text] || coalesce(v_customers, '{}')
@@ -128,7 +132,7 @@ begin
     where q.actor_user_id = v_user_id
       or q.invoice_id in (select i.id from tollgate.invoices i where i.user_id = v_user_id)
       or q.purchase_id in (select p.id from tollgate.purchases p where p.user_id = v_user_id)
-      or q.reason ilike any (v_patterns) or q.error ilike any (v_patterns)
+      or (q.created_at >= v_since and (q.reason ilike any (v_patterns) or q.error ilike any (v_patterns)))
   )
   update tollgate_private.refund_requests q
   set actor_user_id = s.actor_user_id, reason = s.reason, error = s.error
@@ -142,7 +146,7 @@ begin
   -- What an admin wrote about them on another user's credits (the user's own credits are gone).
   update tollgate.credit_balances g
   set reason = tollgate_private.scrub_personal_data(to_jsonb(g.reason), v_identifiers) #>> '{}'
-  where g.reason ilike any (v_patterns);
+  where g.created_at >= v_since and g.reason ilike any (v_patterns);
   get diagnostics v_n = row_count;
   v_kept := v_kept || jsonb_build_object('credit_balances', v_n);
   v_total := v_total + v_n;
@@ -175,13 +179,15 @@ begin
   v_total := v_total + v_n;
 
   -- Webhook payloads that mention the user: ids and amounts stay (replays and money integrity),
-  -- names, emails, addresses, phones and the user's ids go. A full scan: deleting a user is rare.
+  -- names, emails, addresses, phones and the user's ids go. A scan of what arrived since the user
+  -- was created: deleting a user is rare.
   with scrubbed as (
     select w.id,
       tollgate_private.scrub_personal_data(w.payload, v_identifiers) as payload,
       tollgate_private.scrub_personal_data(to_jsonb(w.error), v_identifiers) #>> '{}' as error
     from tollgate_private.webhook_events w
-    where w.payload::text ilike any (v_patterns) or w.error ilike any (v_patterns)
+    where w.received_at >= v_since
+      and (w.payload::text ilike any (v_patterns) or w.error ilike any (v_patterns))
   )
   update tollgate_private.webhook_events w
   set payload = s.payload, error = s.error
@@ -202,8 +208,8 @@ begin
       tollgate_private.scrub_personal_data(to_jsonb(a.reason), v_identifiers) #>> '{}' as reason
     from tollgate_private.audit_log a
     where a.user_id = v_user_id or a.record_id = v_user_id or a.actor_user_id = v_user_id
-      or a.old_values::text ilike any (v_patterns) or a.new_values::text ilike any (v_patterns)
-      or a.reason ilike any (v_patterns)
+      or (a.occurred_at >= v_since and (a.old_values::text ilike any (v_patterns)
+        or a.new_values::text ilike any (v_patterns) or a.reason ilike any (v_patterns)))
   )
   update tollgate_private.audit_log a
   set user_id = s.user_id, record_id = s.record_id, actor_user_id = s.actor_user_id,
