@@ -38,9 +38,9 @@ begin
   from (
     select c.provider_customer_id as id from tollgate_private.customers c where c.user_id = v_user_id
     union
-    select w.payload #>> '{data,object,customer}' from tollgate_private.webhook_events w
-    where w.provider = 'stripe' and w.received_at >= v_since
-      and w.payload::text like '%' || v_user_id::text || '%'
+    select s.id from tollgate_private.webhook_events w
+    cross join lateral unnest(tollgate_private.webhook_event_subjects(w.provider, w.payload)) s(id)
+    where tollgate_private.webhook_event_subjects(w.provider, w.payload) && array[v_user_id::text]
   ) x
   where x.id ~ '^cus_[A-Za-z0-9]+$' or x.id ~ '^cust_[A-Za-z0-9]+$';
   v_identifiers := array[v_user_id::text] || coalesce(v_customers, '{}')
@@ -178,16 +178,16 @@ begin
   v_kept := v_kept || jsonb_build_object('provider_actions', v_n);
   v_total := v_total + v_n;
 
-  -- Webhook payloads that mention the user: ids and amounts stay (replays and money integrity),
-  -- names, emails, addresses, phones and the user's ids go. A scan of what arrived since the user
-  -- was created: deleting a user is rare.
+  -- Webhook payloads about the user (by their id or customer id, through the subjects index):
+  -- ids and amounts stay (replays and money integrity), names, emails, addresses, phones and the
+  -- user's ids go.
   with scrubbed as (
     select w.id,
       tollgate_private.scrub_personal_data(w.payload, v_identifiers) as payload,
       tollgate_private.scrub_personal_data(to_jsonb(w.error), v_identifiers) #>> '{}' as error
     from tollgate_private.webhook_events w
-    where w.received_at >= v_since
-      and (w.payload::text ilike any (v_patterns) or w.error ilike any (v_patterns))
+    where tollgate_private.webhook_event_subjects(w.provider, w.payload)
+      && (array[v_user_id::text] || coalesce(v_customers, '{}'))
   )
   update tollgate_private.webhook_events w
   set payload = s.payload, error = s.error
@@ -208,8 +208,6 @@ begin
       tollgate_private.scrub_personal_data(to_jsonb(a.reason), v_identifiers) #>> '{}' as reason
     from tollgate_private.audit_log a
     where a.user_id = v_user_id or a.record_id = v_user_id or a.actor_user_id = v_user_id
-      or (a.occurred_at >= v_since and (a.old_values::text ilike any (v_patterns)
-        or a.new_values::text ilike any (v_patterns) or a.reason ilike any (v_patterns)))
   )
   update tollgate_private.audit_log a
   set user_id = s.user_id, record_id = s.record_id, actor_user_id = s.actor_user_id,
