@@ -26,7 +26,7 @@ begin
   insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
   -- Stored without personal data when it names a user deleted since (0474); applied as it came.
   values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at,
-    tollgate_private.scrub_event_of_deleted_user(apply_stripe_event.event))
+    tollgate_private.scrub_event_of_deleted_user('stripe', apply_stripe_event.event))
   on conflict on constraint webhook_events_provider_event_id_key do update
     set attempts = tollgate_private.webhook_events.attempts + 1,
         -- A failed first delivery was noted without these.
