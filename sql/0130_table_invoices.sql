@@ -1,6 +1,7 @@
 create table tollgate.invoices (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
+  -- Null once the user is forgotten (deleted): the invoice stays, as tax law asks, without them.
+  user_id uuid references auth.users (id) on delete set null,
   subscription_id uuid references tollgate.subscriptions (id) on delete set null,
   provider text not null check (provider in ('stripe', 'razorpay', 'internal')),
   number text,
@@ -26,7 +27,7 @@ create index invoices_subscription_id_idx on tollgate.invoices (subscription_id)
 comment on table tollgate.invoices is
   E'Invoices of each user, copied from the payment provider. Written only by Tollgate.';
 comment on column tollgate.invoices.id is E'Invoice id.';
-comment on column tollgate.invoices.user_id is E'Who the invoice is for (auth.users).';
+comment on column tollgate.invoices.user_id is E'Who the invoice is for (auth.users); null once that user was deleted (delete-account or a deletion in Auth): the invoice is kept for the accounts, without personal data.';
 comment on column tollgate.invoices.subscription_id is E'The subscription billed, if any.';
 comment on column tollgate.invoices.provider is E'Who issued it: stripe, razorpay or internal.';
 comment on column tollgate.invoices.number is E'The provider''s human-readable invoice number.';
@@ -36,8 +37,8 @@ comment on column tollgate.invoices.amount_due is E'Amount due in minor units of
 comment on column tollgate.invoices.amount_paid is E'Amount paid so far in minor units of currency.';
 comment on column tollgate.invoices.period_start is E'Start of the period billed.';
 comment on column tollgate.invoices.period_end is E'End of the period billed.';
-comment on column tollgate.invoices.hosted_invoice_url is E'Page where the user can see and pay the invoice.';
-comment on column tollgate.invoices.invoice_pdf is E'Link to the invoice PDF.';
+comment on column tollgate.invoices.hosted_invoice_url is E'Page where the user can see and pay the invoice (it shows their name and address: cleared when the user is forgotten).';
+comment on column tollgate.invoices.invoice_pdf is E'Link to the invoice PDF (cleared when the user is forgotten, as the page).';
 comment on column tollgate.invoices.amount_refunded is E'Amount refunded to the payer so far in minor units (refunds recorded from the provider''s events); never more than amount_paid.';
 comment on column tollgate.invoices.paid_at is E'When the invoice was paid.';
 comment on column tollgate.invoices.created_at is E'When the invoice was created.';

@@ -1,6 +1,7 @@
 create table tollgate.purchases (
   id uuid primary key default gen_random_uuid(),
-  user_id uuid not null references auth.users (id) on delete cascade,
+  -- Null once the buyer is forgotten (deleted): a payment record stays, as an invoice does.
+  user_id uuid references auth.users (id) on delete set null,
   product_id text not null references tollgate.products (id) on update cascade,
   quantity integer not null default 1 check (quantity between 1 and 1000),
   provider text not null check (provider in ('stripe', 'razorpay', 'internal')),
@@ -23,7 +24,7 @@ create index purchases_product_id_idx on tollgate.purchases (product_id);
 comment on table tollgate.purchases is
   E'One-time purchases of products, one row per paid checkout (written once, whichever of the webhook and verify-payment comes first). Written only by Tollgate.';
 comment on column tollgate.purchases.id is E'Purchase id.';
-comment on column tollgate.purchases.user_id is E'Who bought it (auth.users).';
+comment on column tollgate.purchases.user_id is E'Who bought it (auth.users); null once that user was deleted: the payment is kept for the accounts, without personal data.';
 comment on column tollgate.purchases.product_id is E'What was bought.';
 comment on column tollgate.purchases.quantity is E'How many units.';
 comment on column tollgate.purchases.provider is E'Who took the payment: stripe, razorpay or internal.';

@@ -17,7 +17,12 @@ create table tollgate_private.webhook_events (
 
 create index webhook_events_type_idx on tollgate_private.webhook_events (provider, type);
 create index webhook_events_unprocessed_idx on tollgate_private.webhook_events (received_at) where processed_at is null;
+-- Forgetting a user finds the events about them here, not by reading every payload.
+create index webhook_events_subjects_idx on tollgate_private.webhook_events
+  using gin (tollgate_private.webhook_event_subjects(provider, payload));
 
+comment on index tollgate_private.webhook_events_subjects_idx is
+  E'The user and customer ids each event names (webhook_event_subjects): how forget_user finds the payloads to scrub.';
 comment on table tollgate_private.webhook_events is
   E'Every verified webhook event received, once per provider event id, with its raw payload and what was done with it.';
 comment on column tollgate_private.webhook_events.id is E'Ledger row id.';

@@ -20,7 +20,7 @@ create index email_outbox_due_idx on tollgate_private.email_outbox (next_attempt
   where state in ('queued', 'failed', 'sending');
 
 comment on table tollgate_private.email_outbox is
-  E'The email log admins read: one row per notification that is emailed, with its delivery state. The notifications worker claims due rows (for update skip locked), sends each through Resend with its idempotency_key and records the outcome; rows are never deleted by Tollgate.';
+  E'The email log admins read: one row per notification that is emailed, with its delivery state. The notifications worker claims due rows (for update skip locked), sends each through Resend with its idempotency_key and records the outcome; rows are never deleted by Tollgate, except those of a user it forgets (forget_user).';
 comment on column tollgate_private.email_outbox.notification_id is E'The notification emailed (tollgate.notifications).';
 comment on column tollgate_private.email_outbox.user_id is E'Whom it goes to; the address is read from auth.users when it is sent.';
 comment on column tollgate_private.email_outbox.kind is E'The notification''s kind, for the log.';

@@ -18,12 +18,15 @@ begin
   where s.user_id = old.id and s.provider = 'stripe'
     and s.status = any (tollgate_private.live_statuses() || array['incomplete'])
   on conflict on constraint provider_actions_once do nothing;
+  -- Then nothing personal of the user stays in Tollgate (the same as delete-account does); the
+  -- outbox row queued above stays, unowned.
+  perform tollgate_private.forget_user(old.id, 'auth.users');
   return old;
 end;
 $$;
 
 comment on function tollgate_private.tg_users__cancel_provider_subscriptions() is
-  E'Trigger on auth.users (before delete): queues the cancellation at Stripe of the user''s live (or incomplete) Stripe subscriptions in tollgate_private.provider_actions, so a user deleted any way is never billed again. Razorpay bills nothing recurring.';
+  E'Trigger on auth.users (before delete): queues the cancellation at Stripe of the user''s live (or incomplete) Stripe subscriptions in tollgate_private.provider_actions, so a user deleted any way is never billed again (Razorpay bills nothing recurring); then forget_user, so no personal data of theirs stays in Tollgate (invoices and purchases are kept without it).';
 
 revoke all on function tollgate_private.tg_users__cancel_provider_subscriptions() from public, anon, authenticated, service_role;
 

@@ -24,7 +24,9 @@ begin
 
   -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
   insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
-  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at, apply_stripe_event.event)
+  -- Stored without personal data when it names a user deleted since (0474); applied as it came.
+  values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at,
+    tollgate_private.scrub_event_of_deleted_user('stripe', apply_stripe_event.event))
   on conflict on constraint webhook_events_provider_event_id_key do update
     set attempts = tollgate_private.webhook_events.attempts + 1,
         -- A failed first delivery was noted without these.
@@ -111,6 +113,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
-  E'Records a verified Stripe event in the webhook ledger and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent.';
+  E'Records a verified Stripe event in the webhook ledger (without personal data when it names a user deleted since: scrub_event_of_deleted_user) and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent.';
 
 revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

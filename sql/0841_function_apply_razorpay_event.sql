@@ -21,7 +21,9 @@ begin
 
   -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
   insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
-  values ('razorpay', apply_razorpay_event.event_id, v_type, v_at, apply_razorpay_event.event)
+  -- Stored without personal data when it names a user deleted since (0474); applied as it came.
+  values ('razorpay', apply_razorpay_event.event_id, v_type, v_at,
+    tollgate_private.scrub_event_of_deleted_user('razorpay', apply_razorpay_event.event))
   on conflict on constraint webhook_events_provider_event_id_key do update
     set attempts = tollgate_private.webhook_events.attempts + 1,
         -- A failed first delivery was noted without these.
@@ -79,6 +81,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
-  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); refund.created, refund.processed and refund.failed are recorded by refund id and settle the refunded invoice or purchase (record_refund); payment.failed and other types are recorded and acknowledged.';
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id; without personal data when it names a user deleted since: scrub_event_of_deleted_user) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); refund.created, refund.processed and refund.failed are recorded by refund id and settle the refunded invoice or purchase (record_refund); payment.failed and other types are recorded and acknowledged.';
 
 revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;

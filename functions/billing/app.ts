@@ -11,12 +11,13 @@ import type { BillingEnv } from './db.ts'
 import { adminCancel } from './routes/admin-cancel.ts'
 import { adminRefund } from './routes/admin-refund.ts'
 import { checkout } from './routes/checkout.ts'
+import { deleteAccountRoute } from './routes/delete-account.ts'
 import { health } from './routes/health.ts'
 import { portal } from './routes/portal.ts'
 import { subscription } from './routes/subscription.ts'
 import { verify } from './routes/verify.ts'
 
-/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund, admin/cancel. */
+/** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund, admin/cancel, delete-account. */
 export const app = new Hono<BillingEnv>().basePath('/billing')
 
 app.onError(onError)
@@ -35,3 +36,4 @@ app.route('/', subscription)
 app.route('/', portal)
 app.route('/', adminRefund)
 app.route('/', adminCancel)
+app.route('/', deleteAccountRoute)

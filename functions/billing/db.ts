@@ -272,3 +272,34 @@ export const recordAdminRefund = (db: Db, requestId: string, refund: unknown): P
 export const failAdminRefund = async (db: Db, requestId: string, error: string): Promise<void> => {
   await db`select tollgate_private.fail_admin_refund(${requestId}, ${error})`.catch(() => undefined)
 }
+
+/** The sub_... ids of the caller's Stripe subscriptions that may still bill (live or incomplete). */
+export const stripeSubscriptionsToCancel = async (db: Db, user: AuthUser): Promise<string[]> =>
+  (
+    await db<{ id: string }[]>`
+      select r.provider_id as id
+      from tollgate.subscriptions s
+      join tollgate_private.provider_refs r
+        on r.provider = 'stripe' and r.object_type = 'subscription' and r.local_id = s.id
+      where s.user_id = ${user.id} and s.provider = 'stripe'
+        and s.status = any (tollgate_private.live_statuses() || array['incomplete'])
+      order by s.created_at, r.provider_id`
+  ).map((row) => row.id)
+
+/** The caller's Stripe Checkout Sessions that may still be open (any kind; they last 24 hours). */
+export const openStripeCheckoutsOf = async (db: Db, user: AuthUser): Promise<string[]> =>
+  (
+    await db<{ id: string }[]>`
+      select r.provider_id as id from tollgate_private.provider_refs r
+      where r.user_id = ${user.id} and r.provider = 'stripe' and r.object_type = 'checkout_session'
+        and coalesce(r.details ->> 'state', 'open') = 'open'
+        and r.created_at > now() - interval '25 hours'
+      order by r.created_at, r.provider_id`
+  ).map((row) => row.id)
+
+/**
+ * Forgets the caller once their Stripe subscriptions are cancelled (`canceled`): ONE SQL call,
+ * delete_account, which answers what it deleted and kept (or nothing_left on a retry).
+ */
+export const deleteAccount = (db: Db, user: AuthUser, canceled: string[]): Promise<Json> =>
+  value<Json>(db`select tollgate_private.delete_account(${user.id}, ${canceled}::text[]) as value`)

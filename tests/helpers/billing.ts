@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
+import postgres from 'postgres'
 import { inject } from 'vitest'
 import { app } from '../../functions/billing/app.ts'
+import { dbFor } from '../../functions/billing/db.ts'
 import { createRazorpayWebhookApp } from '../../functions/razorpay-webhook/app.ts'
 import { createStripeWebhookApp } from '../../functions/stripe-webhook/app.ts'
 import { createDb, type Db } from '../../packages/db/src/client.ts'
@@ -87,19 +89,26 @@ const answerOf = async (response: Response): Promise<Answer> => {
 
 /** Starts the fakes and builds the apps; `close()` in afterAll. */
 export const billingHarness = async (
-  options: { stripe?: FakeStripeOptions } = {},
+  options: {
+    stripe?: FakeStripeOptions
+    /** A database of the file's own (a scratch database) instead of the shared test database. */
+    databaseUrl?: string
+  } = {},
 ): Promise<BillingHarness> => {
   const stripe = await createFakeStripe(options.stripe)
   const razorpay = await startFakeRazorpay()
-  const sql = ownerSql()
-  const webhookDb: Db = createDb(inject('databaseUrl'), {
+  const databaseUrl = options.databaseUrl ?? inject('databaseUrl')
+  const sql = options.databaseUrl
+    ? postgres(databaseUrl, { max: 4, onnotice: () => {}, prepare: false })
+    : ownerSql()
+  const webhookDb: Db = createDb(databaseUrl, {
     applicationName: `billing-test-webhooks-${randomUUID().slice(0, 8)}`,
     max: 4,
   })
   const stripeWebhook = createStripeWebhookApp({ db: () => webhookDb })
   const razorpayWebhook = createRazorpayWebhookApp({ db: () => webhookDb })
   const env: Record<string, string> = {
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: databaseUrl,
     SUPABASE_JWT_SECRET: JWT_SECRET,
     STRIPE_SECRET_KEY: 'sk_test_tollgate_billing',
     STRIPE_WEBHOOK_SECRET,
@@ -151,7 +160,9 @@ export const billingHarness = async (
     deliverRazorpay: async (hook) =>
       answerOf(await razorpayWebhook.request('/razorpay-webhook', hook.init, env)),
     close: async () => {
-      await Promise.all([stripe.close(), razorpay.close(), webhookDb.end(), sql.end()])
+      // The billing function's pool on a database of the file's own goes with it.
+      const own = options.databaseUrl ? [dbFor(env).end()] : []
+      await Promise.all([stripe.close(), razorpay.close(), webhookDb.end(), sql.end(), ...own])
     },
   }
 }

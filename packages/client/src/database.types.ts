@@ -41,14 +41,14 @@ isOneToOne: false
                   ]
                 },"invoices": {
                   Row: {
-                    "amount_due": number,"amount_paid": number,"amount_refunded": number,"created_at": string,"currency": string,"hosted_invoice_url": string | null,"id": string,"invoice_pdf": string | null,"number": string | null,"paid_at": string | null,"period_end": string | null,"period_start": string | null,"provider": string,"status": string,"subscription_id": string | null,"updated_at": string,"user_id": string
+                    "amount_due": number,"amount_paid": number,"amount_refunded": number,"created_at": string,"currency": string,"hosted_invoice_url": string | null,"id": string,"invoice_pdf": string | null,"number": string | null,"paid_at": string | null,"period_end": string | null,"period_start": string | null,"provider": string,"status": string,"subscription_id": string | null,"updated_at": string,"user_id": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency": string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider": string,"status": string,"subscription_id"?: string | null,"updated_at"?: string,"user_id": string
+                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency": string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider": string,"status": string,"subscription_id"?: string | null,"updated_at"?: string,"user_id"?: string | null
                   }
                   Update: {
-                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency"?: string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider"?: string,"status"?: string,"subscription_id"?: string | null,"updated_at"?: string,"user_id"?: string
+                    "amount_due"?: number,"amount_paid"?: number,"amount_refunded"?: number,"created_at"?: string,"currency"?: string,"hosted_invoice_url"?: string | null,"id"?: string,"invoice_pdf"?: string | null,"number"?: string | null,"paid_at"?: string | null,"period_end"?: string | null,"period_start"?: string | null,"provider"?: string,"status"?: string,"subscription_id"?: string | null,"updated_at"?: string,"user_id"?: string | null
                   }
                   Relationships: [
                     {
@@ -183,14 +183,14 @@ isOneToOne: false
                   ]
                 },"purchases": {
                   Row: {
-                    "amount_paid": number,"amount_refunded": number,"checkout_id": string | null,"coupon_code": string | null,"created_at": string,"currency": string,"id": string,"paid_at": string,"product_id": string,"provider": string,"quantity": number,"status": string,"updated_at": string,"user_id": string
+                    "amount_paid": number,"amount_refunded": number,"checkout_id": string | null,"coupon_code": string | null,"created_at": string,"currency": string,"id": string,"paid_at": string,"product_id": string,"provider": string,"quantity": number,"status": string,"updated_at": string,"user_id": string | null
                   }
                   ComputedFields: never
                   Insert: {
-                    "amount_paid": number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency": string,"id"?: string,"paid_at"?: string,"product_id": string,"provider": string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id": string
+                    "amount_paid": number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency": string,"id"?: string,"paid_at"?: string,"product_id": string,"provider": string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id"?: string | null
                   }
                   Update: {
-                    "amount_paid"?: number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency"?: string,"id"?: string,"paid_at"?: string,"product_id"?: string,"provider"?: string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id"?: string
+                    "amount_paid"?: number,"amount_refunded"?: number,"checkout_id"?: string | null,"coupon_code"?: string | null,"created_at"?: string,"currency"?: string,"id"?: string,"paid_at"?: string,"product_id"?: string,"provider"?: string,"quantity"?: number,"status"?: string,"updated_at"?: string,"user_id"?: string | null
                   }
                   Relationships: [
                     {

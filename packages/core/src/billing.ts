@@ -160,6 +160,11 @@ export const CancelRequest = z.strictObject({
   reason: z.string().trim().min(1).max(500).optional(),
 })
 
+/** POST /billing/delete-account: `confirm` must be literally true (nothing is deleted otherwise). */
+export const DeleteAccountRequest = z.strictObject({
+  confirm: z.literal(true, 'confirm must be true to delete the account'),
+})
+
 /** POST /billing/admin/cancel: whose subscription and why; at once unless at_period_end. */
 export const AdminCancelRequest = z.strictObject({
   user_id: z.uuid(),

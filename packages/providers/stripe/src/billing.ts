@@ -308,6 +308,60 @@ export const cancelStripeSubscriptionNow = (
     }),
   )
 
+/**
+ * Cancels the subscription at once because its user deletes their account, with one
+ * Idempotency-Key per subscription (a retried deletion is replayed by Stripe, not a second call);
+ * a subscription Stripe no longer has is not billed either. PROVR when Stripe fails.
+ */
+export const cancelStripeSubscriptionForDeletion = (
+  stripe: Stripe,
+  subscriptionId: string,
+): Promise<void> =>
+  step(async () => {
+    try {
+      await stripe.subscriptions.cancel(subscriptionId, undefined, {
+        idempotencyKey: idempotencyKey('delete-account', subscriptionId),
+      })
+    } catch (error) {
+      if (stripeFailureOf(error)?.code === 'resource_missing') return
+      throw error
+    }
+  })
+
+/**
+ * Expires the Checkout Sessions a user deleting their account may still pay (so nothing starts
+ * billing them afterwards); answers the subscriptions of sessions completed meanwhile, which must
+ * be cancelled too. A session Stripe does not have is skipped. PROVR when Stripe fails.
+ */
+export const closeStripeCheckoutsForDeletion = (
+  stripe: Stripe,
+  sessionIds: string[],
+): Promise<string[]> =>
+  step(async () => {
+    const subscriptions: string[] = []
+    for (const id of sessionIds) {
+      try {
+        await stripe.checkout.sessions.expire(id, {}, { idempotencyKey: idempotencyKey('expire', id) })
+        continue
+      } catch (error) {
+        // Stripe refuses to expire a session that is not open: find out what it is.
+        if (stripeFailureOf(error)?.status !== 400) throw error
+      }
+      let session: Stripe.Checkout.Session
+      try {
+        session = await stripe.checkout.sessions.retrieve(id)
+      } catch (error) {
+        if (stripeFailureOf(error)?.code === 'resource_missing') continue
+        throw error
+      }
+      const subscription = session.subscription
+      if (session.status === 'complete' && subscription) {
+        subscriptions.push(typeof subscription === 'string' ? subscription : subscription.id)
+      }
+    }
+    return subscriptions
+  })
+
 /** Opens a Billing Portal session for the customer; answers its URL. */
 export const createStripePortalSession = async (
   stripe: Stripe,
