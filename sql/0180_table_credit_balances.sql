@@ -9,6 +9,7 @@ create table tollgate.credit_balances (
   purchase_id uuid references tollgate.purchases (id) on delete cascade,
   reason text,
   revoked_at timestamptz,
+  idempotency_key text check (length(idempotency_key) between 1 and 255),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint credit_balances_remaining_within_grant check (remaining <= granted),
@@ -21,7 +22,12 @@ create table tollgate.credit_balances (
 create index credit_balances_user_id_metric_expires_at_idx on tollgate.credit_balances
   (user_id, metric, expires_at) where remaining > 0;
 create index credit_balances_purchase_id_idx on tollgate.credit_balances (purchase_id);
+-- An admin's retried grant (same key) is the same grant.
+create unique index credit_balances_user_id_idempotency_key_key on tollgate.credit_balances
+  (user_id, idempotency_key) where idempotency_key is not null;
 
+comment on index tollgate.credit_balances_user_id_idempotency_key_key is
+  E'One admin grant per user and idempotency key: a retried request grants once.';
 comment on table tollgate.credit_balances is
   E'Credits: extra quota of one metric from a purchase or an admin grant, used after the plan''s quota for the period is spent, earliest expiry first. One row per grant. Written only by Tollgate.';
 comment on column tollgate.credit_balances.id is E'Grant id.';
@@ -34,6 +40,7 @@ comment on column tollgate.credit_balances.source is E'purchase (a paid product)
 comment on column tollgate.credit_balances.purchase_id is E'The purchase that granted them (source purchase).';
 comment on column tollgate.credit_balances.reason is E'Why an admin granted them.';
 comment on column tollgate.credit_balances.revoked_at is E'When the unused credits were taken back (the purchase was refunded); used ones stay used.';
+comment on column tollgate.credit_balances.idempotency_key is E'The key an admin grant was made with (admin_grant_credits): the same key again for this user answers this grant and grants nothing.';
 comment on column tollgate.credit_balances.created_at is E'When the credits were granted.';
 comment on column tollgate.credit_balances.updated_at is E'When the row was last changed.';
 

@@ -7,7 +7,7 @@ afterAll(() => sql.end())
 // Who may call what. A new entry is a deliberate change: every function an API role can execute
 // is an entry point a client (or a leaked service key) can reach.
 const PRIVATE_ALLOWLIST = [
-  'authenticated tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
+  'authenticated tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text,text)',
   'authenticated tollgate_private.admin_grant_plan(uuid,text,timestamp with time zone,text)',
   'authenticated tollgate_private.admin_metrics()',
   'authenticated tollgate_private.admin_reset_usage(uuid,text,text)',
@@ -26,7 +26,7 @@ const PRIVATE_ALLOWLIST = [
   'authenticated tollgate_private.usage_history(text,timestamp with time zone,timestamp with time zone,text,uuid)',
   'authenticated tollgate_private.usage_of(uuid)',
   'authenticated tollgate_private.usage_of_caller()',
-  'service_role tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
+  'service_role tollgate_private.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text,text)',
   'service_role tollgate_private.admin_grant_plan(uuid,text,timestamp with time zone,text)',
   'service_role tollgate_private.admin_metrics()',
   'service_role tollgate_private.admin_reset_usage(uuid,text,text)',
@@ -45,7 +45,7 @@ const PRIVATE_ALLOWLIST = [
 ]
 
 const API_ALLOWLIST = [
-  'authenticated tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
+  'authenticated tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text,text)',
   'authenticated tollgate.admin_grant_plan(uuid,text,timestamp with time zone,text)',
   'authenticated tollgate.admin_metrics()',
   'authenticated tollgate.admin_reset_usage(uuid,text,text)',
@@ -61,7 +61,7 @@ const API_ALLOWLIST = [
   'authenticated tollgate.set_notification_preferences(text[])',
   'authenticated tollgate.usage_history(text,timestamp with time zone,timestamp with time zone,text,uuid)',
   'authenticated tollgate.usage_of(uuid)',
-  'service_role tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text)',
+  'service_role tollgate.admin_grant_credits(uuid,text,bigint,timestamp with time zone,text,text)',
   'service_role tollgate.admin_grant_plan(uuid,text,timestamp with time zone,text)',
   'service_role tollgate.admin_metrics()',
   'service_role tollgate.admin_reset_usage(uuid,text,text)',

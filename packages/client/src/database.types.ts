@@ -21,14 +21,14 @@ export type Database = {
                   ]
                 },"credit_balances": {
                   Row: {
-                    "created_at": string,"expires_at": string | null,"granted": number,"id": string,"metric": string,"purchase_id": string | null,"reason": string | null,"remaining": number,"revoked_at": string | null,"source": string,"updated_at": string,"user_id": string
+                    "created_at": string,"expires_at": string | null,"granted": number,"id": string,"idempotency_key": string | null,"metric": string,"purchase_id": string | null,"reason": string | null,"remaining": number,"revoked_at": string | null,"source": string,"updated_at": string,"user_id": string
                   }
                   ComputedFields: never
                   Insert: {
-                    "created_at"?: string,"expires_at"?: string | null,"granted": number,"id"?: string,"metric": string,"purchase_id"?: string | null,"reason"?: string | null,"remaining": number,"revoked_at"?: string | null,"source": string,"updated_at"?: string,"user_id": string
+                    "created_at"?: string,"expires_at"?: string | null,"granted": number,"id"?: string,"idempotency_key"?: string | null,"metric": string,"purchase_id"?: string | null,"reason"?: string | null,"remaining": number,"revoked_at"?: string | null,"source": string,"updated_at"?: string,"user_id": string
                   }
                   Update: {
-                    "created_at"?: string,"expires_at"?: string | null,"granted"?: number,"id"?: string,"metric"?: string,"purchase_id"?: string | null,"reason"?: string | null,"remaining"?: number,"revoked_at"?: string | null,"source"?: string,"updated_at"?: string,"user_id"?: string
+                    "created_at"?: string,"expires_at"?: string | null,"granted"?: number,"id"?: string,"idempotency_key"?: string | null,"metric"?: string,"purchase_id"?: string | null,"reason"?: string | null,"remaining"?: number,"revoked_at"?: string | null,"source"?: string,"updated_at"?: string,"user_id"?: string
                   }
                   Relationships: [
                     {
@@ -236,7 +236,7 @@ isOneToOne: false
           }
           Functions: {
             "admin_grant_credits":
-{ Args: { "amount": number,"expires_at": string,"metric": string,"reason": string,"user_id": string }; Returns: Json
+{ Args: { "amount": number,"expires_at": string,"idempotency_key"?: string,"metric": string,"reason": string,"user_id": string }; Returns: Json
                            },
 "admin_grant_plan":
 { Args: { "ends_at": string,"plan_id": string,"reason": string,"user_id": string }; Returns: Json
