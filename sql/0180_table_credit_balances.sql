@@ -9,9 +9,10 @@ create table tollgate.credit_balances (
   purchase_id uuid references tollgate.purchases (id) on delete cascade,
   reason text,
   revoked_at timestamptz,
-  idempotency_key text check (length(idempotency_key) between 1 and 255),
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
+  -- Added by issue 16, last so that sql/ and the migrations agree on the column order.
+  idempotency_key text check (length(idempotency_key) between 1 and 255),
   constraint credit_balances_remaining_within_grant check (remaining <= granted),
   constraint credit_balances_purchase_has_purchase_id check ((source = 'purchase') = (purchase_id is not null)),
   constraint credit_balances_admin_has_reason check (source <> 'admin' or coalesce(length(reason), 0) > 0),
