@@ -55,3 +55,17 @@ export type Purchase = Tables<'purchases'>
 export type VerifyPaymentResult =
   | (SubscriptionResult & { purchase?: never })
   | { purchase: Purchase | null; subscription?: never }
+
+/** An API key as its owner reads it (tollgate.api_keys): metadata only, never the key. */
+export type ApiKey = Tables<'api_keys'>
+
+/** What tollgate.create_api_key answers: the key itself, shown this once, and its metadata. */
+export type CreatedApiKey = {
+  id: string
+  key: string
+  prefix: string
+  name: string
+  scopes: string[]
+  created_at: string
+  expires_at: string | null
+}

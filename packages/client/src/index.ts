@@ -12,8 +12,10 @@ import {
 // subscription (first payment not made) may exist beside it and is not the user's subscription.
 import { LIVE_STATUSES } from './database.facts.ts'
 import type {
+  ApiKey,
   CheckoutResult,
   ConsumeResult,
+  CreatedApiKey,
   Purchase,
   Subscription,
   SubscriptionResult,
@@ -23,8 +25,10 @@ import type {
 import type { Database, Json, Tables } from './database.types.ts'
 
 export type {
+  ApiKey,
   CheckoutResult,
   ConsumeResult,
+  CreatedApiKey,
   Purchase,
   Subscription,
   SubscriptionResult,
@@ -119,6 +123,23 @@ export type Tollgate = {
   cancel: (reason?: string) => Promise<SubscriptionResult>
   resume: () => Promise<SubscriptionResult>
   portal: (returnUrl?: string) => Promise<{ url: string }>
+  /**
+   * Makes an API key for the caller's own server (`POST /metering/...` with `x-api-key`): the key
+   * is in the answer only. QUOTA past the plan's `api_keys`.
+   */
+  createApiKey: (
+    name: string,
+    options?: { scopes?: ('consume' | 'read')[]; expiresAt?: string | null },
+  ) => Promise<CreatedApiKey>
+  /** Revokes one of the caller's keys at once (a second revoke changes nothing). */
+  revokeApiKey: (id: string) => Promise<ApiKey>
+  /** The caller's keys (live and revoked), newest first: metadata, never the keys. */
+  myApiKeys: () => Promise<ApiKey[]>
+  /**
+   * Deletes the caller's Tollgate data (`POST /billing/delete-account {confirm: true}`): provider
+   * subscriptions cancelled first, invoices kept without the person. Delete the Auth user after.
+   */
+  deleteAccount: () => Promise<Record<string, unknown>>
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -345,5 +366,27 @@ export const createTollgate = (
     cancel: (reason) => call('cancel', reason === undefined ? {} : { reason }),
     resume: () => call('resume'),
     portal: (returnUrl) => call('portal', returnUrl === undefined ? {} : { return_url: returnUrl }),
+
+    createApiKey: async (name, keyOptions = {}) =>
+      unwrap(
+        await db().rpc('create_api_key', {
+          name,
+          ...(keyOptions.scopes === undefined ? {} : { scopes: keyOptions.scopes }),
+          ...(keyOptions.expiresAt === undefined ? {} : { expires_at: keyOptions.expiresAt as string }),
+        }),
+      ) as unknown as CreatedApiKey,
+
+    revokeApiKey: async (id) => unwrap(await db().rpc('revoke_api_key', { id })) as unknown as ApiKey,
+
+    myApiKeys: async () =>
+      unwrap(
+        await db()
+          .from('api_keys')
+          .select('*')
+          .eq('user_id', await myId())
+          .order('created_at', { ascending: false }),
+      ) ?? [],
+
+    deleteAccount: () => call('delete-account', { confirm: true }),
   }
 }
