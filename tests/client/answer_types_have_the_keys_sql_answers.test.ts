@@ -83,7 +83,13 @@ describe('the answer types of packages/client/src/answers.ts', () => {
       await asUser(sql, user, (tx) => tx<{ row: Record<string, unknown> }[]>`
         select to_jsonb(u) as row from tollgate.usage u where u.user_id = ${user.id} order by u.metric`)
     ).map((r) => r.row)
-    expect(rows.map((r) => r.metric)).toEqual(['api_calls', 'projects', 'storage_gb'])
+    expect(rows.map((r) => r.metric)).toEqual([
+      'api_calls',
+      'api_keys',
+      'projects',
+      'requests',
+      'storage_gb',
+    ])
     expect(
       rows.flatMap(({ user_id: _owner, ...row }) => mismatches(USAGE, row)),
     ).toEqual([])

@@ -149,7 +149,9 @@ describe('the fake PostgREST', () => {
       type: 'application/json; charset=utf-8',
       body: [
         { metric: 'storage_gb', quota: 50 },
+        { metric: 'requests', quota: 1000 },
         { metric: 'projects', quota: 100 },
+        { metric: 'api_keys', quota: 20 },
         { metric: 'api_calls', quota: expect.any(Number) },
       ],
     })

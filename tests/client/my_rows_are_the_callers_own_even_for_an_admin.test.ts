@@ -75,7 +75,9 @@ describe('my* calls', () => {
     expect(await admin.tollgate.myInvoices()).toEqual([])
     expect(await admin.tollgate.myUsage()).toEqual([
       expect.objectContaining({ metric: 'api_calls', used: 0, quota: 1000 }),
+      expect.objectContaining({ metric: 'api_keys', used: 0, quota: 2 }),
       expect.objectContaining({ metric: 'projects', used: 0, quota: 3 }),
+      expect.objectContaining({ metric: 'requests', used: 0, quota: 100 }),
       expect.objectContaining({ metric: 'storage_gb', used: 0, quota: 1 }),
     ])
   })

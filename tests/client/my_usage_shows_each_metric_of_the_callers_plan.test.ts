@@ -8,7 +8,9 @@ describe('myUsage()', () => {
     const { tollgate } = await stack.signIn()
     await tollgate.consume('api_calls', 40)
 
+    const before = Date.now()
     const usage = await tollgate.myUsage()
+    const after = Date.now()
 
     expect(usage).toEqual([
       {
@@ -22,6 +24,16 @@ describe('myUsage()', () => {
         credits: 0,
       },
       {
+        metric: 'api_keys',
+        period: 'never',
+        period_start: expect.stringMatching(ISO),
+        period_end: null,
+        used: 0,
+        quota: 2,
+        remaining: 2,
+        credits: 0,
+      },
+      {
         metric: 'projects',
         period: 'never',
         period_start: expect.stringMatching(ISO),
@@ -29,6 +41,16 @@ describe('myUsage()', () => {
         used: 0,
         quota: 3,
         remaining: 3,
+        credits: 0,
+      },
+      {
+        metric: 'requests',
+        period: 'hour',
+        period_start: expect.stringMatching(ISO),
+        period_end: expect.stringMatching(ISO),
+        used: 0,
+        quota: 100,
+        remaining: 100,
         credits: 0,
       },
       {
@@ -42,9 +64,15 @@ describe('myUsage()', () => {
         credits: 0,
       },
     ])
-    const [apiCalls] = usage
-    expect(Date.parse(String(apiCalls?.period_start))).toBeLessThanOrEqual(Date.now())
-    expect(Date.parse(String(apiCalls?.period_end))).toBeGreaterThan(Date.now())
+    const [apiCalls, , , requests] = usage
+    expect(Date.parse(String(apiCalls?.period_start))).toBeLessThanOrEqual(after)
+    expect(Date.parse(String(apiCalls?.period_end))).toBeGreaterThan(before)
+    // requests counts by the UTC hour: the whole hour the call was answered in.
+    const hourStart = Date.parse(String(requests?.period_start))
+    expect(hourStart % 3_600_000).toBe(0)
+    expect(Date.parse(String(requests?.period_end))).toBe(hourStart + 3_600_000)
+    expect(hourStart).toBeLessThanOrEqual(after)
+    expect(hourStart + 3_600_000).toBeGreaterThan(before)
   })
 
   it('follows the plan: carried-over quota on pro, unlimited (-1, remaining null) on enterprise', async ({
@@ -59,7 +87,9 @@ describe('myUsage()', () => {
     // A new billing month starts; api_calls carries over what free left: 100000 + (1000 - 100).
     expect(await pro.tollgate.myUsage()).toEqual([
       expect.objectContaining({ metric: 'api_calls', used: 0, quota: 100900, remaining: 100900 }),
+      expect.objectContaining({ metric: 'api_keys', used: 0, quota: 20, remaining: 20 }),
       expect.objectContaining({ metric: 'projects', used: 0, quota: 100, remaining: 100 }),
+      expect.objectContaining({ metric: 'requests', used: 0, quota: 1000, remaining: 1000 }),
       expect.objectContaining({ metric: 'storage_gb', used: 0, quota: 50, remaining: 50 }),
     ])
     expect(
@@ -70,7 +100,9 @@ describe('myUsage()', () => {
       })),
     ).toEqual([
       { metric: 'api_calls', quota: 1000000 + 1000, remaining: 1000000 + 1000 },
+      { metric: 'api_keys', quota: -1, remaining: null },
       { metric: 'projects', quota: -1, remaining: null },
+      { metric: 'requests', quota: 10000, remaining: 10000 },
       { metric: 'storage_gb', quota: 500, remaining: 500 },
     ])
   })

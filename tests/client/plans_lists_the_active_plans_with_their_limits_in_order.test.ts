@@ -46,7 +46,9 @@ const SEEDED = {
     active: true,
     limits: limitsOf('free', [
       ['api_calls', 1000, 'month', false],
+      ['api_keys', 2, 'never', false],
       ['projects', 3, 'never', false],
+      ['requests', 100, 'hour', false],
       ['storage_gb', 1, 'never', false],
     ]),
   },
@@ -58,7 +60,9 @@ const SEEDED = {
     active: true,
     limits: limitsOf('pro', [
       ['api_calls', 100000, 'month', true],
+      ['api_keys', 20, 'never', false],
       ['projects', 100, 'never', false],
+      ['requests', 1000, 'hour', false],
       ['storage_gb', 50, 'never', false],
     ]),
   },
@@ -70,7 +74,9 @@ const SEEDED = {
     active: true,
     limits: limitsOf('enterprise', [
       ['api_calls', 1000000, 'month', true],
+      ['api_keys', -1, 'never', false],
       ['projects', -1, 'never', false],
+      ['requests', 10000, 'hour', false],
       ['storage_gb', 500, 'never', false],
     ]),
   },

@@ -38,7 +38,9 @@ describe('tollgate.usage_of through PostgREST', () => {
       const rows = (data ?? []) as { user_id: string; metric: string; used: number }[]
       expect(rows.map((row) => [row.user_id, row.metric, row.used])).toEqual([
         [alice.id, 'storage_gb', 0],
+        [alice.id, 'requests', 0],
         [alice.id, 'projects', 0],
+        [alice.id, 'api_keys', 0],
         [alice.id, 'api_calls', 7],
       ])
     },
@@ -60,7 +62,9 @@ describe('myUsage() of an admin', () => {
     const before = stack.postgrest.requests.length
     expect(await admin.tollgate.myUsage()).toEqual([
       expect.objectContaining({ metric: 'api_calls', used: 2, quota: 1000, remaining: 998 }),
+      expect.objectContaining({ metric: 'api_keys', used: 0, quota: 2 }),
       expect.objectContaining({ metric: 'projects', used: 0, quota: 3 }),
+      expect.objectContaining({ metric: 'requests', used: 0, quota: 100 }),
       expect.objectContaining({ metric: 'storage_gb', used: 0, quota: 1 }),
     ])
     expect(requestsSince(stack, before)).toEqual(['POST /rest/v1/rpc/usage_of'])
@@ -70,7 +74,9 @@ describe('myUsage() of an admin', () => {
     const before = stack.postgrest.requests.length
     expect((await alice.tollgate.myUsage()).map((row) => [row.metric, row.used])).toEqual([
       ['api_calls', 7],
+      ['api_keys', 0],
       ['projects', 0],
+      ['requests', 0],
       ['storage_gb', 0],
     ])
     expect(requestsSince(stack, before)).toEqual(['GET /rest/v1/usage'])

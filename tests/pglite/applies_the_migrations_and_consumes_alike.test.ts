@@ -311,7 +311,7 @@ describe('PGlite, the embedded database of the local stack', () => {
     expect(catalog).toEqual(JSON.parse(await postgres.value(CATALOG)))
     const seed = JSON.parse(await pglite.value(SEED))
     expect(seed.plans.map((p: { id: string }) => p.id)).toEqual(['enterprise', 'free', 'pro'])
-    expect(seed.plan_limits).toHaveLength(9)
+    expect(seed.plan_limits).toHaveLength(15)
     expect(seed).toEqual(JSON.parse(await postgres.value(SEED)))
   })
 
@@ -392,11 +392,13 @@ describe('PGlite, the embedded database of the local stack', () => {
     const onPostgres = await seen(postgres)
     const onPglite = await seen(pglite)
     expect(onPglite).toEqual(onPostgres)
-    expect(onPglite.usageRows).toBe('3')
+    expect(onPglite.usageRows).toBe('5')
     expect(onPglite.subscriptions).toBe('1')
     expect(JSON.parse(onPglite.usage)).toEqual([
       { mine: true, metric: 'api_calls', period: 'month', used: 0, quota: 1000, remaining: 1000 },
+      { mine: true, metric: 'api_keys', period: 'never', used: 0, quota: 2, remaining: 2 },
       { mine: true, metric: 'projects', period: 'never', used: 0, quota: 3, remaining: 3 },
+      { mine: true, metric: 'requests', period: 'hour', used: 0, quota: 100, remaining: 100 },
       { mine: true, metric: 'storage_gb', period: 'never', used: 0, quota: 1, remaining: 1 },
     ])
   })

@@ -60,7 +60,9 @@ describe('withClaims', () => {
     )
     expect(rows).toEqual([
       { metric: 'api_calls', used: 0, quota: 1000 },
+      { metric: 'api_keys', used: 0, quota: 2 },
       { metric: 'projects', used: 0, quota: 3 },
+      { metric: 'requests', used: 0, quota: 100 },
       { metric: 'storage_gb', used: 0, quota: 1 },
     ])
   })

@@ -19,7 +19,9 @@ afterAll(() => h.close())
 
 const PRO_USAGE = [
   { metric: 'api_calls', used: '0', quota: '101000', remaining: '101000' },
+  { metric: 'api_keys', used: '0', quota: '20', remaining: '20' },
   { metric: 'projects', used: '0', quota: '100', remaining: '100' },
+  { metric: 'requests', used: '0', quota: '1000', remaining: '1000' },
   { metric: 'storage_gb', used: '0', quota: '50', remaining: '50' },
 ]
 

@@ -70,7 +70,9 @@ describe('POST /billing/change-plan', () => {
     // enterprise's plus the 750 free calls carried into the period when pro started it.
     expect(await usageOf(h.sql, caller)).toEqual([
       { metric: 'api_calls', used: '750', quota: '1000750', remaining: '1000000' },
+      { metric: 'api_keys', used: '0', quota: '-1', remaining: null },
       { metric: 'projects', used: '0', quota: '-1', remaining: null },
+      { metric: 'requests', used: '0', quota: '10000', remaining: '10000' },
       { metric: 'storage_gb', used: '0', quota: '500', remaining: '500' },
     ])
     expect((await auditOf(h.sql, caller.id)).at(-1)).toEqual({

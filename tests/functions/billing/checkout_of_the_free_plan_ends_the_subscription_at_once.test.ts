@@ -10,6 +10,7 @@ import {
   subscriptionsOf,
   usageOf,
   type BillingHarness,
+  type UsageRow,
 } from '../../helpers/billing.ts'
 
 let h: BillingHarness
@@ -19,8 +20,12 @@ beforeAll(async () => {
 })
 afterAll(() => h.close())
 
-const FREE_QUOTAS = [
+// Free's quotas, by metric, with the given api_calls row.
+const freeUsage = (apiCalls: UsageRow): UsageRow[] => [
+  apiCalls,
+  { metric: 'api_keys', used: '0', quota: '2', remaining: '2' },
   { metric: 'projects', used: '0', quota: '3', remaining: '3' },
+  { metric: 'requests', used: '0', quota: '100', remaining: '100' },
   { metric: 'storage_gb', used: '0', quota: '1', remaining: '1' },
 ]
 
@@ -65,10 +70,9 @@ describe('POST /billing/checkout of the free plan', () => {
       },
     ])
     // Downgrade: free's quota, the 2,000 calls already counted stay counted.
-    expect(await usageOf(h.sql, caller)).toEqual([
-      { metric: 'api_calls', used: '2000', quota: '1000', remaining: '0' },
-      ...FREE_QUOTAS,
-    ])
+    expect(await usageOf(h.sql, caller)).toEqual(
+      freeUsage({ metric: 'api_calls', used: '2000', quota: '1000', remaining: '0' }),
+    )
     expect((await auditOf(h.sql, caller.id)).at(-1)).toEqual({
       action: 'update',
       old_values: { plan_id: 'pro', status: 'active' },
@@ -102,10 +106,9 @@ describe('POST /billing/checkout of the free plan', () => {
     expect((await footprintOf(h.sql, caller.id)).subscriptions).toEqual([
       expect.objectContaining({ plan_id: 'pro', status: 'canceled' }),
     ])
-    expect(await usageOf(h.sql, caller)).toEqual([
-      { metric: 'api_calls', used: '0', quota: '1000', remaining: '1000' },
-      ...FREE_QUOTAS,
-    ])
+    expect(await usageOf(h.sql, caller)).toEqual(
+      freeUsage({ metric: 'api_calls', used: '0', quota: '1000', remaining: '1000' }),
+    )
   })
 
   it('answers {subscription: null} for a user already on free, without Stripe even configured', async () => {

@@ -21,7 +21,9 @@ afterAll(() => h.close())
 // 250 of free's 1,000 calls used: 750 carry over onto pro's 100,000.
 const PRO_USAGE = [
   { metric: 'api_calls', used: '0', quota: '100750', remaining: '100750' },
+  { metric: 'api_keys', used: '0', quota: '20', remaining: '20' },
   { metric: 'projects', used: '0', quota: '100', remaining: '100' },
+  { metric: 'requests', used: '0', quota: '1000', remaining: '1000' },
   { metric: 'storage_gb', used: '0', quota: '50', remaining: '50' },
 ]
 

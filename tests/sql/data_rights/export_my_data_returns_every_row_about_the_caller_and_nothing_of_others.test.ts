@@ -36,7 +36,7 @@ describe('tollgate.export_my_data', () => {
     expect(data.invoices.map((i: any) => [i.user_id, i.amount_paid])).toEqual([[me.id, 2900]])
     expect(data.purchases.map((p: any) => [p.user_id, p.product_id])).toEqual([[me.id, 'api_calls_pack']])
     expect(data.credits.map((g: any) => [g.source, g.granted])).toEqual([['purchase', 50000], ['admin', 10]])
-    expect(data.usage.map((r: any) => r.metric)).toEqual(['api_calls', 'projects', 'storage_gb'])
+    expect(data.usage.map((r: any) => r.metric)).toEqual(['api_calls', 'api_keys', 'projects', 'requests', 'storage_gb'])
     expect(data.ledger.rows).toEqual([
       expect.objectContaining({ metric: 'api_calls', amount: 3, allowed: true, idempotency_key: 'k1', metadata: { endpoint: '/x' } }),
     ])

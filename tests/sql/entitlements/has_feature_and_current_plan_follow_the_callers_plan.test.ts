@@ -50,10 +50,12 @@ describe('current_plan, has_feature and entitlements for the caller', () => {
       features: ['export', 'priority_support'],
     })
     // The usage rows of tollgate.usage: pro's 100,000 calls plus the 1,000 free calls carried into
-    // the new paid period (carry_over), 100 projects, 50 GB.
+    // the new paid period (carry_over), 20 API keys, 100 projects, 1,000 requests an hour, 50 GB.
     expect(e.usage.map((r: { metric: string; quota: number }) => [r.metric, r.quota])).toEqual([
       ['api_calls', 101000],
+      ['api_keys', 20],
       ['projects', 100],
+      ['requests', 1000],
       ['storage_gb', 50],
     ])
   })

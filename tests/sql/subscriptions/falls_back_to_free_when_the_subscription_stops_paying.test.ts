@@ -36,6 +36,15 @@ describe('a pro subscription that stops paying', () => {
             remaining: '990',
           },
           {
+            metric: 'api_keys',
+            period: 'never',
+            period_start: t.now,
+            period_end: null,
+            used: '0',
+            quota: '2',
+            remaining: '2',
+          },
+          {
             metric: 'projects',
             period: 'never',
             period_start: t.now,
@@ -43,6 +52,15 @@ describe('a pro subscription that stops paying', () => {
             used: '0',
             quota: '3',
             remaining: '3',
+          },
+          {
+            metric: 'requests',
+            period: 'hour',
+            period_start: t.hourStart,
+            period_end: t.nextHourStart,
+            used: '0',
+            quota: '100',
+            remaining: '100',
           },
           {
             metric: 'storage_gb',

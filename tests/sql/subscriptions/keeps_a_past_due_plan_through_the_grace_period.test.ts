@@ -25,10 +25,12 @@ describe('a past_due subscription', () => {
       const justBefore = await nowPlus(tx, '2 days -1 second')
 
       expect(await planAt(tx, user.id, justBefore)).toBe('pro')
-      // The plan's gauges apply; the unpaid month opens no metered quota.
+      // The plan's gauges apply; the unpaid month opens no metered quota, nor does the hour.
       expect((await usageAs(tx, user)).map((r) => [r.metric, r.quota])).toEqual([
         ['api_calls', '0'],
+        ['api_keys', '20'],
         ['projects', '100'],
+        ['requests', '0'],
         ['storage_gb', '50'],
       ])
       expect(await consume(tx, user.id, 'api_calls', 1)).toMatchObject({ allowed: false, used: 0 })
@@ -82,7 +84,9 @@ describe('a past_due subscription', () => {
       expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('free')
       expect((await usageAs(tx, user)).map((r) => [r.metric, r.used, r.quota])).toEqual([
         ['api_calls', '0', '1000'],
+        ['api_keys', '0', '2'],
         ['projects', '0', '3'],
+        ['requests', '0', '100'],
         ['storage_gb', '0', '1'],
       ])
     })

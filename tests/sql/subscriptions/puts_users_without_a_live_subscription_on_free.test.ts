@@ -14,6 +14,15 @@ const freeUsage = (t: Clock) => [
     remaining: '1000',
   },
   {
+    metric: 'api_keys',
+    period: 'never',
+    period_start: t.now,
+    period_end: null,
+    used: '0',
+    quota: '2',
+    remaining: '2',
+  },
+  {
     metric: 'projects',
     period: 'never',
     period_start: t.now,
@@ -21,6 +30,15 @@ const freeUsage = (t: Clock) => [
     used: '0',
     quota: '3',
     remaining: '3',
+  },
+  {
+    metric: 'requests',
+    period: 'hour',
+    period_start: t.hourStart,
+    period_end: t.nextHourStart,
+    used: '0',
+    quota: '100',
+    remaining: '100',
   },
   {
     metric: 'storage_gb',

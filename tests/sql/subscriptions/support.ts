@@ -64,6 +64,8 @@ export type Clock = {
   nowPlusMonth: Date
   monthStart: Date
   nextMonthStart: Date
+  hourStart: Date
+  nextHourStart: Date
 }
 
 const SUBSCRIPTION_COLUMNS = `id, user_id, plan_id, status, provider, current_period_start,
@@ -196,7 +198,10 @@ export const planAt = async (tx: Tx, userId: string, asOf: Moment): Promise<stri
   return row.plan_id
 }
 
-/** now(), now() + 1 month, and the calendar month (UTC) around now(), as the database computes them. */
+/**
+ * now(), now() + 1 month, and the calendar month and the hour (UTC) around now(), as the database
+ * computes them.
+ */
 export const clock = async (tx: Tx): Promise<Clock> => {
   const [row] = await tx<Clock[]>`
     select
@@ -204,7 +209,10 @@ export const clock = async (tx: Tx): Promise<Clock> => {
       (now() at time zone 'UTC' + interval '1 month') at time zone 'UTC' as "nowPlusMonth",
       date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' as "monthStart",
       (date_trunc('month', now() at time zone 'UTC') + interval '1 month') at time zone 'UTC'
-        as "nextMonthStart"`
+        as "nextMonthStart",
+      date_trunc('hour', now() at time zone 'UTC') at time zone 'UTC' as "hourStart",
+      (date_trunc('hour', now() at time zone 'UTC') + interval '1 hour') at time zone 'UTC'
+        as "nextHourStart"`
   if (!row) throw new Error('no clock')
   return row
 }

@@ -50,7 +50,9 @@ describe('tollgate.usage_of', () => {
       const expected = await computed(sql, user.id)
       expect(rows.map((row) => [row.metric, row.used])).toEqual([
         ['api_calls', '12'],
+        ['api_keys', '0'],
         ['projects', '0'],
+        ['requests', '0'],
         ['storage_gb', '0'],
       ])
       expect(rows.every((row) => row.user_id === user.id)).toBe(true)
