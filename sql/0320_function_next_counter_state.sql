@@ -38,9 +38,10 @@ begin
     v.quota := next_counter_state.base_quota;
     v.base_quota := next_counter_state.base_quota;
     v.valid_until := next_counter_state.valid_until;
-    if next_counter_state.paid_until is not null and v.period <> 'never'
+    if next_counter_state.paid_until is not null and v.period = 'month'
       and v.period_start >= next_counter_state.paid_until and v.quota <> 0 then
-      -- Not paid for (see below).
+      -- Not paid for (see below). Hourly and daily limits are rates of the plan held, not a paid
+      -- allowance: they run on through the grace (a rate limit of 0 would be worse than free).
       v.quota := 0;
     end if;
     v.created_at := now();
@@ -52,11 +53,12 @@ begin
 
   -- ROLL: an ended period is closed under the rules it was counted with; the next one starts
   -- from zero and without carried-over quota. Never earlier than the old end (anchor changes).
-  -- Unless nothing pays for it: a quota period never starts at or after paid_until, so the grace
-  -- after an unpaid renewal keeps what was left of the last paid period until valid_until.
+  -- Unless nothing pays for it: a monthly quota period never starts at or after paid_until, so the
+  -- grace after an unpaid renewal keeps what was left of the last paid month until valid_until.
+  -- Hourly and daily limits roll as usual: rates of the plan held, not an allowance paid for.
   if v.period_end is not null and v.period_end <= next_counter_state.as_of then
     v_window := tollgate_private.period_window(v.period, v.anchor, next_counter_state.as_of);
-    if next_counter_state.paid_until is not null
+    if next_counter_state.paid_until is not null and v.period = 'month'
       and greatest(v_window.period_start, v.period_end) >= next_counter_state.paid_until
       and next_counter_state.valid_until > next_counter_state.as_of then
       v.period_end := next_counter_state.valid_until;
@@ -86,7 +88,8 @@ begin
     -- (A moment before the counted period, e.g. a transaction that started before another rolled
     -- it, never moves its bounds back.)
     v_window := tollgate_private.period_window(next_counter_state.period, next_counter_state.anchor, next_counter_state.as_of);
-    if next_counter_state.paid_until is not null and v_window.period_start >= next_counter_state.paid_until
+    if next_counter_state.paid_until is not null and next_counter_state.period = 'month'
+      and v_window.period_start >= next_counter_state.paid_until
       and v.period_start < next_counter_state.paid_until and v.plan_id <> tollgate_private.free_plan_id() then
       -- The plan's window at as_of is not paid for: stay in the last paid period (ROLL runs it on).
       v_stay := true;
@@ -118,8 +121,8 @@ begin
     when next_counter_state.plan_id = tollgate_private.free_plan_id() then next_counter_state.base_quota
     else greatest(next_counter_state.base_quota + v.carried, 0)
   end;
-  -- A period that began at or after paid_until was not paid for: it gives nothing new.
-  if next_counter_state.paid_until is not null and v.period <> 'never'
+  -- A month that began at or after paid_until was not paid for: it gives nothing new.
+  if next_counter_state.paid_until is not null and v.period = 'month'
     and v.period_start >= next_counter_state.paid_until
     and (v.quota = -1 or v.quota > v.used) then
     v.quota := v.used;
@@ -137,6 +140,6 @@ end;
 $$;
 
 comment on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz, timestamptz) is
-  E'Pure rule: the state a usage counter must have at as_of for the plan the user is entitled to. An ended period rolls to a fresh one, unless it would start at or after paid_until (nothing paid for it): then the last paid period runs on until valid_until (grace keeps what was left, it opens no new quota). Inside the period being counted, a plan change never lowers used and the quota is the new plan''s base plus the carry-over brought into the period (kept, but not granted, while on free), so any sequence of changes ends where the direct change would. A change that starts a new paid period (a paid plan whose window starts after the counted one) starts used at 0; when it is an upgrade of a carry_over metric, the new period carries what the old one left (old quota - old used, a debt when negative). A period starting at or after paid_until gets no quota beyond what it used. Gauges (never) keep their count across every change. Used by writers and by the usage view alike.';
+  E'Pure rule: the state a usage counter must have at as_of for the plan the user is entitled to. An ended period rolls to a fresh one, unless a monthly one would start at or after paid_until (nothing paid for it): then the last paid period runs on until valid_until (grace keeps what was left, it opens no new quota). Inside the period being counted, a plan change never lowers used and the quota is the new plan''s base plus the carry-over brought into the period (kept, but not granted, while on free), so any sequence of changes ends where the direct change would. A change that starts a new paid period (a paid plan whose window starts after the counted one) starts used at 0; when it is an upgrade of a carry_over metric, the new period carries what the old one left (old quota - old used, a debt when negative). A monthly period starting at or after paid_until gets no quota beyond what it used; hourly and daily limits are rates of the plan held and run on through the grace. Gauges (never) keep their count across every change. Used by writers and by the usage view alike.';
 
 revoke all on function tollgate_private.next_counter_state(tollgate_private.usage_counters, uuid, text, text, bigint, text, boolean, timestamptz, timestamptz, timestamptz, timestamptz) from public, anon, authenticated, service_role;

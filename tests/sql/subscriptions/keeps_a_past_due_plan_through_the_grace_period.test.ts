@@ -25,14 +25,23 @@ describe('a past_due subscription', () => {
       const justBefore = await nowPlus(tx, '2 days -1 second')
 
       expect(await planAt(tx, user.id, justBefore)).toBe('pro')
-      // The plan's gauges apply; the unpaid month opens no metered quota, nor does the hour.
+      // The plan's gauges apply and its hourly rate limit runs on (a rate, not a paid allowance:
+      // 0 an hour would be worse than free); the unpaid month opens no metered quota.
       expect((await usageAs(tx, user)).map((r) => [r.metric, r.quota])).toEqual([
         ['api_calls', '0'],
         ['api_keys', '20'],
         ['projects', '100'],
-        ['requests', '0'],
+        ['requests', '1000'],
         ['storage_gb', '50'],
       ])
+      expect(await consume(tx, user.id, 'requests', 1)).toMatchObject({ allowed: true, used: 1, quota: 1000 })
+      // The next hour starts afresh at pro's rate, still inside the grace.
+      const [next] = await tx<{ at: string }[]>`select (date_trunc('hour', now()) + interval '1 hour 1 second')::text as at`
+      expect(await consume(tx, user.id, 'requests', 1, next!.at)).toMatchObject({
+        allowed: true,
+        used: 1,
+        quota: 1000,
+      })
       expect(await consume(tx, user.id, 'api_calls', 1)).toMatchObject({ allowed: false, used: 0 })
       expect(await consume(tx, user.id, 'projects', 5)).toMatchObject({ allowed: true, used: 5 })
       expect(await countersOf(tx, user.id)).toMatchObject({
