@@ -6,12 +6,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('mark notifications read', allow_anonymous => true);
   v_count integer;
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to mark notifications read');
-  end if;
   if mark_notifications_read_of_caller.ids is not null
     and pg_catalog.cardinality(mark_notifications_read_of_caller.ids) > 1000 then
     perform tollgate_private.raise_error('BADRQ', 'At most 1000 notification ids at once',

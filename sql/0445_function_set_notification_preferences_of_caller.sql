@@ -6,13 +6,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('set notification preferences', allow_anonymous => true);
   v_kinds text[];
   v_bad text;
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to set notification preferences');
-  end if;
   select coalesce(array_agg(distinct k order by k), '{}') into v_kinds
   from pg_catalog.unnest(coalesce(set_notification_preferences_of_caller.email_opt_out, '{}')) k;
   -- Only kinds that exist, and none about money: those are always emailed.

@@ -6,15 +6,12 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('export your data', allow_anonymous => true);
   v_page_size constant integer := 1000;
   v_ledger_rows bigint;
   v_pages integer;
   v_ledger jsonb;
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to export your data');
-  end if;
   select count(*) into v_ledger_rows from tollgate_private.usage_events e where e.user_id = v_user_id;
   v_pages := greatest(ceil(v_ledger_rows::numeric / v_page_size)::integer, 1);
 

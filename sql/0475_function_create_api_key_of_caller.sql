@@ -10,7 +10,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('make an API key');
   v_scopes text[];
   v_expired bigint;
   v_quota jsonb;
@@ -18,14 +18,6 @@ declare
   v_key text;
   v_row tollgate.api_keys;
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to make an API key');
-  end if;
-  if tollgate_private.is_anonymous() then
-    perform tollgate_private.raise_error('ANONY',
-      'Anonymous users cannot do this: sign in with an account',
-      hint => 'Link an email, phone or OAuth identity to the anonymous user first.');
-  end if;
   if create_api_key_of_caller.name is null or char_length(btrim(create_api_key_of_caller.name)) not between 1 and 100 then
     perform tollgate_private.raise_error('BADRQ', 'name must be 1 to 100 characters');
   end if;

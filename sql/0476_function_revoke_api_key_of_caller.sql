@@ -6,12 +6,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('revoke an API key', allow_anonymous => true);
   v_row tollgate.api_keys;
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to revoke an API key');
-  end if;
   select k.* into v_row from tollgate.api_keys k where k.id = revoke_api_key_of_caller.id for update;
   -- Someone else's key is as unknown as a missing one: ids of other users' keys are not confirmed.
   if v_row.id is null or (v_row.user_id <> v_user_id and not tollgate_private.is_admin()) then
