@@ -1,5 +1,6 @@
 import type { PolicyFigures } from './figures/entitlements.ts'
 import type { Figure } from './measure.ts'
+import type { PeerFigures } from './peer.ts'
 import type { WebhookFigures } from './webhooks.ts'
 import type { STATEMENTS } from './workloads.ts'
 
@@ -91,6 +92,8 @@ export type BenchResult = {
   webhooks: WebhookFigures
   /** An app table read whole under a has_feature policy and under `true` (issue 14). */
   policies: PolicyFigures
+  /** Ours beside stripe-sync-engine on the same webhook stream (issue 17); null in quick mode. */
+  peer: PeerFigures | null
   targets: Target[]
   checks: Check[]
   /** Failed checks and warnings; a failed check makes `ok` false. */
