@@ -5,7 +5,9 @@
  * /webhooks, as its own Fastify app routes it); `stripe` serves the fake Stripe API of the tests.
  * Each answers `{ ready: url }` once listening and exits on `{ stop: true }`.
  */
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { Session } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import type { StripeJson } from '../../tests/helpers/stripe/events.ts'
 
@@ -28,9 +30,12 @@ export type ChildMessage =
       checkouts?: { session: StripeJson; price: string }[]
     }
   | { stop: true }
+  /** CPU profiling of this process (bench/profile-webhooks.ts): start, or stop into `file`. */
+  | { profile: 'start' }
+  | { profile: 'stop'; file: string }
 
 /** What the child answers. */
-export type ChildAnswer = { ready: string } | { failed: string }
+export type ChildAnswer = { ready: string } | { failed: string } | { profiled: string }
 
 const send = (answer: ChildAnswer): void => {
   process.send?.(answer)
@@ -152,7 +157,34 @@ const startStripe = async (
   return served.url
 }
 
+let profiler: Session | undefined
+
+// V8's sampling profiler through the inspector, in this process, at 100 µs.
+const profile = async (message: Extract<ChildMessage, { profile: string }>): Promise<string> => {
+  if (message.profile === 'start') {
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 })
+    await profiler.post('Profiler.start')
+    return 'started'
+  }
+  if (!profiler) throw new Error('not profiling')
+  const { profile: taken } = await profiler.post('Profiler.stop')
+  profiler.disconnect()
+  profiler = undefined
+  writeFileSync(message.file, JSON.stringify(taken))
+  return message.file
+}
+
 process.on('message', (message: ChildMessage) => {
+  if ('profile' in message) {
+    profile(message).then(
+      (done) => send({ profiled: done }),
+      (error: unknown) => send({ failed: error instanceof Error ? error.message : String(error) }),
+    )
+    return
+  }
   if ('stop' in message) {
     const done = stop ? stop() : Promise.resolve()
     done.finally(() => process.exit(0))

@@ -1,0 +1,249 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { createSchemaDatabase } from './lib/database.ts'
+import { createPeerDatabase, PEER_TABLES } from './lib/peer-engine.ts'
+import { type Child, startChild } from './lib/webhook-processes.ts'
+import { createWebhookStream } from './lib/webhook-stream.ts'
+import {
+  deliveryLog,
+  feed,
+  insertWebhookUsers,
+  measureWebhookWindow,
+  STRIPE_KEY,
+  WEBHOOK_SECRET,
+  WEBHOOK_USERS,
+  type WebhookTarget,
+  WRITTEN_TABLES,
+} from './lib/webhooks.ts'
+
+// `npx tsx bench/profile-webhooks.ts [--peer]`: where the webhook server's CPU goes per event.
+// Not part of the benchmark. Our server (and with --peer stripe-sync-engine's, as in the peer
+// figure) takes first deliveries, then duplicates, at 8 clients; V8's sampling profiler runs in
+// the server process during each measured window (warm-up and re-warm included) and the samples
+// are summed per event delivered meanwhile: by package or file (self time), and by the nearest
+// frame of this repository on the stack (its own time plus the synchronous library calls it made).
+
+const CLIENTS = 8
+const WARMUP_MS = 2000
+const MEASURE_MS = 8000
+
+const print = (text: string): void => {
+  process.stdout.write(`${text}\n`)
+}
+
+type ProfileNode = {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+
+const REPO = new URL('../', import.meta.url).href
+
+// What a frame belongs to: a package, a file of this repository, Node's internals, V8.
+const categoryOf = (frame: ProfileNode['callFrame']): string => {
+  const { url, functionName } = frame
+  if (url === '') return functionName.startsWith('(') ? functionName : `(native) ${functionName}`
+  const modules = url.lastIndexOf('/node_modules/')
+  if (modules >= 0) {
+    const rest = url.slice(modules + '/node_modules/'.length).split('/')
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url)
+  }
+  if (url.startsWith('node:')) return url.split('/').slice(0, 3).join('/')
+  if (url.startsWith(REPO)) return url.slice(REPO.length)
+  return url
+}
+
+const isOurs = (frame: ProfileNode['callFrame']): boolean =>
+  frame.url.startsWith(REPO) && !frame.url.includes('/node_modules/')
+
+/** Sums a profile's sample time (µs) by category of the sampled frame and by nearest repo frame. */
+const summarise = (profile: CpuProfile) => {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id)
+  const self = new Map<string, number>()
+  const ours = new Map<string, number>()
+  let busy = 0
+  profile.samples.forEach((id, index) => {
+    const node = byId.get(id)
+    const us = profile.timeDeltas[index + 1] ?? 0
+    if (!node || node.callFrame.functionName === '(idle)') return
+    busy += us
+    const category = categoryOf(node.callFrame)
+    self.set(category, (self.get(category) ?? 0) + us)
+    let at: number | undefined = id
+    let owner = '(no repo frame: event loop, I/O, GC)'
+    while (at !== undefined) {
+      const frame = byId.get(at)?.callFrame
+      if (frame && isOurs(frame)) {
+        owner = `${frame.url.slice(REPO.length)}:${frame.lineNumber + 1} ${frame.functionName || '(anonymous)'}`
+        break
+      }
+      at = parent.get(at)
+    }
+    ours.set(owner, (ours.get(owner) ?? 0) + us)
+  })
+  return { busy, self, ours }
+}
+
+const table = (title: string, sums: Map<string, number>, events: number, top: number): string[] => [
+  title,
+  ...[...sums.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => `  ${(us / events).toFixed(1).padStart(7)}  ${name}`),
+]
+
+const main = async (): Promise<void> => {
+  const withPeer = process.argv.includes('--peer')
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-profile-webhooks-'))
+  const children: Child[] = []
+  const stops: (() => Promise<void>)[] = []
+  try {
+    const ours = await createSchemaDatabase()
+    stops.push(ours.stop)
+    const oursSql = postgres(ours.ownerUrl, { max: 1, onnotice: () => {} })
+    const oursSuper = postgres(ours.superUrl, { max: 1, onnotice: () => {} })
+    stops.push(
+      () => oursSql.end(),
+      () => oursSuper.end(),
+    )
+    const users = await insertWebhookUsers(oursSql, WEBHOOK_USERS)
+    await oursSuper`vacuum analyze`
+    const stream = createWebhookStream(users, 200_000)
+    const stripe = await startChild(
+      {
+        start: 'stripe',
+        subscriptions: users.map((_, user) => stream.initialSubscription(user)),
+        checkouts: users.map((_, user) => ({
+          session: stream.checkoutSession(user),
+          price: 'price_pro_monthly',
+        })),
+      },
+      dir,
+    )
+    children.push(stripe)
+    const server = await startChild(
+      {
+        start: 'server',
+        bindings: {
+          DATABASE_URL: ours.ownerUrl,
+          STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          STRIPE_SECRET_KEY: STRIPE_KEY,
+          STRIPE_API_BASE: stripe.url,
+        },
+      },
+      dir,
+    )
+    children.push(server)
+    const targets: WebhookTarget[] = [
+      {
+        label: 'ours',
+        endpoint: `${server.url}/functions/v1/stripe-webhook`,
+        cluster: ours.cluster,
+        superSql: oursSuper,
+        tables: WRITTEN_TABLES,
+        server,
+        stripe,
+        log: deliveryLog(stream.length),
+        guessRate: 1000,
+      },
+    ]
+    if (withPeer) {
+      const theirs = await createPeerDatabase()
+      stops.push(theirs.stop)
+      const peerSuper = postgres(theirs.superUrl, { max: 1, onnotice: () => {} })
+      stops.push(() => peerSuper.end())
+      const peer = await startChild(
+        {
+          start: 'peer',
+          bindings: {
+            databaseUrl: theirs.url,
+            webhookSecret: WEBHOOK_SECRET,
+            stripeSecretKey: STRIPE_KEY,
+            stripeApiBase: stripe.url,
+          },
+        },
+        dir,
+      )
+      children.push(peer)
+      targets.push({
+        label: 'peer',
+        endpoint: `${peer.url}/webhooks`,
+        cluster: theirs.cluster,
+        superSql: peerSuper,
+        tables: PEER_TABLES,
+        server: peer,
+        stripe,
+        log: deliveryLog(stream.length),
+        guessRate: 1000,
+      })
+    }
+    const timing = { warmupMs: WARMUP_MS, rewarmMs: 300, measureMs: MEASURE_MS }
+    for (const target of targets) {
+      const first = feed(stream, (taken) => taken)
+      // Past the sign-ups (the stream's first 10 rounds) before profiling the steady state.
+      await measureWebhookWindow(
+        target,
+        stream,
+        first,
+        { clients: CLIENTS, replay: 'first' },
+        { ...timing, measureMs: 4000 },
+        print,
+      )
+      let delivered = 0
+      const replay = feed(stream, (taken) => taken % delivered)
+      for (const replayed of ['first', 'duplicate'] as const) {
+        const source = replayed === 'first' ? first : replay
+        if (replayed === 'duplicate') delivered = first.taken()
+        const file = join(dir, `${target.label}-${replayed}.cpuprofile`)
+        const from = source.taken()
+        await target.server.profile('start')
+        const row = await measureWebhookWindow(
+          target,
+          stream,
+          source,
+          { clients: CLIENTS, replay: replayed },
+          timing,
+          print,
+        )
+        await target.server.profile('stop', file)
+        const events = source.taken() - from
+        const {
+          busy,
+          self,
+          ours: owners,
+        } = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)
+        print('')
+        print(
+          `${target.label}, ${replayed} deliveries @${CLIENTS}: ${events} events while profiled; ` +
+            `main thread busy ${(busy / events).toFixed(0)} us/event (process, all threads, in the ` +
+            `window: ${row.serverCpuUs?.toFixed(0)} us/event)`,
+        )
+        table('  self time by package / file, us per event:', self, events, 22).forEach(print)
+        table(
+          '  by the nearest frame of this repository, us per event:',
+          owners,
+          events,
+          22,
+        ).forEach(print)
+        print('')
+      }
+    }
+  } finally {
+    for (const child of children) await child.stop()
+    for (const stop of stops.reverse()) await stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  )
+  process.exitCode = 1
+})
