@@ -1,7 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
+import Stripe from 'stripe'
+import { cachedSubtleCryptoProvider } from '../packages/providers/stripe/src/crypto.ts'
+import { parseStripeEvent, verifyStripeWebhook } from '../packages/providers/stripe/src/webhook.ts'
+import { signedDelivery } from '../tests/helpers/stripe/events.ts'
 import { createSchemaDatabase } from './lib/database.ts'
 import { createPeerDatabase, PEER_TABLES } from './lib/peer-engine.ts'
 import { type Child, startChild } from './lib/webhook-processes.ts'
@@ -18,7 +22,8 @@ import {
   WRITTEN_TABLES,
 } from './lib/webhooks.ts'
 
-// `npx tsx bench/profile-webhooks.ts [--peer]`: where the webhook server's CPU goes per event.
+// `npx tsx bench/profile-webhooks.ts [--peer | --micro]`: where the webhook server's CPU goes per
+// event.
 // Not part of the benchmark. Our server (and with --peer stripe-sync-engine's, as in the peer
 // figure) takes first deliveries, then duplicates, at 8 clients; V8's sampling profiler runs in
 // the server process during each measured window (warm-up and re-warm included) and the samples
@@ -98,7 +103,86 @@ const table = (title: string, sums: Map<string, number>, events: number, top: nu
     .map(([name, us]) => `  ${(us / events).toFixed(1).padStart(7)}  ${name}`),
 ]
 
+// --micro: the server's steps on the stream's events in this process, one at a time, CPU per
+// event (process.cpuUsage, so other tenants of the machine do not count); no database.
+const micro = async (): Promise<void> => {
+  const users = Array.from(
+    { length: WEBHOOK_USERS },
+    (_, n) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  )
+  const stream = createWebhookStream(users, 40_000)
+  // Renewal rounds (subscription.updated and invoice.paid), as most of a measured window.
+  const from = 30_000
+  const count = 4000
+  const deliveries = await Promise.all(
+    Array.from({ length: count }, (_, k) =>
+      signedDelivery(stream.build(from + k).body, WEBHOOK_SECRET),
+    ),
+  )
+  const header = (k: number) => deliveries[k]?.headers['stripe-signature'] ?? ''
+  const body = (k: number) => deliveries[k]?.body ?? ''
+  const cached = cachedSubtleCryptoProvider()
+  const sdkNode = Stripe.createNodeCryptoProvider()
+  const logDir = mkdtempSync(join(tmpdir(), 'tollgate-profile-micro-'))
+  const logFd = openSync(join(logDir, 'log'), 'w')
+  const url = 'http://127.0.0.1:54321/functions/v1/stripe-webhook'
+  const steps: [string, (k: number) => unknown][] = [
+    ['JSON.parse of the body', (k) => JSON.parse(body(k))],
+    [
+      'verifyStripeWebhook (HMAC, parse, zod), as the function does',
+      (k) => verifyStripeWebhook(body(k), header(k), WEBHOOK_SECRET),
+    ],
+    ['  zod: parseStripeEvent of the parsed event', (k) => parseStripeEvent(JSON.parse(body(k)))],
+    [
+      '  SDK constructEventAsync, our cached SubtleCrypto HMAC',
+      (k) => Stripe.webhooks.constructEventAsync(body(k), header(k), WEBHOOK_SECRET, 300, cached),
+    ],
+    [
+      '  SDK constructEventAsync, Node crypto HMAC (the peer)',
+      (k) => Stripe.webhooks.constructEventAsync(body(k), header(k), WEBHOOK_SECRET, 300, sdkNode),
+    ],
+    [
+      'a Request with the body, read as text',
+      (k) =>
+        new Request(url, { method: 'POST', headers: deliveries[k]?.headers, body: body(k) }).text(),
+    ],
+    [
+      '  the same, re-wrapped once as the local gateway does',
+      (k) =>
+        new Request(
+          url.replace('/functions/v1', ''),
+          new Request(url, { method: 'POST', headers: deliveries[k]?.headers, body: body(k) }),
+        ).text(),
+    ],
+    [
+      'Response.json({ received: true }) read as bytes',
+      () => Response.json({ received: true }).arrayBuffer(),
+    ],
+    [
+      'one JSON log line written to a file',
+      (k) =>
+        writeSync(
+          logFd,
+          `${JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'stripe_webhook', event_id: stream.idOf(from + k), type: stream.typeOf(from + k), api_version: '2026-10-28.endive', outcome: 'applied' })}\n`,
+        ),
+    ],
+  ]
+  print(
+    `in-process steps on ${count} signed renewal events (${Math.round(body(0).length / 100) / 10} KB each), CPU us per event:`,
+  )
+  for (const [name, step] of steps) {
+    for (let k = 0; k < 500; k++) await step(k)
+    const before = process.cpuUsage()
+    for (let k = 0; k < count; k++) await step(k)
+    const used = process.cpuUsage(before)
+    print(`  ${((used.user + used.system) / count).toFixed(1).padStart(7)}  ${name}`)
+  }
+  closeSync(logFd)
+  rmSync(logDir, { recursive: true, force: true })
+}
+
 const main = async (): Promise<void> => {
+  if (process.argv.includes('--micro')) return micro()
   const withPeer = process.argv.includes('--peer')
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-profile-webhooks-'))
   const children: Child[] = []
