@@ -153,20 +153,35 @@ const subscribe = (sql: postgres.Sql, userId: string, planId: string) => sql`
     user_id, plan_id, status, provider, current_period_start, current_period_end
   ) values (${userId}::uuid, ${planId}, 'active', 'internal', now(), now() + interval '30 days')`
 
-/** Starts a durable throwaway Postgres 15 with schema, seed, 10,000 users and the bench tables. */
-export const createBenchDatabase = async (log: (line: string) => void): Promise<BenchDatabase> => {
-  const started = process.hrtime.bigint()
+/** A durable throwaway cluster with Tollgate's bootstrap, migrations and seed. */
+export type SchemaDatabase = Pick<BenchDatabase, 'cluster' | 'ownerUrl' | 'superUrl' | 'stop'>
+
+/** Starts a durable throwaway Postgres 15 holding the schema and the seed, nothing else. */
+export const createSchemaDatabase = async (): Promise<SchemaDatabase> => {
   const cluster = await startCluster({ durable: true })
   try {
     await cluster.createDatabase(DATABASE)
     const superUrl = cluster.url(DATABASE, 'supabase_admin')
     const ownerUrl = cluster.url(DATABASE)
-    const apiUrl = cluster.url(DATABASE, 'authenticator')
     await withSql(superUrl, (sql) => applyBootstrap(sql))
-
-    const { users, creditUsers, special } = await withSql(ownerUrl, async (sql) => {
+    await withSql(ownerUrl, async (sql) => {
       await applyMigrations(sql)
       await applySeed(sql)
+    })
+    return { cluster, ownerUrl, superUrl, stop: cluster.stop }
+  } catch (error) {
+    await cluster.stop()
+    throw error
+  }
+}
+
+/** Starts a durable throwaway Postgres 15 with schema, seed, 10,000 users and the bench tables. */
+export const createBenchDatabase = async (log: (line: string) => void): Promise<BenchDatabase> => {
+  const started = process.hrtime.bigint()
+  const { cluster, ownerUrl, superUrl } = await createSchemaDatabase()
+  try {
+    const apiUrl = cluster.url(DATABASE, 'authenticator')
+    const { users, creditUsers, special } = await withSql(ownerUrl, async (sql) => {
       log(`schema and seed loaded; creating ${POOL_USERS} users`)
       const pool = await insertUsers(sql, 'bench-', POOL_USERS)
       const named = await insertUsers(sql, 'bench-special-', 5)

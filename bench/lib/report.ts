@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Figure } from './measure.ts'
-import type { BenchResult, Target } from './run-bench.ts'
+import { PEER_PHASES, type PeerFigures, type PeerPhase } from './peer.ts'
+import type { BenchResult, PeerResult, Target } from './run-bench.ts'
 
 type Row = {
   item: string
@@ -236,6 +237,65 @@ const COLUMNS = [
 ] as const
 const RIGHT = new Set(['connections', 'tps', 'p50', 'p99', 'server', 'client', 'ratio'])
 
+const PHASE_NAMES: Record<PeerPhase, string> = {
+  first8: 'first deliveries @8',
+  first32: 'first deliveries @32',
+  dup8: 'duplicates @8',
+  dup32: 'duplicates @32',
+}
+
+const thousands = (value: number): string => Math.round(value).toLocaleString('en-US')
+
+const pair = (a: number | null, b: number | null): string => `${fixed(a, 0)} / ${fixed(b, 0)}`
+
+/** The peer figure as issue 17's table (Markdown), each turn's events/s under it. */
+export const peerTable = (peer: PeerFigures): string[] => [
+  mdRow([
+    'phase',
+    'ours ev/s',
+    'peer ev/s',
+    'ours / peer',
+    'Postgres µs/event ours / peer',
+    'server µs/event ours / peer',
+  ]),
+  mdRow(['---', '---:', '---:', '---:', '---:', '---:']),
+  ...PEER_PHASES.map((phase) => {
+    const ratio = peer[phase]
+    const cpu = peer.cpu[phase]
+    return mdRow([
+      PHASE_NAMES[phase],
+      thousands(ratio.ours),
+      thousands(ratio.peer),
+      ratio.eventsRatio.toFixed(2),
+      pair(cpu.oursPgUs, cpu.peerPgUs),
+      pair(cpu.oursServerUs, cpu.peerServerUs),
+    ])
+  }),
+  '',
+  `Each turn, ours / peer events/s (${peer.method.turns} turn${peer.method.turns === 1 ? '' : 's'} of ${peer.method.measureSeconds} s, ` +
+    'alternating which goes first):',
+  ...PEER_PHASES.map(
+    (phase) =>
+      `- ${PHASE_NAMES[phase]}: ` +
+      Array.from({ length: peer.method.turns }, (_, turn) => {
+        const rate = (system: 'ours' | 'peer') =>
+          peer.rows.find((row) => row.phase === phase && row.turn === turn + 1 && row.system === system)
+            ?.eventsPerSecond ?? Number.NaN
+        return `${thousands(rate('ours'))} / ${thousands(rate('peer'))}`
+      }).join('; '),
+  ),
+  '',
+  `Peer: ${peer.method.peer}. ${peer.method.users} users; first deliveries ours ` +
+    `${peer.method.firstDeliveries.ours}, peer ${peer.method.firstDeliveries.peer}; then ` +
+    `${peer.method.shuffledEvents} events of a second stream x${peer.method.shuffledCopies}, ` +
+    `shuffled. Figure time ${peer.seconds.toFixed(0)} s.`,
+]
+
+const peerSection = (result: BenchResult): string[] =>
+  result.peer
+    ? ['', 'peer figure: ours / stripe-sync-engine on the same stream (issue 17)', ...peerTable(result.peer)]
+    : ['', 'peer figure: not run in --quick (`npx tsx bench/run.ts --only peer --quick` checks it)']
+
 const verdict = (target: Target): string =>
   target.met === null ? 'not measured' : target.met ? 'met' : 'MISSED'
 
@@ -265,13 +325,14 @@ export const renderTable = (result: BenchResult): string => {
       .trimEnd()
   const targets = result.targets.map(
     (target) =>
-      `  ${target.name.padEnd(32)} ${target.target.padEnd(9)} ${target.value.padEnd(18)} ${verdict(target)}`,
+      `  ${target.name.padEnd(40)} ${target.target.padEnd(9)} ${target.value.padEnd(18)} ${verdict(target)}`,
   )
   const failed = result.checks.filter((check) => !check.ok)
   return [
     ...header(result),
     '',
     ...rows.map(line),
+    ...peerSection(result),
     '',
     'targets',
     ...targets,
@@ -343,6 +404,10 @@ export const renderMarkdown = (result: BenchResult): string => {
     '',
     `Context (not targets): ours / the ceiling inside the same RPC framing: ${framedLine(result)}.`,
     '',
+    '## Ours beside stripe-sync-engine (issue 17)',
+    '',
+    ...(result.peer ? peerTable(result.peer) : ['Not run (quick mode).']),
+    '',
     '## Correctness',
     '',
     ...result.checks.map(
@@ -391,6 +456,40 @@ export const renderMarkdown = (result: BenchResult): string => {
     ...Object.entries(result.postgres.settings).map(([name, value]) => `- ${name}: ${value}`),
     '',
   ].join('\n')
+}
+
+/** The peer figure alone (`bench/run.ts --only peer`) for the terminal and as Markdown. */
+export const renderPeer = (result: PeerResult): string => {
+  const failed = result.checks.filter((check) => !check.ok)
+  return [
+    `Tollgate benchmark, peer figure only (${result.mode}), ${result.date}`,
+    `${result.machine.cores} cores (${result.machine.cpu}), Node ${result.machine.node}; load ` +
+      `average before ${result.machine.loadAverageBefore.map((n) => n.toFixed(2)).join(' ')}, ` +
+      `after ${result.machine.loadAverageAfter.map((n) => n.toFixed(2)).join(' ')}`,
+    '',
+    ...peerTable(result.peer),
+    '',
+    'targets',
+    ...result.targets.map(
+      (target) =>
+        `  ${target.name.padEnd(40)} ${target.target.padEnd(7)} ${target.value.padEnd(22)} ${verdict(target)}`,
+    ),
+    '',
+    ...result.checks.map((check) => `${check.ok ? 'ok' : 'FAILED'}: ${check.name} (${check.detail})`),
+    failed.length === 0
+      ? `correctness: all ${result.checks.length} checks passed`
+      : `CORRECTNESS FAILED: ${failed.length} of ${result.checks.length}`,
+  ].join('\n')
+}
+
+/** Writes peer.json and peer.md (the peer figure alone) into `dir`. */
+export const writePeerResults = async (result: PeerResult, dir: string): Promise<string[]> => {
+  await mkdir(dir, { recursive: true })
+  const json = join(dir, 'peer.json')
+  const md = join(dir, 'peer.md')
+  await writeFile(json, `${JSON.stringify(result, null, 2)}\n`)
+  await writeFile(md, `# ${renderPeer(result)}\n`)
+  return [json, md]
 }
 
 /** Writes latest.json and latest.md into `dir`. */

@@ -9,9 +9,10 @@ import { measureReads } from './figures/reads.ts'
 import { measureThroughput } from './figures/throughput.ts'
 import { measureWebhooks } from './figures/webhooks.ts'
 import { checkInvariants } from './invariants.ts'
+import { peerBench, type PeerFigures } from './peer.ts'
 import { openSession, phaseRatio, type Context } from './session.ts'
-import { targetsOf } from './targets.ts'
-import type { BenchResult } from './types.ts'
+import { peerTargetsOf, targetsOf } from './targets.ts'
+import type { BenchResult, Check, Target } from './types.ts'
 import { STATEMENTS } from './workloads.ts'
 
 export type {
@@ -34,18 +35,26 @@ export type BenchOptions = {
   afterSetup?: (database: BenchDatabase) => Promise<void>
 }
 
-/** Runs every database figure of issue 5 on a fresh durable cluster and returns the results. */
+const timingOf = (quick: boolean) => ({
+  warmupMs: quick ? 500 : 2000,
+  measureMs: quick ? 1500 : 10_000,
+})
+
+/**
+ * Runs every database figure of issue 5 on a fresh durable cluster, then (full runs only) the
+ * peer figure of issue 17 on two clusters of its own, and returns the results.
+ */
 export const runBench = async (options: BenchOptions = {}): Promise<BenchResult> => {
   const quick = options.quick ?? false
   const log = options.log ?? (() => {})
-  const warmupMs = quick ? 500 : 2000
-  const measureMs = quick ? 1500 : 10_000
+  const { warmupMs, measureMs } = timingOf(quick)
   const loadAverageBefore = loadavg()
   const database = await createBenchDatabase(log)
+  let result: BenchResult
   try {
     if (options.afterSetup) await options.afterSetup(database)
     const rounds = quick ? 1 : 5
-    return await measureAll(database, {
+    result = await measureAll(database, {
       quick,
       rounds,
       log,
@@ -55,6 +64,66 @@ export const runBench = async (options: BenchOptions = {}): Promise<BenchResult>
     })
   } finally {
     await database.stop()
+  }
+  // Its setup alone takes longer than --quick may; `--only peer --quick` runs its checks.
+  if (quick) return result
+  // After the main cluster is stopped: only the peer figure's two clusters run.
+  const peer = await peerBench({ quick, warmupMs, measureMs, log })
+  const checks = peerChecks(peer)
+  const problems = checks.filter((check) => !check.ok).map((c) => `${c.name}: ${c.detail}`)
+  return {
+    ...result,
+    machine: machineFacts(loadAverageBefore),
+    peer,
+    targets: [...result.targets.filter((t) => !isPeerTarget(t)), ...peerTargetsOf(peer)],
+    checks: [...result.checks, ...checks],
+    problems: [...result.problems, ...problems],
+    ok: result.ok && problems.length === 0,
+  }
+}
+
+const isPeerTarget = (target: Target): boolean =>
+  peerTargetsOf(null).some((peer) => peer.name === target.name)
+
+/** The peer figure's correctness checks, one per system. */
+export const peerChecks = (peer: PeerFigures): Check[] => [
+  {
+    name: 'peer figure: ours, every event applied once, duplicates and shuffled copies end right',
+    ok: peer.correct.ours,
+    detail: peer.detail.ours,
+  },
+  {
+    name: 'peer figure: stripe-sync-engine, final state per subscription as the newest event says',
+    ok: peer.correct.peer,
+    detail: peer.detail.peer,
+  },
+]
+
+/** What `bench/run.ts --only peer` returns: the peer figure alone, with its targets and checks. */
+export type PeerResult = {
+  mode: 'full' | 'quick'
+  date: string
+  machine: BenchResult['machine']
+  peer: PeerFigures
+  targets: Target[]
+  checks: Check[]
+  ok: boolean
+}
+
+/** Runs the peer figure of issue 17 alone (its own two clusters). */
+export const runPeer = async (options: BenchOptions = {}): Promise<PeerResult> => {
+  const quick = options.quick ?? false
+  const loadAverageBefore = loadavg()
+  const peer = await peerBench({ quick, ...timingOf(quick), log: options.log })
+  const checks = peerChecks(peer)
+  return {
+    mode: quick ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    machine: machineFacts(loadAverageBefore),
+    peer,
+    targets: peerTargetsOf(quick ? null : peer),
+    checks,
+    ok: checks.every((check) => check.ok),
   }
 }
 
@@ -108,7 +177,11 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     webhooks,
     policies,
     metering,
-    targets: targetsOf({ consume, hotUser, reads, webhooks, policies }),
+    peer: null,
+    targets: [
+      ...targetsOf({ consume, hotUser, reads, webhooks, policies }),
+      ...peerTargetsOf(null),
+    ],
     checks,
     problems,
     warnings,

@@ -1,5 +1,6 @@
 import type { PolicyFigures } from './figures/entitlements.ts'
 import type { Figure } from './measure.ts'
+import type { PeerFigures, PeerPhase } from './peer.ts'
 import type { HotUserFigure, RatioFigure, Target } from './types.ts'
 import type { WebhookFigures } from './webhooks.ts'
 
@@ -66,3 +67,25 @@ export const targetsOf = (figures: {
     },
   ]
 }
+
+// Issue 17: ours / stripe-sync-engine, events per second on the same stream in the same run.
+const PEER_TARGETS: { phase: PeerPhase; name: string; min: number }[] = [
+  { phase: 'first8', name: 'webhooks / peer, first deliveries @8', min: 1.0 },
+  { phase: 'first32', name: 'webhooks / peer, first deliveries @32', min: 1.0 },
+  { phase: 'dup8', name: 'webhooks / peer, duplicates @8', min: 1.2 },
+  { phase: 'dup32', name: 'webhooks / peer, duplicates @32', min: 1.2 },
+]
+
+/** The peer figure's targets (not measured: null, e.g. in quick mode). */
+export const peerTargetsOf = (peer: PeerFigures | null): Target[] =>
+  PEER_TARGETS.map(({ phase, name, min }) => {
+    const ratio = peer?.[phase]
+    return {
+      name,
+      target: `>= ${min.toFixed(1)}`,
+      value: ratio
+        ? `${ratio.eventsRatio.toFixed(2)} (${ratio.ours.toFixed(0)} / ${ratio.peer.toFixed(0)})`
+        : '-',
+      met: ratio ? ratio.eventsRatio >= min : null,
+    }
+  })

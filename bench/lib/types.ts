@@ -1,6 +1,7 @@
 import type { PolicyFigures } from './figures/entitlements.ts'
 import type { MeteringFigures } from './figures/metering.ts'
 import type { Figure } from './measure.ts'
+import type { PeerFigures } from './peer.ts'
 import type { WebhookFigures } from './webhooks.ts'
 import type { STATEMENTS } from './workloads.ts'
 
@@ -94,6 +95,8 @@ export type BenchResult = {
   policies: PolicyFigures
   /** One consume through the metering function over HTTP against the RPC, @8 and @32 (issue 16). */
   metering: MeteringFigures
+  /** Ours beside stripe-sync-engine on the same webhook stream (issue 17); null in quick mode. */
+  peer: PeerFigures | null
   targets: Target[]
   checks: Check[]
   /** Failed checks and warnings; a failed check makes `ok` false. */

@@ -17,6 +17,8 @@ export type Child = {
   cpuUs: () => number | null
   /** The last lines of its log. */
   tail: (lines?: number) => string
+  /** Starts V8's CPU profiler in it, or stops it and writes the profile to `file`. */
+  profile: (action: 'start' | 'stop', file?: string) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -78,7 +80,10 @@ export const startChild = async (
     child.once('message', (answer: ChildAnswer) => {
       child.off('exit', onExit)
       if ('ready' in answer) resolve(answer.ready)
-      else reject(new Error(`the ${message.start} process failed: ${answer.failed}`))
+      else {
+        const why = 'failed' in answer ? answer.failed : JSON.stringify(answer)
+        reject(new Error(`the ${message.start} process failed: ${why}`))
+      }
     })
     child.send(message)
   }).catch(async (error: unknown) => {
@@ -92,6 +97,15 @@ export const startChild = async (
     logFile,
     cpuUs: () => processCpuUs(pid),
     tail: (lines = 20) => tailOf(logFile, lines),
+    profile: (action, file = '') =>
+      new Promise<void>((resolve, reject) => {
+        child.once('message', (answer: ChildAnswer) =>
+          'profiled' in answer ? resolve() : reject(new Error(`profile ${action}: ${JSON.stringify(answer)}`)),
+        )
+        const message: ChildMessage =
+          action === 'start' ? { profile: 'start' } : { profile: 'stop', file }
+        child.send(message)
+      }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return
       const stop: ChildMessage = { stop: true }

@@ -34,10 +34,14 @@ export type ExpectedUser = {
   userId: string
   /** null: no event of this user was delivered. */
   planId: string | null
+  /** The Stripe price of that plan (null as planId). */
+  priceId: string | null
   /** Unix seconds. */
   periodStart: number
   periodEnd: number
   invoices: number
+  /** Whether the user's checkout.session.completed was delivered. */
+  checkout: boolean
 }
 
 /**
@@ -53,6 +57,8 @@ export type ExpectedUser = {
  */
 export type WebhookStream = {
   users: number
+  /** The letter every Stripe id of this stream carries (`evt_<prefix>...`). */
+  prefix: string
   /** Events the stream holds. */
   length: number
   build: (index: number) => StreamEvent
@@ -62,6 +68,10 @@ export type WebhookStream = {
   typeOf: (index: number) => string
   /** The subscription Stripe's API answers with when the webhook fetches it (month 0). */
   initialSubscription: (user: number) => StripeJson
+  /** The user's Checkout Session as its checkout.session.completed event carries it. */
+  checkoutSession: (user: number) => StripeJson
+  /** The Stripe ids of a user's customer, subscription, item and session. */
+  stripeIds: (user: number) => StripeWorld
   /** Each user's expected state once events [0, delivered) were delivered (in any order). */
   expected: (delivered: number) => ExpectedUser[]
 }
@@ -101,13 +111,16 @@ const orderOf = (
 
 /**
  * Builds a stream of at least `minLength` events for `userIds`, its history (a month per round)
- * ending before `now`.
+ * ending before `now`. Every Stripe id of the stream carries `prefix` (one letter), so two streams
+ * with different prefixes can go to one database.
  */
 export const createWebhookStream = (
   userIds: string[],
   minLength: number,
   now: number = Math.floor(Date.now() / 1000),
+  prefix = 'B',
 ): WebhookStream => {
+  const P = prefix
   const users = userIds.length
   const order = orderOf(users, minLength)
   const length = order.user.length
@@ -116,10 +129,10 @@ export const createWebhookStream = (
   // Stable per-user Stripe ids, so an event built twice is byte for byte the same.
   const worlds: StripeWorld[] = userIds.map((userId, user) => ({
     userId,
-    customerId: `cus_B${pad(user, 6)}`,
-    subscriptionId: `sub_B${pad(user, 6)}`,
-    itemId: `si_B${pad(user, 6)}`,
-    sessionId: `cs_test_B${pad(user, 6)}`,
+    customerId: `cus_${P}${pad(user, 6)}`,
+    subscriptionId: `sub_${P}${pad(user, 6)}`,
+    itemId: `si_${P}${pad(user, 6)}`,
+    sessionId: `cs_test_${P}${pad(user, 6)}`,
   }))
   const worldOf = (user: number): StripeWorld => {
     const world = worlds[user]
@@ -129,9 +142,9 @@ export const createWebhookStream = (
   // Month m of a user's subscription (block b signs up in round b).
   const startOf = (user: number, month: number): number =>
     t0 + (Math.floor(user / BLOCK) + month) * MONTH
-  const invoiceId = (user: number, month: number) => `in_B${pad(user, 6)}M${pad(month, 4)}`
+  const invoiceId = (user: number, month: number) => `in_${P}${pad(user, 6)}M${pad(month, 4)}`
   // Event ids sort by step, then user: created times already order one user's events.
-  const eventId = (user: number, step: number) => `evt_B${pad(step, 5)}U${pad(user, 6)}`
+  const eventId = (user: number, step: number) => `evt_${P}${pad(step, 5)}U${pad(user, 6)}`
 
   const subscription = (user: number, month: number): StripeJson =>
     subscriptionFixture(worldOf(user), {
@@ -153,10 +166,16 @@ export const createWebhookStream = (
       created: startOf(user, month) + 1,
       price,
     })
-    object.number = `TG-B${pad(user, 6)}-${pad(month, 4)}`
-    object.lines.data[0].id = `il_B${pad(user, 6)}M${pad(month, 4)}`
+    object.number = `TG-${P}${pad(user, 6)}-${pad(month, 4)}`
+    object.lines.data[0].id = `il_${P}${pad(user, 6)}M${pad(month, 4)}`
     return object
   }
+
+  const checkoutSession = (user: number): StripeJson =>
+    checkoutSessionFixture(worldOf(user), {
+      invoice: invoiceId(user, 0),
+      created: startOf(user, 0) - 60,
+    })
 
   const eventOf = (user: number, step: number): StripeJson => {
     const id = eventId(user, step)
@@ -171,11 +190,10 @@ export const createWebhookStream = (
       return makeStripeEvent('invoice.paid', invoice(user, 0), { id, created: t0 + 1 })
     }
     if (step === 2) {
-      const session = checkoutSessionFixture(worldOf(user), {
-        invoice: invoiceId(user, 0),
-        created: t0 - 60,
+      return makeStripeEvent('checkout.session.completed', checkoutSession(user), {
+        id,
+        created: t0 + 2,
       })
-      return makeStripeEvent('checkout.session.completed', session, { id, created: t0 + 2 })
     }
     const month = Math.floor((step - FIRST_STEPS) / 2) + 1
     if ((step - FIRST_STEPS) % 2 === 0) {
@@ -225,9 +243,11 @@ export const createWebhookStream = (
       return {
         userId: world.userId,
         planId: lastStep < 0 ? null : (PLAN_OF_PRICE[priceOf(month)] ?? 'unknown'),
+        priceId: lastStep < 0 ? null : priceOf(month),
         periodStart: startOf(user, month),
         periodEnd: startOf(user, month + 1),
         invoices,
+        checkout: lastStep >= 2,
       }
     })
   }
@@ -242,6 +262,7 @@ export const createWebhookStream = (
 
   return {
     users,
+    prefix: P,
     length,
     build,
     idOf: (index) => {
@@ -250,6 +271,8 @@ export const createWebhookStream = (
     },
     typeOf,
     initialSubscription: (user) => subscription(user, 0),
+    checkoutSession,
+    stripeIds: worldOf,
     expected,
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import postgres from 'postgres'
 import { signedDelivery } from '../../tests/helpers/stripe/events.ts'
 import { cpuSince, cpuSnapshot } from './cpu.ts'
+import type { Cluster } from '../../packages/db/src/cluster.ts'
 import type { BenchDatabase } from './database.ts'
 import { runPhase, toFigure, type Call } from './measure.ts'
 import { type Delivery, webhookClient, type WebhookClient } from './webhook-client.ts'
@@ -75,7 +76,7 @@ export const WEBHOOK_USERS = 1000
 export const WEBHOOK_LEVELS = [8, 32] as const
 
 /** The tables applying a Stripe event writes. */
-const WRITTEN_TABLES = [
+export const WRITTEN_TABLES = [
   'tollgate_private.webhook_events',
   'tollgate_private.provider_refs',
   'tollgate_private.customers',
@@ -85,8 +86,11 @@ const WRITTEN_TABLES = [
   'tollgate.invoices',
 ]
 
-const WEBHOOK_SECRET = 'whsec_tollgate_bench'
-const STRIPE_KEY = 'sk_test_tollgate_bench'
+/** The endpoint secret every system under test verifies deliveries with. */
+export const WEBHOOK_SECRET = 'whsec_tollgate_bench'
+
+/** The API key the systems under test send to the fake Stripe. */
+export const STRIPE_KEY = 'sk_test_tollgate_bench'
 const INSTANCE_ID = '00000000-0000-0000-0000-000000000000'
 
 // The stream is built on demand; it only has to be long enough for the first-delivery windows at
@@ -97,7 +101,7 @@ const MAX_EVENTS_PER_SECOND = 10_000
 const SIGN_CHUNK = 500
 
 /** Deliveries in one order over the stream (first pass, or the replay), prepared ahead. */
-type Feed = {
+export type Feed = {
   /** Deliveries taken so far. */
   taken: () => number
   /** The stream index of the delivery at `position` of this order. */
@@ -112,7 +116,8 @@ type Feed = {
 const sign = (stream: WebhookStream, index: number): Promise<Delivery> =>
   signedDelivery(stream.build(index).body, WEBHOOK_SECRET)
 
-const feed = (stream: WebhookStream, order: (taken: number) => number): Feed => {
+/** A feed over `stream`: the delivery at position p of this order is event `order(p)`. */
+export const feed = (stream: WebhookStream, order: (taken: number) => number): Feed => {
   let taken = 0
   let ready: Delivery[] = []
   let readyFrom = 0
@@ -147,14 +152,18 @@ const feed = (stream: WebhookStream, order: (taken: number) => number): Feed => 
 }
 
 /** Inserts `count` users into auth.users, with their counters; returns their ids. */
-export const insertWebhookUsers = async (sql: postgres.Sql, count: number): Promise<string[]> => {
+export const insertWebhookUsers = async (
+  sql: postgres.Sql,
+  count: number,
+  emailPrefix = 'bench-webhook-',
+): Promise<string[]> => {
   const rows = await sql<{ id: string }[]>`
     insert into auth.users (
       id, instance_id, aud, role, email, encrypted_password, email_confirmed_at,
       raw_app_meta_data, raw_user_meta_data, created_at, updated_at
     )
     select gen_random_uuid(), ${INSTANCE_ID}::uuid, 'authenticated', 'authenticated',
-      'bench-webhook-' || g || '@example.test', '', now(),
+      ${emailPrefix} || g || '@example.test', '', now(),
       '{"provider": "email", "providers": ["email"]}'::jsonb, '{}'::jsonb, now(), now()
     from generate_series(1, ${count}::int) g
     order by g
@@ -166,7 +175,7 @@ export const insertWebhookUsers = async (sql: postgres.Sql, count: number): Prom
 }
 
 /** Everything the webhook may write for the stream's users, as one digest. */
-const fingerprint = async (sql: postgres.Sql, users: string[]): Promise<string> => {
+export const fingerprint = async (sql: postgres.Sql, users: string[]): Promise<string> => {
   const [row] = await sql<{ digest: string; rows: number }[]>`
     with u as (select unnest(${users}::uuid[]) as id)
     select md5(coalesce(string_agg(x, E'\n' order by x), '')) as digest, count(*)::int as rows
@@ -201,8 +210,12 @@ type SubscriptionRow = {
   end: number
 }
 
-/** Checks the ledger and the users' state against what was delivered; returns the problems. */
-const checkApplied = async (
+/**
+ * Checks the ledger (this stream's events) and the users' state against what was delivered
+ * (`deliveries[i]` of event i, every event below `firstDeliveries` at least once); returns the
+ * problems.
+ */
+export const checkApplied = async (
   sql: postgres.Sql,
   stream: WebhookStream,
   users: string[],
@@ -213,7 +226,7 @@ const checkApplied = async (
   const ledger = await sql<Ledger[]>`
     select event_id, type, attempts, processed_at is not null as processed, outcome, error
     from tollgate_private.webhook_events
-    where provider = 'stripe'`
+    where provider = 'stripe' and event_id like ${`evt_${stream.prefix}%`}`
   const byId = new Map(ledger.map((row) => [row.event_id, row]))
   if (ledger.length !== firstDeliveries) {
     problems.push(`${ledger.length} ledger rows for ${firstDeliveries} distinct events delivered`)
@@ -311,6 +324,172 @@ type Level = {
   replay: 'first' | 'duplicate'
 }
 
+/** What one system's deliveries got: deliveries per stream index, the answers other than 200. */
+export type DeliveryLog = { deliveries: Uint16Array; failed: number; failures: string[] }
+
+/** A fresh delivery log for a stream of `length` events. */
+export const deliveryLog = (length: number): DeliveryLog => ({
+  deliveries: new Uint16Array(length),
+  failed: 0,
+  failures: [],
+})
+
+/** One webhook endpoint under test, and the processes whose CPU its windows count. */
+export type WebhookTarget = {
+  /** Prefix of its progress lines ("webhooks", "peer: ours", ...). */
+  label: string
+  endpoint: string
+  /** Its Postgres cluster (all of its processes' CPU is counted). */
+  cluster: Cluster
+  /** A superuser connection to its database (checkpoint, analyze). */
+  superSql: postgres.Sql
+  /** Tables its deliveries write: analyzed after each warm-up (steady state, see NOTES.md). */
+  tables: string[]
+  server: Child
+  stripe: Child
+  log: DeliveryLog
+  /** Events per second of its last warm-up, to size the next window's signed deliveries. */
+  guessRate: number
+}
+
+/** Warm-up, re-warm after signing, and measured window of one webhook window, in ms. */
+export type WindowTiming = { warmupMs: number; rewarmMs: number; measureMs: number }
+
+/** Shortens the windows in quick mode (correctness only). */
+export const webhookTiming = (
+  quick: boolean,
+  warmupMs: number,
+  measureMs: number,
+): WindowTiming => {
+  const warm = quick ? Math.min(warmupMs, 250) : warmupMs
+  return {
+    warmupMs: warm,
+    measureMs: quick ? Math.min(measureMs, 500) : measureMs,
+    // After the window's deliveries are signed (seconds in full mode), sockets and caches warm again.
+    rewarmMs: quick ? 0 : Math.min(warm, 300),
+  }
+}
+
+/** One call: the feed's next delivery POSTed; true when answered 200. */
+export const deliveryCall =
+  (client: WebhookClient, source: Feed, log: DeliveryLog): Call =>
+  async () => {
+    const { index, delivery } = await source.next()
+    log.deliveries[index] = (log.deliveries[index] ?? 0) + 1
+    const answer = await client.post(delivery)
+    if (answer.status === 200) return true
+    log.failed++
+    if (log.failures.length < 3) log.failures.push(`${answer.status} ${answer.body.slice(0, 300)}`)
+    return false
+  }
+
+/** Takes every delivery of `source` up to position `count` with `clients` keep-alive clients. */
+export const deliverAll = async (
+  endpoint: string,
+  source: Feed,
+  clients: number,
+  count: number,
+  log: DeliveryLog,
+): Promise<void> => {
+  const client = webhookClient(endpoint, clients)
+  const call = deliveryCall(client, source, log)
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (source.taken() < count) await call()
+      }),
+    )
+  } finally {
+    client.close()
+  }
+}
+
+const sinceUs = (before: number | null, after: number | null): number | null =>
+  before === null || after === null ? null : after - before
+
+/**
+ * One measured webhook window of `target` at `clients` keep-alive clients taking deliveries from
+ * `source`: checkpoint, warm-up, analyze, deliveries signed, re-warm on new sockets, the window with
+ * its CPU use (Postgres, the server and fake Stripe processes, this client); see bench/README.md.
+ */
+export const measureWebhookWindow = async (
+  target: WebhookTarget,
+  stream: WebhookStream,
+  source: Feed,
+  level: { clients: number; replay: 'first' | 'duplicate' },
+  timing: WindowTiming,
+  log: (line: string) => void,
+): Promise<WebhookRow> => {
+  const { clients } = level
+  const { warmupMs, rewarmMs, measureMs } = timing
+  const { superSql, server, stripe } = target
+  const calls = (client: WebhookClient) =>
+    Array.from({ length: clients }, () => deliveryCall(client, source, target.log))
+  await superSql`checkpoint`
+  await source.prepare(Math.ceil((target.guessRate * 2 * warmupMs) / 1000) + 100)
+  const warmClient = webhookClient(target.endpoint, clients)
+  const warm = await runPhase(calls(warmClient), warmupMs).finally(() => warmClient.close())
+  // Steady state: the tables the webhook writes were empty when the setup analyzed them, and
+  // the server's sessions would keep seq-scan plans until autovacuum's analyze (a minute
+  // later) invalidates them; a deployed system has their statistics (see NOTES.md).
+  await superSql`analyze ${superSql.unsafe(target.tables.join(', '))}`
+  target.guessRate = warm.allCalls / warm.seconds
+  // Three times the warm-up's rate: the first warm-up runs before the analyze, on seq-scan
+  // plans, at about half the rate of the window after it.
+  await source.prepare(Math.ceil((target.guessRate * 3 * (rewarmMs + measureMs)) / 1000) + 500)
+  // New sockets: the server closes keep-alive sockets idle for 5 s (signing can take that).
+  const client = webhookClient(target.endpoint, clients)
+  const measured = await (async () => {
+    await runPhase(calls(client), rewarmMs)
+    source.takeSignedOnDemand()
+    const from = source.taken()
+    const pgBefore = cpuSnapshot(target.cluster)
+    const serverBefore = server.cpuUs()
+    const stripeBefore = stripe.cpuUs()
+    const stats = await runPhase(calls(client), measureMs)
+    const cpu = cpuSince(target.cluster, pgBefore)
+    return {
+      from,
+      stats,
+      pgUs: cpu.serverUs,
+      clientUs: cpu.clientUs,
+      serverUs: sinceUs(serverBefore, server.cpuUs()),
+      stripeUs: sinceUs(stripeBefore, stripe.cpuUs()),
+    }
+  })().finally(() => client.close())
+  const { stats } = measured
+  const mix: Record<string, number> = {}
+  for (let position = measured.from; position < source.taken(); position++) {
+    const type = stream.typeOf(source.indexAt(position))
+    mix[type] = (mix[type] ?? 0) + 1
+  }
+  const perEvent = (us: number | null): number | null =>
+    us === null || stats.allCalls === 0 ? null : us / stats.allCalls
+  const shown = toFigure(stats)
+  const row: WebhookRow = {
+    clients,
+    replay: level.replay,
+    eventsPerSecond: shown.tps,
+    p50Ms: shown.p50Ms,
+    p99Ms: shown.p99Ms,
+    events: stats.calls,
+    seconds: stats.seconds,
+    pgCpuUs: perEvent(measured.pgUs),
+    serverCpuUs: perEvent(measured.serverUs),
+    stripeCpuUs: perEvent(measured.stripeUs),
+    clientCpuUs: perEvent(measured.clientUs),
+    signedInWindow: source.takeSignedOnDemand(),
+    mix,
+  }
+  log(
+    `${target.label} (${level.replay}) @${clients}: ${row.eventsPerSecond.toFixed(0)} events/s, ` +
+      `p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms; CPU us/event pg ` +
+      `${row.pgCpuUs?.toFixed(0)}, server ${row.serverCpuUs?.toFixed(0)}, fake Stripe ` +
+      `${row.stripeCpuUs?.toFixed(0)}, client ${row.clientCpuUs?.toFixed(0)}`,
+  )
+  return row
+}
+
 /** The webhook benchmark (issue 5 item 5); see bench/README.md. */
 export const webhookBench: WebhookBench = async ({
   database,
@@ -321,10 +500,8 @@ export const webhookBench: WebhookBench = async ({
   serverExecArgv = [],
 }) => {
   // Quick mode checks correctness only; short windows keep it to a few seconds.
-  const warmupMs = quick ? Math.min(givenWarmupMs, 250) : givenWarmupMs
-  const measureMs = quick ? Math.min(givenMeasureMs, 500) : givenMeasureMs
-  // After the window's deliveries are signed (seconds in full mode), sockets and caches warm again.
-  const rewarmMs = quick ? 0 : Math.min(warmupMs, 300)
+  const timing = webhookTiming(quick, givenWarmupMs, givenMeasureMs)
+  const { warmupMs, rewarmMs, measureMs } = timing
   const ownerSql = postgres(database.ownerUrl, { max: 1, onnotice: () => {} })
   const superSql = postgres(database.superUrl, { max: 1, onnotice: () => {} })
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-webhooks-'))
@@ -333,7 +510,6 @@ export const webhookBench: WebhookBench = async ({
     const users = await insertWebhookUsers(ownerSql, WEBHOOK_USERS)
     const firstSeconds = (WEBHOOK_LEVELS.length * (warmupMs + rewarmMs + measureMs)) / 1000
     const stream = createWebhookStream(users, Math.ceil(MAX_EVENTS_PER_SECOND * firstSeconds))
-    const deliveries = new Uint16Array(stream.length)
 
     // The fake Stripe answers the subscription fetch of checkout events with month 0's snapshot.
     const stripe = await startChild(
@@ -355,8 +531,19 @@ export const webhookBench: WebhookBench = async ({
       serverExecArgv,
     )
     children.push(server)
-    const endpoint = `${server.url}/functions/v1/stripe-webhook`
     log(`webhooks: ${users.length} users; server pid ${server.pid}, fake Stripe pid ${stripe.pid}`)
+    const target: WebhookTarget = {
+      label: 'webhooks',
+      endpoint: `${server.url}/functions/v1/stripe-webhook`,
+      cluster: database.cluster,
+      superSql,
+      tables: WRITTEN_TABLES,
+      server,
+      stripe,
+      log: deliveryLog(stream.length),
+      guessRate: 2000,
+    }
+    const { deliveries } = target.log
 
     const first = feed(stream, (taken) => {
       if (taken >= stream.length) {
@@ -366,103 +553,8 @@ export const webhookBench: WebhookBench = async ({
     })
     let firstDeliveries = 0
     const replay = feed(stream, (taken) => taken % firstDeliveries)
-    const failures: string[] = []
-    let failed = 0
-
-    const callOf =
-      (client: WebhookClient, source: Feed): Call =>
-      async () => {
-        const { index, delivery } = await source.next()
-        deliveries[index] = (deliveries[index] ?? 0) + 1
-        const answer = await client.post(delivery)
-        if (answer.status === 200) return true
-        failed++
-        if (failures.length < 3) failures.push(`${answer.status} ${answer.body.slice(0, 300)}`)
-        return false
-      }
-
-    // A window with its CPU use: Postgres, the server and fake Stripe processes, this client.
-    const windowOf = async (client: WebhookClient, clients: number, source: Feed) => {
-      const calls = Array.from({ length: clients }, () => callOf(client, source))
-      const pgBefore = cpuSnapshot(database.cluster)
-      const serverBefore = server.cpuUs()
-      const stripeBefore = stripe.cpuUs()
-      const stats = await runPhase(calls, measureMs)
-      const cpu = cpuSince(database.cluster, pgBefore)
-      const serverAfter = server.cpuUs()
-      const stripeAfter = stripe.cpuUs()
-      const since = (before: number | null, after: number | null) =>
-        before === null || after === null ? null : after - before
-      return {
-        stats,
-        pgUs: cpu.serverUs,
-        clientUs: cpu.clientUs,
-        serverUs: since(serverBefore, serverAfter),
-        stripeUs: since(stripeBefore, stripeAfter),
-      }
-    }
-
-    let guessRate = 2000
-    const measure = async (level: Level, source: Feed): Promise<WebhookRow> => {
-      const { clients } = level
-      await superSql`checkpoint`
-      await source.prepare(Math.ceil((guessRate * 2 * warmupMs) / 1000) + 100)
-      const warmClient = webhookClient(endpoint, clients)
-      const warm = await runPhase(
-        Array.from({ length: clients }, () => callOf(warmClient, source)),
-        warmupMs,
-      ).finally(() => warmClient.close())
-      // Steady state: the tables the webhook writes were empty when the setup analyzed them, and
-      // the server's sessions would keep seq-scan plans until autovacuum's analyze (a minute
-      // later) invalidates them; a deployed Tollgate has their statistics (see NOTES.md).
-      await superSql`analyze ${superSql.unsafe(WRITTEN_TABLES.join(', '))}`
-      guessRate = warm.allCalls / warm.seconds
-      // Three times the warm-up's rate: the first warm-up runs before the analyze, on seq-scan
-      // plans, at about half the rate of the window after it.
-      await source.prepare(Math.ceil((guessRate * 3 * (rewarmMs + measureMs)) / 1000) + 500)
-      // New sockets: the server closes keep-alive sockets idle for 5 s (signing can take that).
-      const client = webhookClient(endpoint, clients)
-      const measured = await (async () => {
-        await runPhase(
-          Array.from({ length: clients }, () => callOf(client, source)),
-          rewarmMs,
-        )
-        source.takeSignedOnDemand()
-        const from = source.taken()
-        return { from, ...(await windowOf(client, clients, source)) }
-      })().finally(() => client.close())
-      const { stats } = measured
-      const mix: Record<string, number> = {}
-      for (let position = measured.from; position < source.taken(); position++) {
-        const type = stream.typeOf(source.indexAt(position))
-        mix[type] = (mix[type] ?? 0) + 1
-      }
-      const perEvent = (us: number | null): number | null =>
-        us === null || stats.allCalls === 0 ? null : us / stats.allCalls
-      const shown = toFigure(stats)
-      const row: WebhookRow = {
-        clients,
-        replay: level.replay,
-        eventsPerSecond: shown.tps,
-        p50Ms: shown.p50Ms,
-        p99Ms: shown.p99Ms,
-        events: stats.calls,
-        seconds: stats.seconds,
-        pgCpuUs: perEvent(measured.pgUs),
-        serverCpuUs: perEvent(measured.serverUs),
-        stripeCpuUs: perEvent(measured.stripeUs),
-        clientCpuUs: perEvent(measured.clientUs),
-        signedInWindow: source.takeSignedOnDemand(),
-        mix,
-      }
-      log(
-        `webhooks (${level.replay}) @${clients}: ${row.eventsPerSecond.toFixed(0)} events/s, ` +
-          `p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms; CPU us/event pg ` +
-          `${row.pgCpuUs?.toFixed(0)}, server ${row.serverCpuUs?.toFixed(0)}, fake Stripe ` +
-          `${row.stripeCpuUs?.toFixed(0)}, client ${row.clientCpuUs?.toFixed(0)}`,
-      )
-      return row
-    }
+    const measure = (level: Level, source: Feed): Promise<WebhookRow> =>
+      measureWebhookWindow(target, stream, source, level, timing, log)
 
     const rows: WebhookRow[] = []
     for (const clients of WEBHOOK_LEVELS) {
@@ -477,8 +569,10 @@ export const webhookBench: WebhookBench = async ({
 
     const checked = await checkApplied(ownerSql, stream, users, firstDeliveries, deliveries)
     const problems = [...checked.problems]
-    if (failed > 0) {
-      problems.unshift(`${failed} deliveries not answered 200: ${failures.join('; ')}`)
+    if (target.log.failed > 0) {
+      problems.unshift(
+        `${target.log.failed} deliveries not answered 200: ${target.log.failures.join('; ')}`,
+      )
     }
     if (before !== after) {
       problems.push(`the duplicates changed state: ${before} before, ${after} after`)
