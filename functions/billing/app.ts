@@ -3,6 +3,7 @@ import {
   authOptionsOf,
   browserAccess,
   envOf,
+  functionPath,
   notFound,
   onError,
   requireUser,
@@ -18,7 +19,7 @@ import { subscription } from './routes/subscription.ts'
 import { verify } from './routes/verify.ts'
 
 /** The billing edge function: checkout, verify-payment, change-plan, cancel, resume, portal, admin/refund, admin/cancel, delete-account. */
-export const app = new Hono<BillingEnv>().basePath('/billing')
+export const app = new Hono<BillingEnv>({ getPath: functionPath }).basePath('/billing')
 
 app.onError(onError)
 app.notFound(notFound)

@@ -7,6 +7,7 @@ import {
   envOf,
   type ErrorCode,
   ErrorCodes,
+  functionPath,
   notFound,
   onError,
   parseJson,
@@ -93,7 +94,7 @@ const answer = (c: Context, metered: z.output<typeof Metered>): void => {
  * owner's hourly `requests` limit (429 RATEL past it) and every answer carries X-RateLimit-*.
  * Not for browsers: no CORS, a key in a page is a key for anyone.
  */
-export const app = new Hono<MeteringEnv>().basePath('/metering')
+export const app = new Hono<MeteringEnv>({ getPath: functionPath }).basePath('/metering')
 
 app.onError(onError)
 app.notFound(notFound)

@@ -4,6 +4,7 @@ import {
   authOptionsOf,
   type Env,
   envOf,
+  functionPath,
   notFound,
   onError,
   requireServiceRole,
@@ -23,7 +24,7 @@ const dbFor = (env: Env): Db => poolFor(env, { max: 2, applicationName: 'tollgat
  * The notifications worker: POST /notifications/dispatch sends due emails and runs the due provider
  * actions of the outbox (service role only).
  */
-export const app = new Hono<NotificationsEnv>().basePath('/notifications')
+export const app = new Hono<NotificationsEnv>({ getPath: functionPath }).basePath('/notifications')
 
 app.onError(onError)
 app.notFound(notFound)

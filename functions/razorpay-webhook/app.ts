@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Env, EnvSource } from '../../packages/core/src/env.ts'
-import { ApiError, notFound, onError } from '../../packages/core/src/http.ts'
+import { ApiError, functionPath, notFound, onError } from '../../packages/core/src/http.ts'
 import { webhookPipeline } from '../../packages/core/src/webhook.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
 import { healthCheck } from '../../packages/db/src/health.ts'
@@ -83,7 +83,7 @@ const verifyDelivery = async (c: Context, env: Env): Promise<RazorpayDelivery> =
 /** The razorpay-webhook app (POST /razorpay-webhook), with the database access of your choice. */
 export const createRazorpayWebhookApp = (options: RazorpayWebhookOptions = {}) => {
   const dbFor = options.db ?? poolOf
-  const app = new Hono<RazorpayWebhookEnv>().basePath('/razorpay-webhook')
+  const app = new Hono<RazorpayWebhookEnv>({ getPath: functionPath }).basePath('/razorpay-webhook')
   app.onError(onError)
   app.notFound(notFound)
   app.get('/', healthCheck(dbFor))

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { type Env, requireEnv } from '../../packages/core/src/env.ts'
-import { notFound, onError } from '../../packages/core/src/http.ts'
+import { functionPath, notFound, onError } from '../../packages/core/src/http.ts'
 import { webhookPipeline } from '../../packages/core/src/webhook.ts'
 import { type Db, poolFor } from '../../packages/db/src/client.ts'
 import { healthCheck } from '../../packages/db/src/health.ts'
@@ -44,7 +44,7 @@ const processed = async (db: Db, event: StripeEvent): Promise<boolean> => {
 export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
   const dbFor = deps.db ?? poolOf
   const stripeFor = deps.stripe ?? stripeClientFor
-  const app = new Hono().basePath('/stripe-webhook')
+  const app = new Hono({ getPath: functionPath }).basePath('/stripe-webhook')
   app.onError(onError)
   app.notFound(notFound)
   app.get('/', healthCheck(dbFor))

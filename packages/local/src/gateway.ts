@@ -1,5 +1,5 @@
 import { ErrorCodes } from '../../core/src/errors.ts'
-import { errorBody } from '../../core/src/http.ts'
+import { errorBody, FUNCTIONS_PATH } from '../../core/src/http.ts'
 import type { Env } from '../../core/src/env.ts'
 
 /** What a function's app.ts exports: a Hono app with basePath('/<name>'). */
@@ -7,8 +7,7 @@ export type FunctionApp = {
   fetch: (request: Request, env?: Record<string, string>) => Response | Promise<Response>
 }
 
-/** Where Supabase serves edge functions, under the project URL. */
-export const FUNCTIONS_PATH = '/functions/v1'
+export { FUNCTIONS_PATH }
 
 /** Every function the local stack serves, by name (the functions/<name> folder). */
 export const loadFunctions = async (): Promise<Record<string, FunctionApp>> => {
@@ -29,8 +28,9 @@ export const loadFunctions = async (): Promise<Record<string, FunctionApp>> => {
 }
 
 /**
- * Serves `apps` as Supabase's edge runtime does: `/functions/v1/<name>/...` reaches app `<name>`
- * with the path `/<name>/...`, and `bindings` as its variables (over process.env).
+ * Serves `apps` as Supabase's edge runtime does: `/functions/v1/<name>/...` reaches app `<name>`,
+ * whose routes see the path `/<name>/...` (its Hono `getPath` is `functionPath`), and `bindings`
+ * as its variables (over process.env). The request is passed on unchanged, body and all.
  */
 export const gateway =
   (apps: Record<string, FunctionApp>, bindings: Record<string, string>) =>
@@ -44,8 +44,8 @@ export const gateway =
       const body = errorBody('NOTFD', ErrorCodes.NOTFD.message, { functions: Object.keys(apps) })
       return Response.json(body, { status: 404 })
     }
-    url.pathname = url.pathname.slice(FUNCTIONS_PATH.length)
-    return app.fetch(new Request(url, request), bindings)
+    // As it came: each app routes on functionPath, which drops the /functions/v1 prefix.
+    return app.fetch(request, bindings)
   }
 
 /** Provider settings, and what answers 503 NOCFG naming the setting while it is missing. */

@@ -1,7 +1,7 @@
-import Stripe from 'stripe'
+import { createHmac } from 'node:crypto'
+import type Stripe from 'stripe'
 import * as z from 'zod'
 import { ApiError, readBodyBytes } from '../../../core/src/http.ts'
-import { cachedSubtleCryptoProvider } from './crypto.ts'
 import {
   checkEventObject,
   StripeEventEnvelope,
@@ -50,11 +50,29 @@ export const parseSignatureHeader = (header: string): SignatureHeader | null => 
   return { timestamp: Number(timestamp), v1 }
 }
 
-// One per isolate: each webhook secret's HMAC key is imported once, not on every event.
-const cryptoProvider = cachedSubtleCryptoProvider()
+/** Whether two strings are equal, in time that depends on their length only. */
+const sameText = (a: string, b: string): boolean => {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let i = 0; i < a.length; i += 1) difference |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return difference === 0
+}
 
 /**
- * Verifies a Stripe webhook (HMAC-SHA256 of the raw body with SubtleCrypto, timestamp within
+ * Stripe's v1 scheme: HMAC-SHA256 of `<timestamp>.<raw body>` with the endpoint secret, hex, equal
+ * to one of the header's v1 signatures (compared in constant time). `node:crypto`'s HMAC (Node and
+ * Deno alike): one pass over the body, no key import, 35-80 µs less per event than SubtleCrypto
+ * through the SDK on Node (bench/NOTES.md).
+ */
+export const signatureMatches = (raw: string, header: SignatureHeader, secret: string): boolean => {
+  const expected = createHmac('sha256', secret).update(`${header.timestamp}.${raw}`, 'utf8').digest('hex')
+  let matched = false
+  for (const signature of header.v1) matched = sameText(signature, expected) || matched
+  return matched
+}
+
+/**
+ * Verifies a Stripe webhook (HMAC-SHA256 of the raw body, Stripe's v1 scheme, timestamp within
  * `toleranceSeconds` of now, in the past or the future) and validates the event's envelope and the
  * object Tollgate reads. ApiError BADSG (400) for a missing, invalid, stale or future signature;
  * BADEV (400) for a signed body that is not a well-formed event.
@@ -75,25 +93,14 @@ export const verifyStripeWebhook = async (
   if (parsed.timestamp > now + tolerance) throw badSignature('future')
   if (now - parsed.timestamp > tolerance) throw badSignature('stale')
 
+  // One HMAC and one JSON.parse per event (the SDK's constructEvent would parse the body too).
+  if (!signatureMatches(raw, parsed, secret)) throw badSignature('mismatch')
   let event: unknown
   try {
-    event = await Stripe.webhooks.constructEventAsync(
-      raw,
-      header,
-      secret,
-      tolerance,
-      cryptoProvider,
-      now * 1000,
-    )
+    event = JSON.parse(raw)
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      throw badSignature('mismatch', error)
-    }
     // Signed, but not JSON.
-    if (error instanceof SyntaxError) {
-      throw new ApiError('BADEV', { message: 'The event body is not valid JSON', cause: error })
-    }
-    throw error
+    throw new ApiError('BADEV', { message: 'The event body is not valid JSON', cause: error })
   }
   return parseStripeEvent(event)
 }
