@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ConsumeResult, Usage } from '../../packages/client/src/answers.ts'
+import type { ConsumeResult, CreatedApiKey, Usage } from '../../packages/client/src/answers.ts'
 import { asUser, createUser, ownerSql } from '../helpers/db.ts'
 
 const sql = ownerSql()
@@ -7,7 +7,7 @@ afterAll(() => sql.end())
 
 // The JSON kind of a value; the maps below are checked against the types by tsc (each key of the
 // type once, with the kind its type allows), and against real answers here.
-type Kind = 'boolean' | 'number' | 'string' | 'number|null' | 'string|null'
+type Kind = 'boolean' | 'number' | 'string' | 'number|null' | 'string|null' | 'array'
 type KindOf<T> = [T] extends [boolean]
   ? 'boolean'
   : [T] extends [number]
@@ -18,7 +18,9 @@ type KindOf<T> = [T] extends [boolean]
         ? 'number|null'
         : [T] extends [string | null]
           ? 'string|null'
-          : never
+          : [T] extends [readonly unknown[]]
+            ? 'array'
+            : never
 type Shape<T> = { [K in keyof T]-?: KindOf<T[K]> }
 
 const CONSUME: Shape<ConsumeResult> = {
@@ -42,7 +44,18 @@ const USAGE: Shape<Usage> = {
   credits: 'number',
 }
 
-const kindOf = (value: unknown): string => (value === null ? 'null' : typeof value)
+const CREATED_KEY: Shape<CreatedApiKey> = {
+  id: 'string',
+  key: 'string',
+  prefix: 'string',
+  name: 'string',
+  scopes: 'array',
+  created_at: 'string',
+  expires_at: 'string|null',
+}
+
+const kindOf = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
 
 // Each key the answer has and the type lacks, or the type has and the answer lacks, or whose
 // value is of a kind the type does not allow.
@@ -93,5 +106,16 @@ describe('the answer types of packages/client/src/answers.ts', () => {
     expect(
       rows.flatMap(({ user_id: _owner, ...row }) => mismatches(USAGE, row)),
     ).toEqual([])
+  })
+
+  it('CreatedApiKey has the keys and kinds tollgate.create_api_key answers, with and without an expiry', async () => {
+    const user = await createUser(sql)
+    const answers = await asUser(sql, user, async (tx) => [
+      ...(await tx<{ answer: Record<string, unknown> }[]>`select tollgate.create_api_key('a') as answer`),
+      ...(await tx<{ answer: Record<string, unknown> }[]>`
+        select tollgate.create_api_key('b', '{read}', now() + interval '1 day') as answer`),
+    ].map((r) => r.answer))
+    expect(answers.map((a) => kindOf(a.expires_at))).toEqual(['null', 'string'])
+    expect(answers.flatMap((answer) => mismatches(CREATED_KEY, answer))).toEqual([])
   })
 })

@@ -19,6 +19,7 @@ const withData = async (sql: Sql, user: TestUser, admin: TestUser): Promise<void
   await asUser(sql, user, (tx) => tx`select tollgate.consume_usage('api_calls', 3, 'k1', '{"endpoint": "/x"}')`, { commit: true })
   await asUser(sql, user, (tx) => tx`select tollgate.set_notification_preferences(array['quota_warning'])`, { commit: true })
   await asAdmin(sql, admin, (tx) => tx`select tollgate.admin_grant_credits(${user.id}, 'api_calls', 10, null, 'goodwill')`, { commit: true })
+  await asUser(sql, user, (tx) => tx`select tollgate.create_api_key('my server', '{read}')`, { commit: true })
 }
 
 describe('tollgate.export_my_data', () => {
@@ -39,8 +40,16 @@ describe('tollgate.export_my_data', () => {
     expect(data.usage.map((r: any) => r.metric)).toEqual(['api_calls', 'api_keys', 'projects', 'requests', 'storage_gb'])
     expect(data.ledger.rows).toEqual([
       expect.objectContaining({ metric: 'api_calls', amount: 3, allowed: true, idempotency_key: 'k1', metadata: { endpoint: '/x' } }),
+      // The API key made counts one of the api_keys gauge.
+      expect.objectContaining({ metric: 'api_keys', amount: 1, allowed: true }),
     ])
     expect(data.notification_preferences).toMatchObject({ user_id: me.id, email_opt_out: ['quota_warning'] })
+    // Key metadata, never the key or its hash.
+    expect(data.api_keys).toEqual([
+      expect.objectContaining({ name: 'my server', scopes: ['read'], prefix: expect.stringMatching(/^tg_[0-9a-f]{12}$/), revoked_at: null }),
+    ])
+    expect(Object.keys(data.api_keys[0]).sort()).toEqual(
+      ['created_at', 'expires_at', 'id', 'last_used_at', 'name', 'prefix', 'revoked_at', 'scopes'])
     expect(data.payment_accounts).toEqual([
       { provider: 'stripe', customer_id: 'cus_' + me.id.slice(0, 8), created_at: expect.any(String) },
     ])
