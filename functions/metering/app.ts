@@ -72,10 +72,12 @@ const meter = async (
   return Metered.parse(row?.value)
 }
 
-// The headers first, so that every answer (429 and errors included) carries them.
-const answer = (c: Context, metered: z.output<typeof Metered>): void => {
+// The headers first, so that every answer (429 and errors included) carries them; then 429, then
+// the request's own error (`invalid`: its body failed validation), then the SQL's.
+const answer = (c: Context, metered: z.output<typeof Metered>, invalid?: unknown): void => {
   setRateLimitHeaders(c, metered.rate)
   if (!metered.rate.allowed) throw rateLimited(c, metered.rate)
+  if (invalid !== undefined) throw invalid
   const error = metered.error
   if (error) {
     const code = error.code as ErrorCode
@@ -112,10 +114,7 @@ app.post('/consume', async (c) => {
     invalid = error
   }
   const metered = await meter(dbFor(envOf(c.env)), key, 'consume', request)
-  setRateLimitHeaders(c, metered.rate)
-  if (!metered.rate.allowed) throw rateLimited(c, metered.rate)
-  if (invalid !== undefined) throw invalid
-  answer(c, metered)
+  answer(c, metered, invalid)
   return c.json(metered.answer)
 })
 
