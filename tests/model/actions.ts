@@ -54,7 +54,7 @@ const describe = (s: Step): string => {
       return `gauge(${u}, projects, ${s.pick % 2 ? 'release' : 'consume'} 1)`
     case 'grant_credits':
       return `grant_credits(${u}, api_calls, ${CREDIT_AMOUNTS[s.amount % CREDIT_AMOUNTS.length]}, ${
-        s.pick % 2 ? 'purchase' : 'admin'
+        s.pick % 2 ? 'purchase' : s.pick % 4 === 2 ? 'admin, retried under a key' : 'admin'
       }, expires ${CREDIT_DAYS[s.days % CREDIT_DAYS.length] ?? 'never'}${
         CREDIT_DAYS[s.days % CREDIT_DAYS.length] ? ' days' : ''
       })`
@@ -363,11 +363,25 @@ const grantCredits = async (w: World, user: UserModel, s: Step): Promise<string>
     user.creditPurchases.push(purchase.id)
     return `granted ${amount} (purchase ${user.creditPurchases.length - 1})`
   }
-  // An admin's grant goes through the admin function (an owner session counts as an admin).
-  const [grant] = await w.sys.sql<{ ok: boolean }[]>`
-    select tollgate.admin_grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
-      to_timestamp(${expiresAt}), 'model run') is not null as ok`
-  return grant?.ok ? `granted ${amount} (admin)` : 'no grant'
+  // An admin's grant goes through the admin function (an owner session counts as an admin); every
+  // other one is a support tool's request sent twice under one idempotency key, as a retry would.
+  const key = s.pick % 4 === 2 ? `model-${user.caller.id}-${w.log.length}` : null
+  const grantOnce = async () => {
+    const [grant] = await w.sys.sql<{ id: string | null }[]>`
+      select tollgate.admin_grant_credits(${user.caller.id}::uuid, 'api_calls', ${amount}::bigint,
+        to_timestamp(${expiresAt}), 'model run', ${key}) ->> 'id' as id`
+    return grant?.id ?? null
+  }
+  const first = await grantOnce()
+  if (key === null) return first ? `granted ${amount} (admin)` : 'no grant'
+  const again = await grantOnce()
+  if (again !== first) {
+    w.stepFindings.push({
+      invariant: 'retriedAdminGrantGrantsOnce',
+      message: `${user.name}: the retry of admin grant ${first} under key ${key} made grant ${again}`,
+    })
+  }
+  return `granted ${amount} (admin, retried under a key)`
 }
 
 /** A purchase refunded: its unused credits taken back (once; used ones stay used). */

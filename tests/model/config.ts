@@ -59,6 +59,7 @@ export const INVARIANTS = [
   'apiKeysCountLiveKeys',
   'revokedKeysNeverWork',
   'requestsWithinTheHourlyLimit',
+  'retriedAdminGrantGrantsOnce',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

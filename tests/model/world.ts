@@ -102,7 +102,7 @@ export type World = {
   /** Credits taken back by revoke_purchase_credits, by `user|metric` (the run's total). */
   creditsRevoked: Map<string, bigint>
   /** What a step saw break that only the step itself can see (a refused consume that changed state, ...). */
-  stepFindings: { invariant: 'refusedConsumeChangesNothing' | 'consumeNeverPassesQuota' | 'revokedKeysNeverWork' | 'requestsWithinTheHourlyLimit'; message: string }[]
+  stepFindings: { invariant: 'refusedConsumeChangesNothing' | 'consumeNeverPassesQuota' | 'revokedKeysNeverWork' | 'requestsWithinTheHourlyLimit' | 'retriedAdminGrantGrantsOnce'; message: string }[]
   /** The run's own one-use coupon (30% off pro and enterprise). */
   smallCoupon: string
   discounted: DiscountedPayment[]
