@@ -2,13 +2,15 @@
 -- constant array wherever a query or a trigger condition calls it (see 0020_function_live_statuses.sql).
 create function tollgate_private.plan_statuses()
 returns text[]
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-  select array['trialing', 'active', 'past_due']::text[]
+begin
+  return array['trialing', 'active', 'past_due']::text[];
+end;
 $$;
 
 comment on function tollgate_private.plan_statuses() is

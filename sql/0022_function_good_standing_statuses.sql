@@ -2,13 +2,15 @@
 -- into a constant array wherever a query calls it (see 0020_function_live_statuses.sql).
 create function tollgate_private.good_standing_statuses()
 returns text[]
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-  select array['trialing', 'active']::text[]
+begin
+  return array['trialing', 'active']::text[];
+end;
 $$;
 
 comment on function tollgate_private.good_standing_statuses() is

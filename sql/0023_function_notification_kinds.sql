@@ -3,16 +3,18 @@
 -- the planner folds it into a constant.
 create function tollgate_private.notification_kinds()
 returns text[]
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-  select array[
+begin
+  return array[
     'payment_succeeded', 'payment_failed', 'trial_ending', 'cancel_scheduled', 'subscription_ended',
     'plan_changed', 'renewal_upcoming', 'quota_warning', 'quota_exhausted', 'purchase_succeeded',
-    'payment_refunded', 'dispute_opened']::text[]
+    'payment_refunded', 'dispute_opened']::text[];
+end;
 $$;
 
 comment on function tollgate_private.notification_kinds() is

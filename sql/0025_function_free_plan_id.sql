@@ -2,13 +2,15 @@
 -- the seed creates that plan. Immutable: folded into a constant where a query or expression calls it.
 create function tollgate_private.free_plan_id()
 returns text
-language sql
+language plpgsql
 immutable
 parallel safe
 security invoker
 set search_path = ''
 as $$
-  select 'free'::text
+begin
+  return 'free'::text;
+end;
 $$;
 
 comment on function tollgate_private.free_plan_id() is

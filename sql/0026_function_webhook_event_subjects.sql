@@ -12,7 +12,7 @@ declare
   v_out text[] := '{}';
 begin
   -- plpgsql, not sql: a SQL function with a pinned search_path is planned again on every call
-  -- (~200 µs), and this one runs twice for every webhook event (the ledger row and its index).
+  -- (~200 µs), and this one runs for every webhook event (webhook_event_row).
   -- Where Tollgate's own calls put the user (metadata, the checkout's reference, an invoice's
   -- subscription details, Razorpay notes) and the provider customer the object belongs to.
   if webhook_event_subjects.provider = 'stripe' then
@@ -47,6 +47,6 @@ end;
 $$;
 
 comment on function tollgate_private.webhook_event_subjects(text, jsonb) is
-  E'Who a provider webhook event is about, as its payload names them: the Tollgate user id (Stripe metadata.user_id, client_reference_id, an invoice''s subscription metadata; Razorpay notes.user_id) and the provider customer id. Indexed (webhook_events_subjects_idx), so forget_user finds a user''s events without reading every payload.';
+  E'Who a provider webhook event is about, as its payload names them: the Tollgate user id (Stripe metadata.user_id, client_reference_id, an invoice''s subscription metadata; Razorpay notes.user_id) and the provider customer id. Stored with each ledger row (webhook_events.subjects, indexed), so forget_user finds a user''s events without reading every payload.';
 
 revoke all on function tollgate_private.webhook_event_subjects(text, jsonb) from public, anon, authenticated, service_role;

@@ -39,8 +39,8 @@ begin
     select c.provider_customer_id as id from tollgate_private.customers c where c.user_id = v_user_id
     union
     select s.id from tollgate_private.webhook_events w
-    cross join lateral unnest(tollgate_private.webhook_event_subjects(w.provider, w.payload)) s(id)
-    where tollgate_private.webhook_event_subjects(w.provider, w.payload) && array[v_user_id::text]
+    cross join lateral unnest(w.subjects) s(id)
+    where w.subjects && array[v_user_id::text]
   ) x
   where x.id ~ '^cus_[A-Za-z0-9]+$' or x.id ~ '^cust_[A-Za-z0-9]+$';
   v_identifiers := array[v_user_id::text] || coalesce(v_customers, '{}')
@@ -189,13 +189,14 @@ begin
       tollgate_private.scrub_personal_data(w.payload, v_identifiers) as payload,
       tollgate_private.scrub_personal_data(to_jsonb(w.error), v_identifiers) #>> '{}' as error
     from tollgate_private.webhook_events w
-    where tollgate_private.webhook_event_subjects(w.provider, w.payload)
-      && (array[v_user_id::text] || coalesce(v_customers, '{}'))
+    where w.subjects && (array[v_user_id::text] || coalesce(v_customers, '{}'))
   )
   update tollgate_private.webhook_events w
-  set payload = s.payload, error = s.error
+  set payload = s.payload, error = s.error,
+      subjects = tollgate_private.webhook_event_subjects(w.provider, s.payload)
   from scrubbed s
-  where w.id = s.id and (w.payload, w.error) is distinct from (s.payload, s.error);
+  where w.id = s.id and (w.payload, w.error, w.subjects)
+    is distinct from (s.payload, s.error, tollgate_private.webhook_event_subjects(w.provider, s.payload));
   get diagnostics v_n = row_count;
   v_kept := v_kept || jsonb_build_object('webhook_events', v_n);
   v_total := v_total + v_n;

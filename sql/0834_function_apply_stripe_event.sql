@@ -11,6 +11,8 @@ declare
   v_at timestamptz := tollgate_private.unix_time(apply_stripe_event.event -> 'created');
   v_object jsonb := apply_stripe_event.event #> '{data,object}';
   v_processed timestamptz;
+  -- What the ledger stores (0474): the payload (scrubbed when it names a deleted user), its subjects.
+  v_row record;
   v_checkout_id text;
   v_result jsonb;
   v_refund record;
@@ -22,11 +24,13 @@ begin
     raise exception 'Not a Stripe event' using errcode = 'BADEV', hint = 'Expected id evt_..., type, created and data.object.';
   end if;
 
+  v_row := tollgate_private.webhook_event_row('stripe', apply_stripe_event.event);
+
   -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
-  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload)
+  insert into tollgate_private.webhook_events (provider, event_id, type, api_version, event_created_at, payload, subjects)
   -- Stored without personal data when it names a user deleted since (0474); applied as it came.
   values ('stripe', v_event_id, v_type, apply_stripe_event.event ->> 'api_version', v_at,
-    tollgate_private.scrub_event_of_deleted_user('stripe', apply_stripe_event.event))
+    v_row.payload, v_row.subjects)
   on conflict on constraint webhook_events_provider_event_id_key do update
     set attempts = tollgate_private.webhook_events.attempts + 1,
         -- A failed first delivery was noted without these.
@@ -35,7 +39,9 @@ begin
         -- A processed event keeps the payload it was applied from (and the row is not rewritten
         -- with its TOAST chunks on every duplicate).
         payload = case when tollgate_private.webhook_events.processed_at is null then excluded.payload
-          else tollgate_private.webhook_events.payload end
+          else tollgate_private.webhook_events.payload end,
+        subjects = case when tollgate_private.webhook_events.processed_at is null then excluded.subjects
+          else tollgate_private.webhook_events.subjects end
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', v_event_id, 'type', v_type);
@@ -108,11 +114,15 @@ begin
       error = v_result ->> 'error'
   where w.provider = 'stripe' and w.event_id = v_event_id;
 
-  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
+  -- actions_due: whether provider calls wait (this event's or earlier ones'), so the caller
+  -- asks for them (due_provider_actions) only then.
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type,
+    'actions_due', exists (select from tollgate_private.provider_actions a
+      where a.state = 'pending' and a.next_attempt_at <= now()));
 end;
 $$;
 
 comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
-  E'Records a verified Stripe event in the webhook ledger (without personal data when it names a user deleted since: scrub_event_of_deleted_user) and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent.';
+  E'Records a verified Stripe event in the webhook ledger (without personal data when it names a user deleted since: webhook_event_row) and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent. The answer''s actions_due says whether provider actions are due (due_provider_actions).';
 
 revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

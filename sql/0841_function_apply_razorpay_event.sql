@@ -11,6 +11,8 @@ declare
   v_payment jsonb := apply_razorpay_event.event #> '{payload,payment,entity}';
   v_order jsonb := apply_razorpay_event.event #> '{payload,order,entity}';
   v_processed timestamptz;
+  -- What the ledger stores (0474): the payload (scrubbed when it names a deleted user), its subjects.
+  v_row record;
   v_result jsonb;
   v_refund jsonb;
 begin
@@ -19,11 +21,13 @@ begin
     raise exception 'Not a Razorpay event' using errcode = 'BADEV', hint = 'Expected event, payload and an x-razorpay-event-id.';
   end if;
 
+  v_row := tollgate_private.webhook_event_row('razorpay', apply_razorpay_event.event);
+
   -- GUARD: record once; a duplicate waits here for the first delivery, then finds it processed.
-  insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload)
+  insert into tollgate_private.webhook_events (provider, event_id, type, event_created_at, payload, subjects)
   -- Stored without personal data when it names a user deleted since (0474); applied as it came.
   values ('razorpay', apply_razorpay_event.event_id, v_type, v_at,
-    tollgate_private.scrub_event_of_deleted_user('razorpay', apply_razorpay_event.event))
+    v_row.payload, v_row.subjects)
   on conflict on constraint webhook_events_provider_event_id_key do update
     set attempts = tollgate_private.webhook_events.attempts + 1,
         -- A failed first delivery was noted without these.
@@ -31,7 +35,9 @@ begin
         -- A processed event keeps the payload it was applied from (and the row is not rewritten
         -- with its TOAST chunks on every duplicate).
         payload = case when tollgate_private.webhook_events.processed_at is null then excluded.payload
-          else tollgate_private.webhook_events.payload end
+          else tollgate_private.webhook_events.payload end,
+        subjects = case when tollgate_private.webhook_events.processed_at is null then excluded.subjects
+          else tollgate_private.webhook_events.subjects end
   returning processed_at into v_processed;
   if v_processed is not null then
     return jsonb_build_object('outcome', 'duplicate', 'event_id', apply_razorpay_event.event_id, 'type', v_type);
@@ -81,6 +87,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_razorpay_event(text, jsonb) is
-  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id; without personal data when it names a user deleted since: scrub_event_of_deleted_user) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); refund.created, refund.processed and refund.failed are recorded by refund id and settle the refunded invoice or purchase (record_refund); payment.failed and other types are recorded and acknowledged.';
+  E'Records a verified Razorpay webhook (deduplicated by x-razorpay-event-id; without personal data when it names a user deleted since: webhook_event_row) and applies payment.captured and order.paid once per order (a held payment is recorded as applied, its error saying held); refund.created, refund.processed and refund.failed are recorded by refund id and settle the refunded invoice or purchase (record_refund); payment.failed and other types are recorded and acknowledged.';
 
 revoke all on function tollgate_private.apply_razorpay_event(text, jsonb) from public, anon, authenticated, service_role;

@@ -26,7 +26,14 @@ export type StripeWebhookDeps = {
 const ACTING_EVENTS = /^(customer\.subscription\.|checkout\.session\.)/
 
 /** What apply_stripe_event answers. */
-type ApplyResult = { outcome: string; event_id: string; type: string; error?: string }
+type ApplyResult = {
+  outcome: string
+  event_id: string
+  type: string
+  error?: string
+  /** Whether provider actions are due (this event's or earlier ones'). */
+  actions_due?: boolean
+}
 
 /** A verified Stripe event with the exact text Stripe signed. */
 type StripeDelivery = { id: string; type: string; raw: string; event: StripeEvent }
@@ -93,10 +100,13 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       }),
       // Calls the applied events made due (cancel a superseded subscription), and earlier ones
       // still pending; after the commit, so they never run for a change that rolled back.
-      // A duplicate changed nothing: what is pending waits for the next event that does.
+      // A duplicate changed nothing: what is pending waits for the next event that does. The
+      // apply said whether any action is due: none (the usual case) costs no second query.
       after: async ({ env, db, event: { event } }, result) => {
         const acted = ACTING_EVENTS.test(event.type) && result?.outcome !== 'duplicate'
-        if (acted && env.STRIPE_SECRET_KEY) await runProviderActions(db, stripeFor(env))
+        if (acted && result?.actions_due !== false && env.STRIPE_SECRET_KEY) {
+          await runProviderActions(db, stripeFor(env))
+        }
       },
       providerError,
     }),

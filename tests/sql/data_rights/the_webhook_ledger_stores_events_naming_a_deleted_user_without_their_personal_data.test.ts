@@ -9,6 +9,13 @@ const stored = async (tx: Tx, provider: string, eventId: string) => {
   return row?.payload
 }
 
+/** The subjects column of the ledger row (what forget_user searches). */
+const subjects = async (tx: Tx, provider: string, eventId: string) => {
+  const [row] = await tx<{ subjects: string[] }[]>`
+    select subjects from tollgate_private.webhook_events where provider = ${provider} and event_id = ${eventId}`
+  return row?.subjects
+}
+
 /** A Stripe customer.updated event about `userId`'s customer, with their personal data. */
 const customerEvent = (userId: string, customer: string) => ({
   id: `evt_${randomUUID().replaceAll('-', '')}`,
@@ -75,14 +82,20 @@ describe('the webhook ledger and deleted users', () => {
         balance: 0,
         metadata: { user_id: '[forgotten]' },
       })
+      // The subjects column names what the stored payload names: not the forgotten user.
+      expect(await subjects(tx, 'stripe', event.id)).toEqual(['[forgotten]'])
     })
   })
 
-  it('stores the event of a user who exists as it came', async ({ sql, user }) => {
+  it('stores the event of a user who exists as it came, its subjects the user and the customer', async ({
+    sql,
+    user,
+  }) => {
     await withRollback(sql, async (tx) => {
       const event = customerEvent(user.id, 'cus_here1234')
       await tx`select tollgate_private.apply_stripe_event(${JSON.stringify(event)}::text::jsonb)`
       expect(await stored(tx, 'stripe', event.id)).toEqual(event)
+      expect(await subjects(tx, 'stripe', event.id)).toEqual(['cus_here1234', user.id].sort())
     })
   })
 
@@ -112,6 +125,7 @@ describe('the webhook ledger and deleted users', () => {
         contact: null,
         notes: { user_id: '[forgotten]' },
       })
+      expect(await subjects(tx, 'razorpay', eventId)).toEqual(['[forgotten]'])
     })
   })
 })

@@ -1,0 +1,60 @@
+// Postgres time per consume_usage call in PostgREST's framing (issue 17): on the bench database,
+// ONE connection as `authenticator`, COUNT calls by random pool users, each framed as the
+// benchmark frames it; the same for the framed ceiling's one-row update. Prints the wall time
+// per call of both, the backend's CPU per call (from /proc), and pg_stat_user_functions' self time
+// per function for the consume calls (track_functions = all, reset before them).
+// npx tsx bench/profile-consume.ts   (COUNT=<calls>, default 20000)
+import { readFileSync } from 'node:fs'
+import postgres from 'postgres'
+import { createBenchDatabase } from './lib/database.ts'
+import { ceilingCall, consumeCall, framedCeilingCall, framedReadCeilingCall, openConnections, pick, usageCall } from './lib/workloads.ts'
+
+const COUNT = Number(process.env.COUNT ?? 20000)
+const TICKS = 100
+
+// CPU seconds a backend used so far (utime + stime of /proc/<pid>/stat).
+const cpuOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) / TICKS
+}
+
+const database = await createBenchDatabase(() => {})
+try {
+  const sup = postgres(database.superUrl, { onnotice: () => {}, max: 1 })
+  await sup.unsafe(`alter system set track_functions = 'all'`)
+  await sup`select pg_reload_conf()`
+  const connections = await openConnections(database.apiUrl, 1)
+  const connection = connections.list[0]
+  if (!connection) throw new Error('no connection')
+  const [{ pid }] = await connection`select pg_backend_pid() as pid`
+  const user = () => pick(database.users)
+  const figures: [string, () => Promise<boolean>][] = [
+    ['framed ceiling (one-row update)', framedCeilingCall(connection, user, null)],
+    ['consume_usage, framed', consumeCall(connection, user)],
+    ['framed read ceiling', framedReadCeilingCall(connection, user)],
+    ['usage view, framed', usageCall(connection, user, 5)],
+  ]
+  for (const [name, call] of figures) {
+    for (let k = 0; k < 2000; k++) await call()
+    if (name.startsWith('consume')) await sup`select pg_stat_reset()`
+    const cpu = cpuOf(Number(pid))
+    const started = process.hrtime.bigint()
+    for (let k = 0; k < COUNT; k++) await call()
+    const wall = Number(process.hrtime.bigint() - started) / 1000 / COUNT
+    const used = ((cpuOf(Number(pid)) - cpu) * 1e6) / COUNT
+    console.log(`${name.padEnd(36)} wall ${wall.toFixed(0).padStart(5)} us, backend CPU ${used.toFixed(0).padStart(5)} us per call`)
+    if (name.startsWith('consume')) {
+      const rows = await sup`
+        select schemaname || '.' || funcname as fn, calls, round(self_time::numeric, 1) as self_ms
+        from pg_stat_user_functions order by self_time desc limit 15`
+      for (const r of rows) {
+        console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / COUNT).toFixed(1).padStart(7)} us ${(Number(r.calls) / COUNT).toFixed(2).padStart(6)} calls`)
+      }
+    }
+  }
+  void ceilingCall
+  await connections.end()
+  await sup.end()
+} finally {
+  await database.stop()
+}
