@@ -17,6 +17,8 @@ try {
   const sup = postgres(database.superUrl, { onnotice: () => {}, max: 1 })
   const sql = postgres(database.ownerUrl, { onnotice: () => {}, max: 1 })
   const users = await insertWebhookUsers(sup, WEBHOOK_USERS)
+  // EXPERIMENT='<sql>': run as a superuser before the events (what-ifs).
+  if (process.env.EXPERIMENT) await sup.unsafe(process.env.EXPERIMENT)
   const stream = createWebhookStream(users, WARM + COUNT)
   // The subscription a checkout's webhook fetches from Stripe, by subscription id.
   const userOfSubscription = new Map(

@@ -23,6 +23,8 @@ try {
   const sup = postgres(database.superUrl, { onnotice: () => {}, max: 1 })
   await sup.unsafe(`alter system set track_functions = 'all'`)
   await sup`select pg_reload_conf()`
+  // EXPERIMENT='<sql>': run as a superuser on the bench database before measuring (what-ifs).
+  if (process.env.EXPERIMENT) await sup.unsafe(process.env.EXPERIMENT)
   const connections = await openConnections(database.apiUrl, 1)
   const connection = connections.list[0]
   if (!connection) throw new Error('no connection')
@@ -34,23 +36,37 @@ try {
     ['framed read ceiling', framedReadCeilingCall(connection, user)],
     ['usage view, framed', usageCall(connection, user, 5)],
   ]
-  for (const [name, call] of figures) {
-    for (let k = 0; k < 2000; k++) await call()
-    if (name.startsWith('consume')) await sup`select pg_stat_reset()`
-    const cpu = cpuOf(Number(pid))
-    const started = process.hrtime.bigint()
-    for (let k = 0; k < COUNT; k++) await call()
-    const wall = Number(process.hrtime.bigint() - started) / 1000 / COUNT
-    const used = ((cpuOf(Number(pid)) - cpu) * 1e6) / COUNT
-    console.log(`${name.padEnd(36)} wall ${wall.toFixed(0).padStart(5)} us, backend CPU ${used.toFixed(0).padStart(5)} us per call`)
-    if (name.startsWith('consume')) {
-      const rows = await sup`
-        select schemaname || '.' || funcname as fn, calls, round(self_time::numeric, 1) as self_ms
-        from pg_stat_user_functions order by self_time desc limit 15`
-      for (const r of rows) {
-        console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / COUNT).toFixed(1).padStart(7)} us ${(Number(r.calls) / COUNT).toFixed(2).padStart(6)} calls`)
-      }
+  // Rounds of ROUND calls, the figures alternating, so a slower minute of the machine weighs on
+  // all of them alike.
+  const ROUND = 2000
+  const totals = figures.map(() => ({ wall: 0, cpu: 0, calls: 0 }))
+  for (const [, call] of figures) for (let k = 0; k < 2000; k++) await call()
+  await sup`select pg_stat_reset()`
+  for (let round = 0; round < Math.ceil(COUNT / ROUND); round++) {
+    for (const [index, [, call]] of figures.entries()) {
+      const cpu = cpuOf(Number(pid))
+      const started = process.hrtime.bigint()
+      for (let k = 0; k < ROUND; k++) await call()
+      const total = totals[index]
+      if (!total) continue
+      total.wall += Number(process.hrtime.bigint() - started) / 1000
+      total.cpu += (cpuOf(Number(pid)) - cpu) * 1e6
+      total.calls += ROUND
     }
+  }
+  for (const [index, [name]] of figures.entries()) {
+    const total = totals[index]
+    if (!total) continue
+    console.log(`${name.padEnd(36)} wall ${(total.wall / total.calls).toFixed(0).padStart(5)} us, backend CPU ${(total.cpu / total.calls).toFixed(0).padStart(5)} us per call`)
+  }
+  const consumed = totals[1]?.calls ?? 1
+  const rows = await sup`
+    select schemaname || '.' || funcname as fn, calls, round(self_time::numeric, 1) as self_ms
+    from pg_stat_user_functions where funcname not in ('usage_rows', 'usage_of_caller')
+    order by self_time desc limit 12`
+  console.log('self time per function (all figures; per consume call):')
+  for (const r of rows) {
+    console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / consumed).toFixed(1).padStart(7)} us ${(Number(r.calls) / consumed).toFixed(2).padStart(6)} calls`)
   }
   void ceilingCall
   await connections.end()

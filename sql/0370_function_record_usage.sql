@@ -58,6 +58,15 @@ begin
   if v_event.id is null then
     begin
       v_result := tollgate_private.apply_usage(record_usage.user_id, record_usage.metric, record_usage.delta, record_usage.as_of);
+      -- The ledger has no foreign key (0230): a counted call holds its counter's row, which
+      -- forget_user deletes before the ledger; a refusal holds nothing, so it holds the user.
+      if not (v_result ->> 'allowed')::boolean then
+        perform from auth.users u where u.id = record_usage.user_id for key share;
+        if not found then
+          perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', record_usage.user_id),
+            hint => 'The user must exist in auth.users.');
+        end if;
+      end if;
       -- The unique key makes a concurrent call with the same key wait here for us, then fail.
       insert into tollgate_private.usage_events (user_id, metric, amount, allowed, idempotency_key, result, period_start, credits, metadata)
       values (record_usage.user_id, record_usage.metric, record_usage.delta, (v_result ->> 'allowed')::boolean,

@@ -11,17 +11,8 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user_id uuid := tollgate_private.caller_id();
+  v_user_id uuid := tollgate_private.require_user('consume usage');
 begin
-  if v_user_id is null then
-    perform tollgate_private.raise_error('NOJWT', 'Sign in to consume usage');
-  end if;
-  -- Anonymous sign-ins cost nothing to make: each one's free quota would be usage for the taking.
-  if tollgate_private.is_anonymous() then
-    perform tollgate_private.raise_error('ANONY',
-      'Anonymous users cannot do this: sign in with an account',
-      hint => 'Link an email, phone or OAuth identity to the anonymous user first.');
-  end if;
   -- The caller never chooses the time: a client must not move its own period.
   return tollgate_private.consume_usage(
     v_user_id, consume_usage_of_caller.metric, consume_usage_of_caller.amount,
