@@ -197,6 +197,13 @@ export const readBodyBytes = async (request: Request, limit: number): Promise<Ui
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw tooBig(limit)
   if (!request.body) return new Uint8Array()
+  // A declared length within the limit: HTTP/1.1 framing delivers exactly that many bytes, read in
+  // one call (a chunk-by-chunk read through the stream's reader cost ~100 us more a webhook).
+  if (declared !== null && /^[0-9]+$/.test(declared)) {
+    const bytes = new Uint8Array(await request.arrayBuffer())
+    if (bytes.byteLength > limit) throw tooBig(limit)
+    return bytes
+  }
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
