@@ -38,8 +38,13 @@ begin
       v_out := v_out || v_id;
     end if;
   end loop;
-  -- Distinct and sorted, as before: one array per set of ids.
-  if cardinality(v_out) > 1 then
+  -- Distinct and sorted, as before: one array per set of ids. Two ids (a user and their customer,
+  -- the usual case) are ordered without a query.
+  if cardinality(v_out) = 2 then
+    if v_out[1] > v_out[2] then
+      v_out := array[v_out[2], v_out[1]];
+    end if;
+  elsif cardinality(v_out) > 2 then
     v_out := array(select s.id from unnest(v_out) s(id) order by s.id);
   end if;
   return v_out;

@@ -12,16 +12,20 @@ set search_path = ''
 as $$
 declare
   v_gone text[];
+  v_id text;
 begin
   -- Every writer of the webhook ledger stores what this answers: one call per event.
   webhook_event_row.payload := webhook_event_row.event;
   webhook_event_row.subjects := tollgate_private.webhook_event_subjects(
     webhook_event_row.provider, webhook_event_row.event);
-  -- The users the event names (0026) that no longer exist: deleted, so forgotten.
-  select array_agg(s.id) into v_gone
-  from unnest(webhook_event_row.subjects) s(id)
-  where s.id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-    and not exists (select from auth.users u where u.id = s.id::uuid);
+  -- The users the event names (0026) that no longer exist: deleted, so forgotten. A loop, not a
+  -- query: usually one id to look up.
+  foreach v_id in array webhook_event_row.subjects loop
+    if v_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+      and not exists (select from auth.users u where u.id = v_id::uuid) then
+      v_gone := v_gone || v_id;
+    end if;
+  end loop;
   if v_gone is null then
     return;
   end if;

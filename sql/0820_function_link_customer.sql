@@ -18,6 +18,10 @@ begin
     raise exception 'Customer % belongs to another user', link_customer.provider_customer_id
       using errcode = 'CUSTM', hint = 'A provider customer is never shared between users.';
   end if;
+  -- Linked already (every event after the first): nothing to write.
+  if v_owner is not null then
+    return;
+  end if;
   -- The first customer recorded for a user stays theirs; checkout reuses it.
   insert into tollgate_private.customers (user_id, provider, provider_customer_id)
   values (link_customer.user_id, link_customer.provider, link_customer.provider_customer_id)

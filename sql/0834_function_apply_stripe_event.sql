@@ -114,15 +114,17 @@ begin
       error = v_result ->> 'error'
   where w.provider = 'stripe' and w.event_id = v_event_id;
 
-  -- actions_due: whether provider calls wait (this event's or earlier ones'), so the caller
-  -- asks for them (due_provider_actions) only then.
-  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type,
-    'actions_due', exists (select from tollgate_private.provider_actions a
-      where a.state = 'pending' and a.next_attempt_at <= now()));
+  -- actions_due (only when true): provider calls wait (this event's or earlier ones'), so the
+  -- caller asks for them (due_provider_actions) only then.
+  if exists (select from tollgate_private.provider_actions a
+      where a.state = 'pending' and a.next_attempt_at <= now()) then
+    v_result := v_result || jsonb_build_object('actions_due', true);
+  end if;
+  return v_result || jsonb_build_object('event_id', v_event_id, 'type', v_type);
 end;
 $$;
 
 comment on function tollgate_private.apply_stripe_event(jsonb, jsonb) is
-  E'Records a verified Stripe event in the webhook ledger (without personal data when it names a user deleted since: webhook_event_row) and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent. The answer''s actions_due says whether provider actions are due (due_provider_actions).';
+  E'Records a verified Stripe event in the webhook ledger (without personal data when it names a user deleted since: webhook_event_row) and applies it, once, in one transaction: a duplicate delivery is a no-op; an event older than what was applied to its object is recorded as stale. related.subscription carries the subscription a checkout created, or the one a customer.subscription event is about when it tied with another event of the same second (outcome tie, left unprocessed), fetched by the caller. Refunds (refund.*, charge.refund.updated, charge.refunded) and disputes (charge.dispute.*) settle the invoice or purchase their payment intent paid; invoice_payment.paid links an invoice to its payment intent. The answer carries actions_due: true when provider actions are due (due_provider_actions).';
 
 revoke all on function tollgate_private.apply_stripe_event(jsonb, jsonb) from public, anon, authenticated, service_role;

@@ -143,6 +143,11 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
   await session.end()
 
   const at8 = consume.find((row) => row.connections === 8)
+  const framedRatios = {
+    at8: at8 ? at8.tps / ceilingFramed.tps : Number.NaN,
+    hot: hotUser.tps / ceilingFramedHot.tps,
+    hotAllowedPhase: phaseRatio(hotUser.allowedPhaseTps, ceilingFramedHot.allowedPhaseTps),
+  }
   const { checks, problems, warnings } = session
   return {
     mode: context.quick ? 'quick' : 'full',
@@ -165,11 +170,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     consumeCredits,
     ceilingHot,
     ceilingFramedHot,
-    framedRatios: {
-      at8: at8 ? at8.tps / ceilingFramed.tps : Number.NaN,
-      hot: hotUser.tps / ceilingFramedHot.tps,
-      hotAllowedPhase: phaseRatio(hotUser.allowedPhaseTps, ceilingFramedHot.allowedPhaseTps),
-    },
+    framedRatios,
     hotUser,
     naive,
     reads,
@@ -179,7 +180,16 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     metering,
     peer: null,
     targets: [
-      ...targetsOf({ consume, hotUser, reads, webhooks, policies }),
+      ...targetsOf({
+        consume,
+        framedAt8: framedRatios.at8,
+        hotUser,
+        hotAllowedPhase: framedRatios.hotAllowedPhase,
+        reads,
+        readCeiling,
+        webhooks,
+        policies,
+      }),
       ...peerTargetsOf(null),
     ],
     checks,

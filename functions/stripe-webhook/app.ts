@@ -31,8 +31,8 @@ type ApplyResult = {
   event_id: string
   type: string
   error?: string
-  /** Whether provider actions are due (this event's or earlier ones'). */
-  actions_due?: boolean
+  /** true when provider actions are due (this event's or earlier ones'); absent when none are. */
+  actions_due?: true
 }
 
 /** A verified Stripe event with the exact text Stripe signed. */
@@ -104,7 +104,7 @@ export const createStripeWebhookApp = (deps: StripeWebhookDeps = {}) => {
       // apply said whether any action is due: none (the usual case) costs no second query.
       after: async ({ env, db, event: { event } }, result) => {
         const acted = ACTING_EVENTS.test(event.type) && result?.outcome !== 'duplicate'
-        if (acted && result?.actions_due !== false && env.STRIPE_SECRET_KEY) {
+        if (acted && result?.actions_due === true && env.STRIPE_SECRET_KEY) {
           await runProviderActions(db, stripeFor(env))
         }
       },
