@@ -69,6 +69,10 @@ try {
     console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / consumed).toFixed(1).padStart(7)} us ${(Number(r.calls) / consumed).toFixed(2).padStart(6)} calls`)
   }
   void ceilingCall
+  const tables = await sup`
+    select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables
+    where relname in ('usage_counters', 'bench_ceiling')`
+  for (const t of tables) console.log(`${t.relname}: ${t.n_tup_upd} updates, ${t.n_tup_hot_upd} HOT`)
   await connections.end()
   await sup.end()
 } finally {

@@ -62,8 +62,10 @@ const rowsOf = (result: BenchResult): Row[] => {
     rows.push(measured('1', 'ceiling: conditional update, random keys', base, null, ''))
     const ours = result.consume[index]
     if (!ours) return
-    const framed = result.ceilingFramed
-    const atFramed = framed.connections === ours.connections
+    const framed = [result.ceilingFramed, result.ceilingFramed32].find(
+      (figure) => figure.connections === ours.connections,
+    )
+    const atFramed = framed !== undefined
     if (atFramed) {
       rows.push(
         measured(
@@ -348,7 +350,7 @@ export const renderTable = (result: BenchResult): string => {
 const framedLine = (result: BenchResult): string => {
   const ceiling8 = result.readCeiling.find((row) => row.connections === 8)
   return (
-    `${fixed(result.framedRatios.at8, 2)} @8, hot user ${fixed(result.framedRatios.hot, 2)} ` +
+    `${fixed(result.framedRatios.at8, 2)} @8, ${fixed(result.framedRatios.at32, 2)} @32, hot user ${fixed(result.framedRatios.hot, 2)} ` +
     `(while the quota lasts ${fixed(result.framedRatios.hotAllowedPhase, 2) || 'n/a'})` +
     (ceiling8 ? `; one row read in the same framing: p99 @8 ${fixed(ceiling8.p99Ms, 2)} ms` : '')
   )

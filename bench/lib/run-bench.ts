@@ -131,7 +131,8 @@ export const runPeer = async (options: BenchOptions = {}): Promise<PeerResult> =
 // the server's facts and the targets. Each figure adds its own checks to the session.
 const measureAll = async (database: BenchDatabase, context: Context): Promise<BenchResult> => {
   const session = openSession(database, context)
-  const { ceiling, consume, ceilingFramed, consumeCredits } = await measureThroughput(session)
+  const { ceiling, consume, ceilingFramed, ceilingFramed32, consumeCredits } =
+    await measureThroughput(session)
   const { hotQuota, ceilingHot, ceilingFramedHot, hotUser } = await measureHot(session)
   const naive = await measureNaive(session)
   const { reads, readCeiling } = await measureReads(session)
@@ -143,8 +144,10 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
   await session.end()
 
   const at8 = consume.find((row) => row.connections === 8)
+  const at32 = consume.find((row) => row.connections === 32)
   const framedRatios = {
     at8: at8 ? at8.tps / ceilingFramed.tps : Number.NaN,
+    at32: at32 ? at32.tps / ceilingFramed32.tps : Number.NaN,
     hot: hotUser.tps / ceilingFramedHot.tps,
     hotAllowedPhase: phaseRatio(hotUser.allowedPhaseTps, ceilingFramedHot.allowedPhaseTps),
   }
@@ -166,6 +169,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     setupSeconds: database.setupSeconds,
     ceiling,
     ceilingFramed,
+    ceilingFramed32,
     consume,
     consumeCredits,
     ceilingHot,
@@ -183,6 +187,8 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
       ...targetsOf({
         consume,
         framedAt8: framedRatios.at8,
+        ceilingFramed,
+        ceilingFramed32,
         hotUser,
         hotAllowedPhase: framedRatios.hotAllowedPhase,
         reads,

@@ -77,6 +77,8 @@ export type BenchResult = {
   ceiling: Figure[]
   /** The ceiling's update inside the RPC framing, at 8 connections. */
   ceilingFramed: Figure
+  /** The same at 32 connections: the scaling a framed write gets on this machine (issue 17). */
+  ceilingFramed32: Figure
   consume: RatioFigure[]
   /** consume_usage at 8 for users past their quota who hold credits: every call draws credits. */
   consumeCredits: RatioFigure
@@ -84,7 +86,7 @@ export type BenchResult = {
   /** The hot-row variant inside the RPC framing, same quota. */
   ceilingFramedHot: Figure
   /** Ours against the ceiling inside the same framing (context for the targets, not targets). */
-  framedRatios: { at8: number; hot: number; hotAllowedPhase: number | null }
+  framedRatios: { at8: number; at32: number; hot: number; hotAllowedPhase: number | null }
   hotUser: HotUserFigure
   naive: NaiveRow[]
   reads: Figure[]
