@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { createBenchDatabase } from './lib/database.ts'
-import { ceilingCall, consumeCall, framedCeilingCall, framedReadCeilingCall, openConnections, pick, usageCall } from './lib/workloads.ts'
+import { consumeCall, framedCeilingCall, framedReadCeilingCall, openConnections, pick, usageCall } from './lib/workloads.ts'
 
 const COUNT = Number(process.env.COUNT ?? 20000)
 const TICKS = 100
@@ -68,7 +68,6 @@ try {
   for (const r of rows) {
     console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / consumed).toFixed(1).padStart(7)} us ${(Number(r.calls) / consumed).toFixed(2).padStart(6)} calls`)
   }
-  void ceilingCall
   const tables = await sup`
     select relname, n_tup_upd, n_tup_hot_upd from pg_stat_user_tables
     where relname in ('usage_counters', 'bench_ceiling')`

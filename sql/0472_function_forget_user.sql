@@ -185,18 +185,16 @@ begin
   -- ids and amounts stay (replays and money integrity), names, emails, addresses, phones and the
   -- user's ids go.
   with scrubbed as (
-    select w.id,
-      tollgate_private.scrub_personal_data(w.payload, v_identifiers) as payload,
+    select w.id, p.payload, tollgate_private.webhook_event_subjects(w.provider, p.payload) as subjects,
       tollgate_private.scrub_personal_data(to_jsonb(w.error), v_identifiers) #>> '{}' as error
     from tollgate_private.webhook_events w
+    cross join lateral (select tollgate_private.scrub_personal_data(w.payload, v_identifiers) as payload) p
     where w.subjects && (array[v_user_id::text] || coalesce(v_customers, '{}'))
   )
   update tollgate_private.webhook_events w
-  set payload = s.payload, error = s.error,
-      subjects = tollgate_private.webhook_event_subjects(w.provider, s.payload)
+  set payload = s.payload, error = s.error, subjects = s.subjects
   from scrubbed s
-  where w.id = s.id and (w.payload, w.error, w.subjects)
-    is distinct from (s.payload, s.error, tollgate_private.webhook_event_subjects(w.provider, s.payload));
+  where w.id = s.id and (w.payload, w.error, w.subjects) is distinct from (s.payload, s.error, s.subjects);
   get diagnostics v_n = row_count;
   v_kept := v_kept || jsonb_build_object('webhook_events', v_n);
   v_total := v_total + v_n;

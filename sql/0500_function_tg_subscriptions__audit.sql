@@ -19,12 +19,10 @@ begin
     lower(tg_op),
     case when tg_op <> 'INSERT' then jsonb_build_object('plan_id', old.plan_id, 'status', old.status) end,
     case when tg_op <> 'DELETE' then jsonb_build_object('plan_id', new.plan_id, 'status', new.status) end,
-    -- auth.uid() and auth.role() by their definitions: SQL functions with a pinned search_path,
-    -- which Postgres plans again on every call (~85 us a write on the webhook path).
+    -- Not auth.uid() and auth.role(): SQL functions with a pinned search_path, which Postgres plans
+    -- again on every call (~85 us a write on the webhook path).
     tollgate_private.caller_id(),
-    coalesce(nullif(coalesce(
-      nullif(current_setting('request.jwt.claim.role', true), ''),
-      nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role'), ''), session_user::text),
+    tollgate_private.caller_role(),
     nullif(current_setting('tollgate.audit_reason', true), '')
   );
   return null;

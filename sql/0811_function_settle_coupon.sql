@@ -91,8 +91,8 @@ begin
     case when v_overrun_id = v_redemption.id then 'update' else 'insert' end,
     case when v_overrun_id = v_redemption.id then jsonb_build_object('status', v_redemption.status) end,
     jsonb_build_object('status', 'overrun', 'coupon_code', v_coupon.code, 'checkout_ref', settle_coupon.checkout_ref),
-    auth.uid(),
-    coalesce(nullif(auth.role(), ''), session_user::text),
+    tollgate_private.caller_id(),
+    tollgate_private.caller_role(),
     concat_ws(' ', 'coupon_overrun:', v_why,
       '(' || nullif(current_setting('tollgate.audit_reason', true), '') || ')'));
 end;

@@ -100,7 +100,7 @@ begin
       'invoices', v_invoice_id, v_order.user_id, 'insert', null,
       jsonb_build_object('order_id', apply_razorpay_payment.order_id, 'plan_id', v_plan.id, 'amount_paid', v_amount,
         'state', 'held', 'live_subscription_id', v_live.id, 'live_plan_id', v_live.plan_id),
-      auth.uid(), coalesce(nullif(auth.role(), ''), session_user::text),
+      tollgate_private.caller_id(), tollgate_private.caller_role(),
       format('razorpay:%s held: order %s for %s paid while %s %s runs until %s; refund it or grant it',
         apply_razorpay_payment.source, apply_razorpay_payment.order_id, v_plan.id, v_live.provider, v_live.plan_id,
         v_live.current_period_end));

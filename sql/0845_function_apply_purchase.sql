@@ -75,7 +75,7 @@ begin
         jsonb_build_object('state', 'mismatch', 'product_id', v_checkout.details ->> 'product_id',
           'payment_id', apply_purchase.payment_id, 'amount_paid', apply_purchase.amount_paid,
           'currency', lower(apply_purchase.currency), 'expected_amount', v_amount, 'expected_currency', v_currency),
-        auth.uid(), coalesce(nullif(auth.role(), ''), session_user::text),
+        tollgate_private.caller_id(), tollgate_private.caller_role(),
         format('%s:%s payment mismatch: %s; nothing granted, refund it or grant it',
           apply_purchase.provider, apply_purchase.source, v_why));
     end if;

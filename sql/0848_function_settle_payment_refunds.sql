@@ -73,7 +73,7 @@ begin
       values ('purchases', v_purchase.id, v_purchase.user_id, 'update',
         jsonb_build_object('status', v_purchase.status, 'amount_refunded', v_purchase.amount_refunded),
         jsonb_build_object('status', v_status, 'amount_refunded', v_total),
-        auth.uid(), coalesce(nullif(auth.role(), ''), session_user::text), settle_payment_refunds.reason);
+        tollgate_private.caller_id(), tollgate_private.caller_role(), settle_payment_refunds.reason);
     end if;
     -- Refunded in full (or a lost dispute): the unused credits go back; used ones stay used, so no
     -- counter goes below zero. A partial refund keeps every credit (the simplest honest rule: the
@@ -96,7 +96,7 @@ begin
       table_name, record_id, user_id, action, old_values, new_values, actor_user_id, actor_role, reason)
     values ('invoices', v_invoice.id, v_invoice.user_id, 'update',
       jsonb_build_object('amount_refunded', v_invoice.amount_refunded), jsonb_build_object('amount_refunded', v_total),
-      auth.uid(), coalesce(nullif(auth.role(), ''), session_user::text), settle_payment_refunds.reason);
+      tollgate_private.caller_id(), tollgate_private.caller_role(), settle_payment_refunds.reason);
   end if;
   return jsonb_build_object('outcome', 'applied', 'invoice_id', v_invoice.id, 'user_id', v_invoice.user_id,
     'amount_refunded', v_total, 'disputed', v_open);

@@ -60,7 +60,7 @@ begin
       case when v_before is not null then jsonb_build_object('dispute_id', v_dispute.id, 'dispute_status', v_before) end,
       jsonb_build_object('dispute_id', v_dispute.id, 'dispute_status', v_dispute.status, 'amount', v_dispute.amount,
         'currency', v_dispute.currency, 'dispute_reason', v_dispute.reason),
-      auth.uid(), coalesce(nullif(auth.role(), ''), session_user::text),
+      tollgate_private.caller_id(), tollgate_private.caller_role(),
       format('%s dispute %s %s', v_reason, v_dispute.id, case when v_open then 'opened' else v_dispute.status end));
   end if;
   -- The buyer hears once per dispute, when it is first seen open.
