@@ -196,14 +196,16 @@ const concat = (chunks: Uint8Array[], size: number): Uint8Array => {
 export const readBodyBytes = async (request: Request, limit: number): Promise<Uint8Array> => {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > limit) throw tooBig(limit)
-  if (!request.body) return new Uint8Array()
   // A declared length within the limit: HTTP/1.1 framing delivers exactly that many bytes, read in
   // one call (a chunk-by-chunk read through the stream's reader cost ~100 us more a webhook).
+  // Before `request.body` is touched: on Node, @hono/node-server reads arrayBuffer() straight from
+  // the socket, while `body` makes it build a whole web Request and stream (~60 us a request).
   if (declared !== null && /^[0-9]+$/.test(declared)) {
     const bytes = new Uint8Array(await request.arrayBuffer())
     if (bytes.byteLength > limit) throw tooBig(limit)
     return bytes
   }
+  if (!request.body) return new Uint8Array()
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0

@@ -17,14 +17,18 @@ const StripeId = (prefix: string) =>
     .regex(NO_CONTROL, 'must not contain control characters')
 
 // An expandable field: the id, or the expanded object with its id.
-const Expandable = z.union([z.string().max(255), z.looseObject({ id: z.string().max(255) })])
+const Expandable = z.union([z.string().max(255), z.object({ id: z.string().max(255) })])
 
 const Metadata = z.record(z.string(), z.string())
 
 const Amount = z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER)
 
+// The schemas below check what Tollgate reads and accept whatever else Stripe sends; they are
+// z.object (strip), not z.looseObject: their output is never used (the event goes on as delivered),
+// and copying every key of a Stripe object into it cost ~10 us an event (bench/NOTES.md).
+
 /** The envelope of every Stripe event (snapshot events, any API version). */
-export const StripeEventEnvelope = z.looseObject({
+export const StripeEventEnvelope = z.object({
   id: StripeId('evt'),
   object: z.literal('event'),
   type: z
@@ -34,9 +38,9 @@ export const StripeEventEnvelope = z.looseObject({
   created: Timestamp,
   api_version: Optional(z.string().max(64)),
   livemode: z.boolean().optional(),
-  data: z.looseObject({
-    object: z.looseObject({}),
-    previous_attributes: z.looseObject({}).optional(),
+  data: z.object({
+    object: z.object({}),
+    previous_attributes: z.object({}).optional(),
   }),
 })
 
@@ -56,16 +60,16 @@ export const SubscriptionStatus = z.enum([
 ])
 
 /** The fields of a Stripe subscription Tollgate reads (basil and later, and older API versions). */
-export const StripeSubscriptionObject = z.looseObject({
+export const StripeSubscriptionObject = z.object({
   id: StripeId('sub'),
   object: z.literal('subscription').optional(),
   status: SubscriptionStatus,
   customer: Optional(Expandable),
   metadata: Optional(Metadata),
   items: z
-    .looseObject({
+    .object({
       data: z.array(
-        z.looseObject({
+        z.object({
           price: Optional(Expandable),
           // Since 2025-03-31.basil the period lives on each item.
           current_period_start: Optional(Timestamp),
@@ -86,13 +90,13 @@ export const StripeSubscriptionObject = z.looseObject({
   created: Optional(Timestamp),
 })
 
-const SubscriptionDetails = z.looseObject({
+const SubscriptionDetails = z.object({
   subscription: Optional(Expandable),
   metadata: Optional(Metadata),
 })
 
 /** The fields of a Stripe invoice Tollgate reads (basil and later, and older API versions). */
-export const StripeInvoiceObject = z.looseObject({
+export const StripeInvoiceObject = z.object({
   id: StripeId('in'),
   object: z.literal('invoice'),
   status: Optional(z.string().max(64)),
@@ -101,15 +105,15 @@ export const StripeInvoiceObject = z.looseObject({
   amount_paid: Optional(Amount),
   customer: Optional(Expandable),
   // Since basil: parent.subscription_details; before: subscription at the top level.
-  parent: Optional(z.looseObject({ subscription_details: Optional(SubscriptionDetails) })),
+  parent: Optional(z.object({ subscription_details: Optional(SubscriptionDetails) })),
   subscription: Optional(Expandable),
   subscription_details: Optional(SubscriptionDetails),
   lines: z
-    .looseObject({
+    .object({
       data: z.array(
-        z.looseObject({
+        z.object({
           period: Optional(
-            z.looseObject({ start: Optional(Timestamp), end: Optional(Timestamp) }),
+            z.object({ start: Optional(Timestamp), end: Optional(Timestamp) }),
           ),
         }),
       ),
@@ -117,7 +121,7 @@ export const StripeInvoiceObject = z.looseObject({
     .optional(),
   period_start: Optional(Timestamp),
   period_end: Optional(Timestamp),
-  status_transitions: Optional(z.looseObject({ paid_at: Optional(Timestamp) })),
+  status_transitions: Optional(z.object({ paid_at: Optional(Timestamp) })),
   number: Optional(z.string().max(255)),
   hosted_invoice_url: Optional(z.string().max(2048)),
   invoice_pdf: Optional(z.string().max(2048)),
@@ -125,7 +129,7 @@ export const StripeInvoiceObject = z.looseObject({
 })
 
 /** The fields of a Stripe Checkout Session Tollgate reads. */
-export const StripeCheckoutSessionObject = z.looseObject({
+export const StripeCheckoutSessionObject = z.object({
   id: StripeId('cs'),
   object: z.literal('checkout.session').optional(),
   mode: Optional(z.string().max(64)),
@@ -141,7 +145,7 @@ export const StripeCheckoutSessionObject = z.looseObject({
 export type StripeCheckoutSessionShape = z.output<typeof StripeCheckoutSessionObject>
 
 /** The fields of a Stripe refund Tollgate reads (refund.*, charge.refund.updated). */
-export const StripeRefundObject = z.looseObject({
+export const StripeRefundObject = z.object({
   id: StripeId('(re|pyr)'),
   object: z.literal('refund').optional(),
   amount: Amount.min(0),
@@ -153,18 +157,18 @@ export const StripeRefundObject = z.looseObject({
 })
 
 /** The fields of a Stripe charge Tollgate reads (charge.refunded); refunds embedded before 2022-11-15. */
-export const StripeChargeObject = z.looseObject({
+export const StripeChargeObject = z.object({
   id: StripeId('(ch|py)'),
   amount: Optional(Amount),
   amount_refunded: Optional(Amount.min(0)),
   currency: Optional(z.string().regex(/^[A-Za-z]{3}$/)),
   payment_intent: Optional(Expandable),
   invoice: Optional(Expandable),
-  refunds: Optional(z.looseObject({ data: z.array(StripeRefundObject) })),
+  refunds: Optional(z.object({ data: z.array(StripeRefundObject) })),
 })
 
 /** The fields of a Stripe dispute Tollgate reads (charge.dispute.*). */
-export const StripeDisputeObject = z.looseObject({
+export const StripeDisputeObject = z.object({
   id: StripeId('(du|dp)'),
   amount: Amount.min(0),
   currency: z.string().regex(/^[A-Za-z]{3}$/),

@@ -117,7 +117,9 @@ export const parseStripeEvent = (value: unknown): Stripe.Event => {
   if (!envelope.success) {
     throw new ApiError('BADEV', { details: issuesOf(envelope.error) })
   }
-  const problem = checkEventObject(envelope.data satisfies StripeEventEnvelopeShape)
+  // The schemas strip what they do not name (copying every key Stripe sends cost ~10 us an event):
+  // the object is checked as delivered, and the event is returned as delivered.
+  const problem = checkEventObject(value as StripeEventEnvelopeShape)
   if (problem !== null) {
     throw new ApiError('BADEV', {
       details: issuesOf(problem).map((issue) => ({
