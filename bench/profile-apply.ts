@@ -39,7 +39,9 @@ try {
   await sup`vacuum analyze`
   await sup`select pg_stat_reset()`
 
+  await sup`create extension if not exists pg_walinspect`
   const phase = async (name: string) => {
+    const [{ lsn: startLsn }] = await sup`select pg_current_wal_insert_lsn() as lsn`
     const byType = new Map<string, { n: number; ns: bigint }>()
     const measured = events.slice(WARM)
     const related = measured.map((event) => relatedOf(event.body))
@@ -56,6 +58,19 @@ try {
     console.log(`${name}: ${measured.length} events, ${total.toFixed(0)} us per event (wall, one connection)`)
     for (const [type, { n, ns }] of byType) {
       console.log(`  ${type.padEnd(40)} ${String(n).padStart(6)} ${(Number(ns) / 1000 / n).toFixed(0).padStart(7)} us`)
+    }
+    // WAL written per event (every commit waits for it to be flushed): by resource manager, with
+    // the full-page images in it.
+    const [{ lsn: endLsn }] = await sup`select pg_current_wal_insert_lsn() as lsn`
+    const wal = await sup`
+      select "resource_manager/record_type" as rm, sum(count)::bigint as records, sum(combined_size)::bigint as bytes,
+        sum(fpi_size)::bigint as fpi
+      from pg_get_wal_stats(${startLsn}::pg_lsn, ${endLsn}::pg_lsn, true)
+      group by 1 having sum(combined_size) > 0 order by 3 desc`
+    const walTotal = wal.reduce((sum, r) => sum + Number(r.bytes), 0)
+    console.log(`  WAL: ${(walTotal / measured.length).toFixed(0)} bytes per event (records, bytes, of them full-page images):`)
+    for (const r of wal.slice(0, 12)) {
+      console.log(`    ${String(r.rm).padEnd(20)} ${(Number(r.records) / measured.length).toFixed(2).padStart(7)} ${(Number(r.bytes) / measured.length).toFixed(0).padStart(7)} ${(Number(r.fpi) / measured.length).toFixed(0).padStart(7)}`)
     }
   }
   await phase('first deliveries')

@@ -3,7 +3,8 @@
 // benchmark frames it; the same for the framed ceiling's one-row update. Prints the wall time
 // per call of both, the backend's CPU per call (from /proc), and pg_stat_user_functions' self time
 // per function for the consume calls (track_functions = all, reset before them).
-// npx tsx bench/profile-consume.ts   (COUNT=<calls>, default 20000)
+// npx tsx bench/profile-consume.ts   (COUNT=<calls>, default 20000; ONLY=<text>: only the figures whose
+// name contains it, e.g. ONLY=usage; the self times are then per call of the first one kept)
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { createBenchDatabase } from './lib/database.ts'
@@ -30,12 +31,14 @@ try {
   if (!connection) throw new Error('no connection')
   const [{ pid }] = await connection`select pg_backend_pid() as pid`
   const user = () => pick(database.users)
-  const figures: [string, () => Promise<boolean>][] = [
-    ['framed ceiling (one-row update)', framedCeilingCall(connection, user, null)],
-    ['consume_usage, framed', consumeCall(connection, user)],
-    ['framed read ceiling', framedReadCeilingCall(connection, user)],
-    ['usage view, framed', usageCall(connection, user, 5)],
-  ]
+  const figures: [string, () => Promise<boolean>][] = (
+    [
+      ['framed ceiling (one-row update)', framedCeilingCall(connection, user, null)],
+      ['consume_usage, framed', consumeCall(connection, user)],
+      ['framed read ceiling', framedReadCeilingCall(connection, user)],
+      ['usage view, framed', usageCall(connection, user, 5)],
+    ] as [string, () => Promise<boolean>][]
+  ).filter(([name]) => !process.env.ONLY || name.includes(process.env.ONLY))
   // Rounds of ROUND calls, the figures alternating, so a slower minute of the machine weighs on
   // all of them alike.
   const ROUND = 2000
@@ -59,12 +62,14 @@ try {
     if (!total) continue
     console.log(`${name.padEnd(36)} wall ${(total.wall / total.calls).toFixed(0).padStart(5)} us, backend CPU ${(total.cpu / total.calls).toFixed(0).padStart(5)} us per call`)
   }
-  const consumed = totals[1]?.calls ?? 1
+  const perCallOf = process.env.ONLY ? 0 : 1
+  const consumed = totals[perCallOf]?.calls ?? 1
   const rows = await sup`
     select schemaname || '.' || funcname as fn, calls, round(self_time::numeric, 1) as self_ms
-    from pg_stat_user_functions where funcname not in ('usage_rows', 'usage_of_caller')
-    order by self_time desc limit 12`
-  console.log('self time per function (all figures; per consume call):')
+    from pg_stat_user_functions
+    where ${process.env.ONLY ? true : false} or funcname not in ('usage_rows', 'usage_of_caller')
+    order by self_time desc limit 14`
+  console.log(`self time per function (all figures kept; per call of ${figures[perCallOf]?.[0]}):`)
   for (const r of rows) {
     console.log(`    ${String(r.fn).padEnd(56)} ${((Number(r.self_ms) * 1000) / consumed).toFixed(1).padStart(7)} us ${(Number(r.calls) / consumed).toFixed(2).padStart(6)} calls`)
   }

@@ -22,14 +22,14 @@ import {
 } from './lib/webhooks.ts'
 
 // `npx tsx bench/profile-webhooks.ts [--peer | --micro]`: where the webhook server's CPU goes per
-// event.
+// event. CLIENTS=<n> (default 8); EXPERIMENT='<sql>' runs on our database first (what-ifs).
 // Not part of the benchmark. Our server (and with --peer stripe-sync-engine's, as in the peer
 // figure) takes first deliveries, then duplicates, at 8 clients; V8's sampling profiler runs in
 // the server process during each measured window (warm-up and re-warm included) and the samples
 // are summed per event delivered meanwhile: by package or file (self time), and by the nearest
 // frame of this repository on the stack (its own time plus the synchronous library calls it made).
 
-const CLIENTS = 8
+const CLIENTS = Number(process.env.CLIENTS ?? 8)
 const WARMUP_MS = 2000
 const MEASURE_MS = 8000
 
@@ -196,6 +196,8 @@ const main = async (): Promise<void> => {
       () => oursSuper.end(),
     )
     const users = await insertWebhookUsers(oursSql, WEBHOOK_USERS)
+    // EXPERIMENT='<sql>': run as a superuser on our database before measuring (what-ifs).
+    if (process.env.EXPERIMENT) await oursSuper.unsafe(process.env.EXPERIMENT)
     await oursSuper`vacuum analyze`
     const stream = createWebhookStream(users, 200_000)
     const stripe = await startChild(
