@@ -16,9 +16,10 @@ create table tollgate_private.usage_events (
   metadata jsonb
 );
 
--- The same idempotency key from the same user counts once, whatever the concurrency.
+-- The same idempotency key from the same user counts once, whatever the concurrency. Partial: a
+-- call without a key (most consumes) adds no entry here, only rows a key can find.
 create unique index usage_events_user_id_idempotency_key_key
-  on tollgate_private.usage_events (user_id, idempotency_key);
+  on tollgate_private.usage_events (user_id, idempotency_key) where idempotency_key is not null;
 create index usage_events_user_id_created_at_idx on tollgate_private.usage_events (user_id, created_at);
 
 comment on table tollgate_private.usage_events is
