@@ -69,6 +69,20 @@ try {
       group by 1 having sum(combined_size) > 0 order by 3 desc`
     const walTotal = wal.reduce((sum, r) => sum + Number(r.bytes), 0)
     console.log(`  WAL: ${(walTotal / measured.length).toFixed(0)} bytes per event (records, bytes, of them full-page images):`)
+    if (process.env.WALDETAIL) {
+      // WALDETAIL=1: records by type and the relation of their first block.
+      const detail = await sup`
+        select w.resource_manager || '/' || w.record_type as rt,
+          coalesce(c.relname, substring(w.block_ref from 'rel [0-9]+/[0-9]+/([0-9]+)')) as rel,
+          count(*) as records, sum(w.record_length + w.fpi_length) as bytes
+        from pg_get_wal_records_info(${startLsn}::pg_lsn, ${endLsn}::pg_lsn) w
+        left join pg_class c
+          on c.relfilenode::text = substring(w.block_ref from 'rel [0-9]+/[0-9]+/([0-9]+)')
+        group by 1, 2 order by 3 desc limit 30`
+      for (const r of detail) {
+        console.log(`      ${String(r.rt).padEnd(24)} ${String(r.rel).padEnd(44)} ${(Number(r.records) / measured.length).toFixed(2).padStart(6)} ${(Number(r.bytes) / measured.length).toFixed(0).padStart(6)}`)
+      }
+    }
     for (const r of wal.slice(0, 12)) {
       console.log(`    ${String(r.rm).padEnd(20)} ${(Number(r.records) / measured.length).toFixed(2).padStart(7)} ${(Number(r.bytes) / measured.length).toFixed(0).padStart(7)} ${(Number(r.fpi) / measured.length).toFixed(0).padStart(7)}`)
     }
