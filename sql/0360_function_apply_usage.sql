@@ -144,7 +144,11 @@ begin
 
   -- SLOW PATH: the counter is missing, its period has ended, or its plan must be checked again.
   if not v_locked then
-    if not exists (select from auth.users u where u.id = apply_usage.user_id) then
+    -- Holds the user (FOR KEY SHARE) until commit: the usage ledger has no foreign key (0230), and
+    -- a call that ends here without a counter row (a release of a metric the plan lacks) still
+    -- writes a ledger row; a deletion of the user waits for it, then forget_user removes the row.
+    perform from auth.users u where u.id = apply_usage.user_id for key share;
+    if not found then
       perform tollgate_private.raise_error('NOUSR', format('Unknown user %s', apply_usage.user_id),
         hint => 'The user must exist in auth.users.');
     end if;
