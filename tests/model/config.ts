@@ -60,6 +60,7 @@ export const INVARIANTS = [
   'revokedKeysNeverWork',
   'requestsWithinTheHourlyLimit',
   'retriedAdminGrantGrantsOnce',
+  'storedUsageIsTheRule',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

@@ -346,6 +346,54 @@ const stateOf = async (w: World): Promise<string> => {
 }
 
 /**
+ * What a user reads (usage_rows: the usage view, usage_of, entitlements, the export, metering)
+ * at the model time is what the rule computes from their entitlement and counters
+ * (usage_rows_by_rule), row for row, whether it came from the stored counters or not (issue 17:
+ * the stored read trusts a counter until its period ends or its plan is due, as apply_usage does,
+ * so this also checks that every step that changes an input of the rule refreshes the counters).
+ * Judged while no time jump has happened (see below): renewals, grace and expiry are not.
+ */
+const storedUsageIsTheRule = async (w: World): Promise<string | null> => {
+  // Judged while the model clock is real time (offset 0): after a jump, a subscription change
+  // re-syncs counters at real now(), in the model clock's past (system.ts, THE CLOCK), and the
+  // rule at the model time then starts a period the stored counter, synced "earlier", has not.
+  if (w.sys.clock.offset !== 0) return null
+  const at = w.sys.now()
+  for (const user of w.users) {
+    const [row] = await w.sys.sql<{ read: string; rule: string }[]>`
+      select
+        (select coalesce(jsonb_agg(to_jsonb(r) order by r.metric), '[]')
+         from tollgate_private.usage_rows(${user.caller.id}::uuid, to_timestamp(${at})) r)::text as read,
+        (select coalesce(jsonb_agg(to_jsonb(r) order by r.metric), '[]')
+         from tollgate_private.usage_rows_by_rule(${user.caller.id}::uuid, to_timestamp(${at})) r)::text as rule`
+    if (row && row.read !== row.rule) {
+      return `${user.name}: usage_rows answered ${row.read}\nthe rule computes ${row.rule}`
+    }
+    // Counter by counter, as apply_usage's fast path trusts one: a counter not due at the model
+    // time (period running, plan not due for a re-check) is the rule's row of its metric.
+    const stale = await w.sys.sql<{ metric: string; stored: string; rule: string }[]>`
+      select c.metric,
+        jsonb_build_object('period', c.period, 'period_start', c.period_start,
+          'period_end', c.period_end, 'used', c.used, 'quota', c.quota)::text as stored,
+        jsonb_build_object('period', r.period, 'period_start', r.period_start,
+          'period_end', r.period_end, 'used', r.used, 'quota', r.quota)::text as rule
+      from tollgate_private.usage_counters c
+      join tollgate_private.usage_rows_by_rule(${user.caller.id}::uuid, to_timestamp(${at})) r
+        on r.metric = c.metric
+      where c.user_id = ${user.caller.id}::uuid
+        and (c.period_end is null or c.period_end > to_timestamp(${at}))
+        and (c.valid_until is null or c.valid_until > to_timestamp(${at}))
+        and (c.period, c.period_start, c.period_end, c.used, c.quota)
+          is distinct from (r.period, r.period_start, r.period_end, r.used, r.quota)`
+    const [first] = stale
+    if (first) {
+      return `${user.name}: the counter of ${first.metric} is not due, stored ${first.stored}\nthe rule computes ${first.rule}`
+    }
+  }
+  return null
+}
+
+/**
  * The api_keys gauge counts exactly the user's live keys: each made key counted once, each revoked
  * key given back once (issue 16).
  */
@@ -433,6 +481,9 @@ export const checkInvariants = async (w: World): Promise<void> => {
   await fail('counterEqualsItsLedger', counterEqualsItsLedger(rows, w))
   if (enabled.has('quotaLinesAreNotified')) {
     await fail('quotaLinesAreNotified', await quotaLinesAreNotified(w))
+  }
+  if (enabled.has('storedUsageIsTheRule')) {
+    await fail('storedUsageIsTheRule', await storedUsageIsTheRule(w))
   }
   if (enabled.has('apiKeysCountLiveKeys')) {
     await fail('apiKeysCountLiveKeys', await apiKeysCountLiveKeys(w))

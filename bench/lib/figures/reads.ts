@@ -16,6 +16,11 @@ export const measureReads = async (session: Session): Promise<Reads> => {
   const [free] = await session.ownerSql<{ n: number }[]>`
     select count(*)::int as n from tollgate.plan_limits where plan_id = 'free'`
   const freeMetrics = free?.n ?? 0
+  // Steady state, as pg_cron's maintenance keeps it (every 5 minutes): the periods that ended
+  // since the load (the hourly metric's, when an hour has turned) are rolled, so the view reads
+  // the stored counters as it does between such turns. Right after one, until maintenance or a
+  // consume rolls them, it computes them by the rule (usage_rows_by_rule).
+  await session.ownerSql.unsafe('call tollgate_private.maintain()')
   for (const connections of READ_LEVELS) {
     readCeiling.push(
       toFigure(
