@@ -139,6 +139,16 @@ const BENCH_TABLES = `
     select g, 0, 1000000000000 from generate_series(1, ${CEILING_ROWS}) g;
   -- For the ceiling inside the RPC framing, which runs as authenticated.
   grant select, update on public.bench_ceiling to authenticated;
+  -- The read limit (issue 17): as many rows per key as the usage view answers a free user (one per
+  -- metric of the free plan), read by key from a plain table.
+  create table public.bench_ceiling_rows (
+    key int not null, metric text not null, used bigint not null, quota bigint not null,
+    primary key (key, metric));
+  insert into public.bench_ceiling_rows (key, metric, used, quota)
+    select g, l.metric, 0, l.quota
+    from generate_series(1, ${CEILING_ROWS}) g cross join tollgate.plan_limits l
+    where l.plan_id = 'free';
+  grant select on public.bench_ceiling_rows to authenticated;
   create table public.bench_naive_usage (
     id bigint generated always as identity primary key,
     user_id uuid not null,

@@ -176,13 +176,26 @@ const rowsOf = (result: BenchResult): Row[] => {
     if (ceiling) {
       rows.push(measured('6', 'read ceiling: one row by key, same framing', ceiling, null, ''))
     }
+    const limit = result.readRowsLimit?.find((row) => row.connections === read.connections)
+    if (limit) {
+      rows.push(
+        measured(
+          '6',
+          "read limit: the view's rows by key from a plain table, same framing",
+          limit,
+          null,
+          ceiling ? `p99 ${fixed(limit.p99Ms / ceiling.p99Ms, 2)}x the read ceiling's` : '',
+        ),
+      )
+    }
     rows.push(
       measured(
         '6',
         'usage view read (PostgREST style)',
         read,
         null,
-        ceiling ? `p99 ${fixed(read.p99Ms / ceiling.p99Ms, 2)}x the read ceiling's` : '',
+        (ceiling ? `p99 ${fixed(read.p99Ms / ceiling.p99Ms, 2)}x the read ceiling's` : '') +
+          (limit ? `, ${fixed(read.p99Ms / limit.p99Ms, 2)}x the limit's` : ''),
       ),
     )
   }

@@ -135,7 +135,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     await measureThroughput(session)
   const { hotQuota, ceilingHot, ceilingFramedHot, hotUser } = await measureHot(session)
   const naive = await measureNaive(session)
-  const { reads, readCeiling } = await measureReads(session)
+  const { reads, readCeiling, readRowsLimit } = await measureReads(session)
   const webhooks = await measureWebhooks(session)
   const policies = await measurePolicies(session)
   const metering = await measureMetering(session)
@@ -179,6 +179,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
     naive,
     reads,
     readCeiling,
+    readRowsLimit,
     webhooks,
     policies,
     metering,
@@ -193,6 +194,7 @@ const measureAll = async (database: BenchDatabase, context: Context): Promise<Be
         hotAllowedPhase: framedRatios.hotAllowedPhase,
         reads,
         readCeiling,
+        readRowsLimit,
         webhooks,
         policies,
       }),

@@ -92,6 +92,11 @@ export type BenchResult = {
   reads: Figure[]
   /** One row by key in the same read framing: what any PostgREST read costs at least (context). */
   readCeiling: Figure[]
+  /**
+   * The view's number of rows (one per metric of the free plan) by key from a plain table, same
+   * framing: what the view's answer costs without any rule (the limit of the reads target).
+   */
+  readRowsLimit: Figure[]
   webhooks: WebhookFigures
   /** An app table read whole under a has_feature policy and under `true` (issue 14). */
   policies: PolicyFigures

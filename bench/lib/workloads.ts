@@ -38,6 +38,8 @@ export const STATEMENTS = {
   consume: 'select tollgate.consume_usage($1::text, 1) as answer',
   usage: 'select * from tollgate.usage',
   readCeiling: 'select used, quota from public.bench_ceiling where key = $1',
+  readRowsLimit:
+    'select metric, used, quota from public.bench_ceiling_rows where key = $1 order by metric',
   naiveRead:
     'select coalesce(sum(amount), 0)::bigint as total from public.bench_naive_usage where user_id = $1',
   naiveInsert: 'insert into public.bench_naive_usage (user_id, amount) values ($1, 1)',
@@ -137,6 +139,24 @@ export const framedReadCeilingCall =
       readOnly: true,
     })
     if (rows.length !== 1) throw new Error(`read ceiling: ${rows.length} rows for key ${key}`)
+    return true
+  }
+
+/**
+ * The reads' limit (issue 17): the usage view's number of rows (one per metric of the plan) from a
+ * plain table by key, same framing, no rule. What the view's answer costs at least, whatever
+ * Tollgate does to compute it.
+ */
+export const framedReadRowsLimitCall =
+  (connection: Connection, user: () => BenchUser, expectedRows: number): Call =>
+  async () => {
+    const key = 1 + randomInt(CEILING_ROWS)
+    const rows = await inFraming(connection, user().claims, STATEMENTS.readRowsLimit, [key], {
+      readOnly: true,
+    })
+    if (rows.length !== expectedRows) {
+      throw new Error(`read limit: ${rows.length} rows for key ${key}, expected ${expectedRows}`)
+    }
     return true
   }
 
