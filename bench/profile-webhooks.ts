@@ -5,6 +5,7 @@ import postgres from 'postgres'
 import Stripe from 'stripe'
 import { parseStripeEvent, verifyStripeWebhook } from '../packages/providers/stripe/src/webhook.ts'
 import { signedDelivery } from '../tests/helpers/stripe/events.ts'
+import { processStats, statsPer } from './lib/cpu.ts'
 import { createSchemaDatabase } from './lib/database.ts'
 import { createPeerDatabase, PEER_TABLES } from './lib/peer-engine.ts'
 import { type Child, startChild } from './lib/webhook-processes.ts'
@@ -28,6 +29,8 @@ import {
 // the server process during each measured window (warm-up and re-warm included) and the samples
 // are summed per event delivered meanwhile: by package or file (self time), and by the nearest
 // frame of this repository on the stack (its own time plus the synchronous library calls it made).
+// Beside it, per event, each system's Postgres: WAL (pg_stat_wal) and commits, and its backends'
+// CPU (user, system) and sleeps (times scheduled, voluntary and involuntary switches).
 
 const CLIENTS = Number(process.env.CLIENTS ?? 8)
 const WARMUP_MS = 2000
@@ -287,6 +290,16 @@ const main = async (): Promise<void> => {
         if (replayed === 'duplicate') delivered = first.taken()
         const file = join(dir, `${target.label}-${replayed}.cpuprofile`)
         const from = source.taken()
+        const walOf = async () =>
+          (
+            await target.superSql<{ bytes: string; records: string; syncs: string; commits: string }[]>`
+              select w.wal_bytes::text as bytes, w.wal_records::text as records,
+                w.wal_sync::text as syncs,
+                (select sum(d.xact_commit) from pg_stat_database d)::text as commits
+              from pg_stat_wal w`
+          )[0]
+        const walBefore = await walOf()
+        const procBefore = processStats(target.cluster)
         await target.server.profile('start')
         const row = await measureWebhookWindow(
           target,
@@ -298,6 +311,10 @@ const main = async (): Promise<void> => {
         )
         await target.server.profile('stop', file)
         const events = source.taken() - from
+        const procAfter = processStats(target.cluster)
+        const walAfter = await walOf()
+        const walPer = (key: 'bytes' | 'records' | 'syncs' | 'commits') =>
+          (Number(walAfter?.[key]) - Number(walBefore?.[key])) / events
         const {
           busy,
           self,
@@ -309,6 +326,19 @@ const main = async (): Promise<void> => {
             `main thread busy ${(busy / events).toFixed(0)} us/event (process, all threads, in the ` +
             `window: ${row.serverCpuUs?.toFixed(0)} us/event)`,
         )
+        print(
+          `  Postgres per event: WAL ${walPer('bytes').toFixed(0)} B in ${walPer('records').toFixed(1)} records, ` +
+            `${walPer('commits').toFixed(2)} commits (the statistics queries included), ${walPer('syncs').toFixed(2)} WAL syncs`,
+        )
+        if (procBefore && procAfter) {
+          const b = statsPer(procAfter.backends, procBefore.backends, events)
+          const o = statsPer(procAfter.others, procBefore.others, events)
+          print(
+            `  backends: CPU ${b.cpuUs.toFixed(0)} us (user ${b.userUs.toFixed(0)}, system ${b.systemUs.toFixed(0)}), ` +
+              `scheduled ${b.scheduled.toFixed(2)} times (voluntary ${b.voluntary.toFixed(2)}, involuntary ` +
+              `${b.involuntary.toFixed(2)}); other processes CPU ${o.cpuUs.toFixed(0)} us`,
+          )
+        }
         table('  self time by package / file, us per event:', self, events, 22).forEach(print)
         table(
           '  by the nearest frame of this repository, us per event:',

@@ -58,3 +58,81 @@ export const cpuSince = (cluster: Cluster, before: CpuSnapshot): CpuUse => {
     clientUs: now.clientUs - before.clientUs,
   }
 }
+
+/** Scheduling and CPU of a cluster's processes, summed: backends apart from the rest. */
+export type ProcessStats = {
+  /** On-CPU time (schedstat), µs. */
+  cpuUs: number
+  /** User and system time (stat utime, stime), µs at the kernel's 100 Hz tick. */
+  userUs: number
+  systemUs: number
+  /** Times scheduled in (schedstat), and context switches (status). */
+  scheduled: number
+  voluntary: number
+  involuntary: number
+}
+
+const noStats = (): ProcessStats => ({
+  cpuUs: 0,
+  userUs: 0,
+  systemUs: 0,
+  scheduled: 0,
+  voluntary: 0,
+  involuntary: 0,
+})
+
+/**
+ * The cluster's backends and its other processes (WAL writer, checkpointer, autovacuum...), read
+ * from /proc (null without it): where a figure's Postgres CPU goes and how often it slept.
+ */
+export const processStats = (
+  cluster: Cluster,
+): { backends: ProcessStats; others: ProcessStats } | null => {
+  const postmaster = postmasterPid(cluster)
+  if (postmaster === null) return null
+  const backends = noStats()
+  const others = noStats()
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return null
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(entry) !== postmaster && Number(fields[1]) !== postmaster) continue
+      // A backend's title is "postgres: <user> <database> <client> <state>"; the others name
+      // their role (walwriter, checkpointer, autovacuum launcher, ...).
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ')
+      const own =
+        Number(entry) !== postmaster &&
+        !/walwriter|checkpointer|background writer|autovacuum|logical replication|archiver/.test(title)
+          ? backends
+          : others
+      const [ns, , slices] = readFileSync(`/proc/${entry}/schedstat`, 'utf8').split(' ').map(Number)
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8')
+      own.cpuUs += (ns ?? 0) / 1000
+      own.userUs += Number(fields[11]) * 10_000
+      own.systemUs += Number(fields[12]) * 10_000
+      own.scheduled += slices ?? 0
+      own.voluntary += Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0)
+      own.involuntary += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return { backends, others }
+}
+
+/** `after - before`, field by field, divided by `per` (events, calls). */
+export const statsPer = (after: ProcessStats, before: ProcessStats, per: number): ProcessStats => ({
+  cpuUs: (after.cpuUs - before.cpuUs) / per,
+  userUs: (after.userUs - before.userUs) / per,
+  systemUs: (after.systemUs - before.systemUs) / per,
+  scheduled: (after.scheduled - before.scheduled) / per,
+  voluntary: (after.voluntary - before.voluntary) / per,
+  involuntary: (after.involuntary - before.involuntary) / per,
+})
