@@ -17,36 +17,16 @@ const postmasterPid = (cluster: Cluster): number | null => {
   }
 }
 
-// On-CPU time (first field of /proc/<pid>/schedstat, ns) of the postmaster and its children:
-// backends, WAL writer, checkpointer, autovacuum. Other tenants of the machine are not counted.
-const serverNs = (postmaster: number): number | null => {
-  let total = 0
-  let entries: string[]
-  try {
-    entries = readdirSync('/proc')
-  } catch {
-    return null
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (Number(entry) !== postmaster && ppid !== postmaster) continue
-      total += Number(readFileSync(`/proc/${entry}/schedstat`, 'utf8').split(' ')[0] ?? 0)
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return total
-}
-
 /** Takes a CPU snapshot of the cluster's processes and of this process. */
 export const cpuSnapshot = (cluster: Cluster): CpuSnapshot => {
-  const pid = postmasterPid(cluster)
-  const server = pid === null ? null : serverNs(pid)
+  // On-CPU time of the postmaster and its children: backends, WAL writer, checkpointer,
+  // autovacuum. Other tenants of the machine are not counted.
+  const stats = processStats(cluster)
   const client = process.cpuUsage()
-  return { serverUs: server === null ? null : server / 1000, clientUs: client.user + client.system }
+  return {
+    serverUs: stats === null ? null : stats.backends.cpuUs + stats.others.cpuUs,
+    clientUs: client.user + client.system,
+  }
 }
 
 /** CPU used since `before`. */

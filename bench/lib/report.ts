@@ -176,7 +176,7 @@ const rowsOf = (result: BenchResult): Row[] => {
     if (ceiling) {
       rows.push(measured('6', 'read ceiling: one row by key, same framing', ceiling, null, ''))
     }
-    const limit = result.readRowsLimit?.find((row) => row.connections === read.connections)
+    const limit = result.readRowsLimit.find((row) => row.connections === read.connections)
     if (limit) {
       rows.push(
         measured(
