@@ -36,7 +36,13 @@ begin
   -- current_period_end (a trial of theirs up to trial_end).
   if v_sub.provider = 'stripe' then
     if v_sub.status = 'past_due' then
-      paid_until := v_sub.current_period_start;
+      -- Stripe moves the period on every renewal, paid or not: after a second failed renewal
+      -- current_period_start is that second failure. What was paid for ends where the service
+      -- period of the last paid invoice does (a paid invoice recorded later moves the counters:
+      -- tg_invoices__sync_usage).
+      paid_until := least(v_sub.current_period_start,
+        (select max(i.period_end) from tollgate.invoices i
+         where i.subscription_id = v_sub.id and i.status = 'paid'));
     end if;
   elsif v_sub.status = 'trialing' then
     paid_until := least(v_sub.trial_end, v_sub.current_period_end);
@@ -69,6 +75,6 @@ end;
 $$;
 
 comment on function tollgate_private.entitlement(uuid, timestamptz) is
-  E'The plan a user is entitled to at as_of: their live subscription''s plan, else free; with the month anchor for usage periods, paid_until (the end of what is paid for: current_period_end of a one-off razorpay or internal payment, current_period_start of a past_due Stripe subscription, whose failed renewal already moved the period; null while Stripe renews by itself) and valid_until (paid_until plus the grace, or the end of a period set to cancel): the moment this must be checked again.';
+  E'The plan a user is entitled to at as_of: their live subscription''s plan, else free; with the month anchor for usage periods, paid_until (the end of what is paid for: current_period_end of a one-off razorpay or internal payment, current_period_start of a past_due Stripe subscription, whose failed renewal already moved the period, or the end of its last paid invoice''s service period when earlier (a renewal failed more than once); null while Stripe renews by itself) and valid_until (paid_until plus the grace, or the end of a period set to cancel): the moment this must be checked again.';
 
 revoke all on function tollgate_private.entitlement(uuid, timestamptz) from public, anon, authenticated, service_role;

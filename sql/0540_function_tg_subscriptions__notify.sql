@@ -9,7 +9,6 @@ declare
   v_plan tollgate.plans;
   v_old_plan tollgate.plans;
   v_invoice tollgate.invoices;
-  v_grace interval;
   v_at text := extract(epoch from new.updated_at)::text;
 begin
   select p.* into v_plan from tollgate.plans p where p.id = new.plan_id;
@@ -44,7 +43,6 @@ begin
     where i.subscription_id = new.id and i.status = 'open'
     order by i.created_at desc
     limit 1;
-    select s.past_due_grace into v_grace from tollgate_private.settings s;
     perform tollgate_private.notify(new.user_id, 'payment_failed',
       'payment_failed:' || new.id::text || ':' || coalesce(extract(epoch from new.current_period_start)::text, v_at),
       'Your payment failed',
@@ -54,7 +52,9 @@ begin
         'amount', coalesce(v_invoice.amount_due, v_plan.amount),
         'currency', coalesce(v_invoice.currency, v_plan.currency),
         'hosted_invoice_url', v_invoice.hosted_invoice_url,
-        'grace_ends_at', new.current_period_end + coalesce(v_grace, interval '0'),
+        -- When the plan ends without a payment: the entitlement's valid_until (from the failure
+        -- for Stripe, which already moved the period; from the paid period's end otherwise).
+        'grace_ends_at', (select e.valid_until from tollgate_private.entitlement(new.user_id, now()) e),
         'subscription_id', new.id)));
   end if;
   return null;

@@ -36,7 +36,19 @@ begin
   perform pg_advisory_xact_lock(hashtextextended('tollgate.user:' || v_user_id::text, 0));
   if not tollgate_private.advance_watermark('stripe', 'invoice', v_stripe_id, apply_stripe_invoice.event_at,
       apply_stripe_invoice.event_id, v_new_id, v_user_id, v_stripe_subscription) then
-    return jsonb_build_object('outcome', 'stale');
+    -- Older by the watermark: an earlier second, or the same second and a smaller event id. An
+    -- invoice only moves forward (draft, open, uncollectible, then paid or void), so a snapshot
+    -- further along than the stored row is the newer one whatever its id says: invoice.finalized
+    -- and invoice.paid of a first payment share their second, and their random ids must not
+    -- leave a paid invoice open.
+    if not exists (
+        select from tollgate_private.provider_refs r
+        join tollgate.invoices i on i.id = r.local_id
+        where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id
+          and (case v_status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
+            > (case i.status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)) then
+      return jsonb_build_object('outcome', 'stale');
+    end if;
   end if;
 
   select r.local_id into v_subscription_id
@@ -71,6 +83,9 @@ begin
         invoice_pdf = v_inv.invoice_pdf,
         paid_at = v_inv.paid_at
     where i.id = v_local_id
+      -- ... and never back, whichever of two events of one second passed the watermark last.
+      and (case v_status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
+        >= (case i.status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
       -- An identical snapshot (invoice.paid and invoice.payment_succeeded) writes nothing.
       and (i.subscription_id, i.number, i.status, i.currency, i.amount_due, i.amount_paid, i.period_start,
            i.period_end, i.hosted_invoice_url, i.invoice_pdf, i.paid_at)
@@ -91,6 +106,6 @@ end;
 $$;
 
 comment on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) is
-  E'Upserts a Stripe invoice (any API version) into tollgate.invoices unless a newer event about it was applied already. Decodes it with stripe_invoice_fields and finds the user with stripe_user_of (its subscription''s metadata.user_id, customer, the subscription''s ref). Outcome applied, stale, ignored or unlinked.';
+  E'Upserts a Stripe invoice (any API version) into tollgate.invoices unless a newer event about it was applied already; its status only moves forward (draft, open, uncollectible, then paid or void), so a snapshot further along is applied even when the watermark calls it older (events of one second are ordered by their random ids) and one behind never reopens the row. Decodes it with stripe_invoice_fields and finds the user with stripe_user_of (its subscription''s metadata.user_id, customer, the subscription''s ref). Outcome applied, stale, ignored or unlinked.';
 
 revoke all on function tollgate_private.apply_stripe_invoice(jsonb, timestamptz, text) from public, anon, authenticated, service_role;

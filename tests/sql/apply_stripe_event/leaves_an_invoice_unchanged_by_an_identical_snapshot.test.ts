@@ -33,4 +33,27 @@ describe('apply_stripe_event with a later event for a known invoice', () => {
       expect(row).toEqual({ status: 'void' })
     })
   })
+  // Stripe stamps invoice.finalized and invoice.paid of a first payment with one second; the
+  // watermark orders such a tie by event id, which Stripe draws at random.
+  for (const paidFirst of [true, false]) {
+    it(`ends paid when invoice.finalized and invoice.paid of one second arrive ${paidFirst ? 'paid first' : 'finalized first'}, whatever their ids`, async () => {
+      await withRollback(sql, async (tx) => {
+        const world = newWorld((await createUser(tx)).id)
+        const id = `in_${'same_second'.padEnd(14, 'x')}`
+        const paid = invoiceFixture(world, { id, periodStart: T, periodEnd: T + MONTH, created: T })
+        const open = invoiceFixture(world, { id, status: 'open', periodStart: T, periodEnd: T + MONTH, created: T })
+        // The ids give the tie-break the wrong answer each time: finalized is the newer by its id.
+        const events = paidFirst
+          ? [makeStripeEvent('invoice.paid', paid, { created: T + 1, id: 'evt_1_paid' }),
+             makeStripeEvent('invoice.finalized', open, { created: T + 1, id: 'evt_2_finalized' })]
+          : [makeStripeEvent('invoice.finalized', open, { created: T + 1, id: 'evt_2_finalized' }),
+             makeStripeEvent('invoice.paid', paid, { created: T + 1, id: 'evt_1_paid' })]
+        const first = await applyEvent(tx, events[0]!)
+        const second = await applyEvent(tx, events[1]!)
+        expect(second).toMatchObject({ outcome: 'applied' })
+        const [row] = await tx`select status, amount_paid from tollgate.invoices where id = ${first.invoice_id ?? ''}::uuid`
+        expect(row).toEqual({ status: 'paid', amount_paid: '2900' })
+      })
+    })
+  }
 })

@@ -75,6 +75,9 @@ describe('notifications written by the events that cause them', () => {
       const rows = await mine(tx, user)
       expect(rows.map((r) => r.kind)).toEqual(['payment_failed'])
       expect(rows[0]?.data).toMatchObject({ plan_id: 'pro', currency: 'usd', amount: expect.any(Number) })
+      // The plan ends 3 days (the seeded grace) after the failure: Stripe already moved the period
+      // to start at it, so the end of that new period is a month too late.
+      expect(new Date(String(rows[0]?.data.grace_ends_at)).getTime()).toBe((T + 3 * 86400) * 1000)
       expect(rows[0]?.read_at).toBeNull()
       expect(await outbox(tx, user.id)).toEqual([
         { kind: 'payment_failed', state: 'queued', idempotency_key: expect.stringMatching(/^tollgate-notification\//) },

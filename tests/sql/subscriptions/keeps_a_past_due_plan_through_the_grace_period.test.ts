@@ -100,4 +100,43 @@ describe('a past_due subscription', () => {
       ])
     })
   })
+  it('counts the grace from the end of the last paid period when Stripe failed a second renewal', async ({
+    sql,
+    user,
+  }) => {
+    await withRollback(sql, async (tx) => {
+      // The first month was paid; the renewal a month ago failed, and so did the one a day ago:
+      // Stripe moved the period both times, so current_period_start is the second failure.
+      const sub = await insertSubscription(tx, user.id, pastDue)
+      expect(await consume(tx, user.id, 'projects', 5)).toMatchObject({ allowed: true, used: 5, quota: 100 })
+
+      // The paid invoice of the first month arrives (its event was older, or late): the grace
+      // ran out a month ago. The plan ends at once, for the view and for consume.
+      await tx`
+        insert into tollgate.invoices (user_id, subscription_id, provider, status, currency, amount_due,
+          amount_paid, period_start, period_end, paid_at)
+        values (${user.id}::uuid, ${sub.id}::uuid, 'stripe', 'paid', 'usd', 2900, 2900,
+          (now() at time zone 'UTC' - interval '2 months 1 day') at time zone 'UTC',
+          (now() at time zone 'UTC' - interval '1 month 1 day') at time zone 'UTC', now() - interval '2 months')`
+      expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('free')
+      expect(await consume(tx, user.id, 'projects', 1)).toMatchObject({ allowed: false, used: 5, quota: 3 })
+      expect((await usageAs(tx, user)).map((r) => [r.metric, r.quota])).toEqual([
+        ['api_calls', '1000'],
+        ['api_keys', '2'],
+        ['projects', '3'],
+        ['requests', '100'],
+        ['storage_gb', '1'],
+      ])
+
+      // A paid invoice of the period that failed first (a retry that succeeded) gives its grace back.
+      await tx`
+        insert into tollgate.invoices (user_id, subscription_id, provider, status, currency, amount_due,
+          amount_paid, period_start, period_end, paid_at)
+        values (${user.id}::uuid, ${sub.id}::uuid, 'stripe', 'paid', 'usd', 2900, 2900,
+          (now() at time zone 'UTC' - interval '1 month 1 day') at time zone 'UTC',
+          (now() at time zone 'UTC' - interval '1 day') at time zone 'UTC', now())`
+      expect(await planAt(tx, user.id, await nowPlus(tx, '0'))).toBe('pro')
+      expect(await consume(tx, user.id, 'projects', 1)).toMatchObject({ allowed: true, used: 6, quota: 100 })
+    })
+  })
 })
