@@ -4,7 +4,11 @@ import { checkInvariants } from './invariants.ts'
 import {
   billingOf,
   collectStripeEvents,
+  EDITED_METRICS,
+  EDITED_PLANS,
   forfeitRazorpay,
+  GRACE_HOURS,
+  LIMIT_EDITS,
   PLAN_AMOUNT,
   PLAN_OF_PRICE,
   recordRazorpayCapture,
@@ -12,6 +16,44 @@ import {
   type UserModel,
   type World,
 } from './world.ts'
+
+/** admin_edit_limit's choices: which plan and metric, and what the admin does to its limit. */
+const limitEditOf = (s: Step) => ({
+  plan: EDITED_PLANS[s.pick % EDITED_PLANS.length] ?? 'free',
+  metric: EDITED_METRICS[s.amount % EDITED_METRICS.length] ?? 'api_calls',
+  edit: LIMIT_EDITS[(s.days + 3 * (s.pick >> 2)) % LIMIT_EDITS.length] ?? 'half',
+})
+
+/** admin_set_grace's choice. */
+const graceHoursOf = (s: Step): number => GRACE_HOURS[s.pick % GRACE_HOURS.length] ?? 72
+
+/**
+ * An admin edits a plan's limit in Studio (a row of tollgate.plan_limits, as the owner): halves or
+ * doubles the seeded quota, makes it unlimited, removes the metric from the plan, or puts the seeded
+ * limit back. Counters on it follow at their next use (the 0520 trigger marks them due).
+ */
+const editLimit = async (w: World, s: Step): Promise<string> => {
+  const { plan, metric, edit } = limitEditOf(s)
+  const seeded = w.sys.seedLimits.find((l) => l.plan_id === plan && l.metric === metric)
+  if (!seeded) return 'not a seeded limit'
+  w.sys.adminEdited()
+  if (edit === 'remove') {
+    const removed = await w.sys.sql`
+      delete from tollgate.plan_limits where plan_id = ${plan} and metric = ${metric}`
+    return removed.count === 0 ? 'already removed' : 'removed'
+  }
+  const quota =
+    edit === 'unlimited' ? -1
+    : edit === 'restore' ? seeded.quota
+    : seeded.quota === -1 ? (edit === 'half' ? 100 : -1)
+    : edit === 'half' ? Math.floor(seeded.quota / 2)
+    : seeded.quota * 2
+  await w.sys.sql`
+    insert into tollgate.plan_limits as l (plan_id, metric, quota, period, carry_over)
+    values (${plan}, ${metric}, ${quota}, ${seeded.period}, ${seeded.carry_over})
+    on conflict (plan_id, metric) do update set quota = excluded.quota`
+  return `quota ${quota}`
+}
 
 /** One generated step: an action kind, the user it acts for, and small choices. */
 export type Step = {
@@ -62,6 +104,12 @@ const describe = (s: Step): string => {
       return `revoke_credits(${u}, purchase #${s.pick})`
     case 'admin_reset_usage':
       return `admin_reset_usage(${u}, api_calls)`
+    case 'admin_edit_limit': {
+      const edit = limitEditOf(s)
+      return `admin_edit_limit(${edit.plan}, ${edit.metric}, ${edit.edit})`
+    }
+    case 'admin_set_grace':
+      return `admin_set_grace(${graceHoursOf(s)} hours)`
     case 'make_api_key':
       return `make_api_key(${u})`
     case 'revoke_api_key':
@@ -577,6 +625,16 @@ const runStep = async (w: World, s: Step): Promise<string> => {
       w.stepReset.set(`${user.caller.id}|api_calls`, BigInt(row?.r.used_before ?? 0))
       return `reset (was ${row?.r.used_before})`
     }
+    case 'admin_edit_limit':
+      return editLimit(w, s)
+    case 'admin_set_grace': {
+      // As an admin in Studio: tollgate_private.settings; Tollgate applies it at once (0525).
+      const hours = graceHoursOf(s)
+      w.sys.adminEdited()
+      await w.sys.sql`update tollgate_private.settings set past_due_grace = make_interval(hours => ${hours}::int)`
+      w.graceSeconds = hours * 3600
+      return `grace ${hours} hours`
+    }
     case 'make_api_key':
       return makeApiKey(w, user)
     case 'revoke_api_key':
@@ -652,6 +710,8 @@ const WEIGHTS: Record<ActionKind, number> = {
   grant_credits: 2,
   revoke_credits: 1,
   admin_reset_usage: 1,
+  admin_edit_limit: 1,
+  admin_set_grace: 1,
   make_api_key: 1,
   revoke_api_key: 1,
   metered_consume: 2,

@@ -25,6 +25,8 @@ export const ACTION_KINDS = [
   'grant_credits',
   'revoke_credits',
   'admin_reset_usage',
+  'admin_edit_limit',
+  'admin_set_grace',
   'make_api_key',
   'revoke_api_key',
   'metered_consume',

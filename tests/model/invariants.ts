@@ -303,8 +303,10 @@ const couponOncePerAccount: Check = async (w) => {
 
 /**
  * Holding a payment for an operator is only for a payment that would replace another paid plan:
- * when a held order first shows, its user is on a paid plan other than the order's (else Tollgate
- * took money and granted nothing by mistake).
+ * when a held order first shows, its user is on a paid plan, and on another plan than the order's
+ * unless Stripe bills it (a Stripe subscription is never replaced by a one-off payment, whatever its
+ * plan; a Razorpay period of the same plan is renewed, the payment queued after it). Else Tollgate
+ * took money and granted nothing by mistake.
  */
 const heldOnlyWhileAnotherPaidPlanRuns: Check = async (w) => {
   const ids = w.users.map((u) => u.caller.id)
@@ -316,11 +318,15 @@ const heldOnlyWhileAnotherPaidPlanRuns: Check = async (w) => {
   for (const order of held) {
     if (w.seenHeld.has(order.id)) continue
     w.seenHeld.add(order.id)
-    const [row] = await w.sys.sql<{ plan_id: string }[]>`
-      select plan_id from tollgate_private.entitlement(${order.user_id}::uuid, to_timestamp(${w.sys.now()}))`
+    const [row] = await w.sys.sql<{ plan_id: string; provider: string | null }[]>`
+      select e.plan_id, s.provider
+      from tollgate_private.entitlement(${order.user_id}::uuid, to_timestamp(${w.sys.now()})) e
+      left join tollgate.subscriptions s on s.id = e.subscription_id`
     const granted = row?.plan_id ?? 'none'
-    if (granted === 'free' || granted === order.plan) {
-      return `${nameOf(w, order.user_id)}: order ${order.id} for ${order.plan} held while on ${granted}`
+    if (granted === 'free' || (granted === order.plan && row?.provider !== 'stripe')) {
+      return `${nameOf(w, order.user_id)}: order ${order.id} for ${order.plan} held while on ${granted}${
+        row?.provider ? ` (${row.provider})` : ''
+      }`
     }
   }
   return null
@@ -354,6 +360,26 @@ const stateOf = async (w: World): Promise<string> => {
  * Judged while no time jump has happened (see below): renewals, grace and expiry are not.
  */
 const storedUsageIsTheRule = async (w: World): Promise<string | null> => {
+  // At any model time: a counter not due (what apply_usage counts on without asking the rule) is
+  // on the plan the user is entitled to. Its valid_until is absolute (the end of what is paid plus
+  // the grace), so a counter synced at real now() after a jump is still judged rightly; an input
+  // of the rule that changes without marking the counters due (the grace, a plan limit, a paid
+  // invoice of a past_due subscription) shows here.
+  const ids = w.users.map((u) => u.caller.id)
+  const [wrongPlan] = await w.sys.sql<{ user_id: string; metric: string; plan_id: string; entitled: string; valid_until: string | null }[]>`
+    select c.user_id::text, c.metric, c.plan_id, e.plan_id as entitled, c.valid_until::text
+    from tollgate_private.usage_counters c
+    cross join lateral tollgate_private.entitlement(c.user_id, to_timestamp(${w.sys.now()})) e
+    where c.user_id = any(${ids}::uuid[])
+      and (c.period_end is null or c.period_end > to_timestamp(${w.sys.now()}))
+      and (c.valid_until is null or c.valid_until > to_timestamp(${w.sys.now()}))
+      and c.plan_id <> e.plan_id
+    limit 1`
+  if (wrongPlan) {
+    return `${nameOf(w, wrongPlan.user_id)}: the counter of ${wrongPlan.metric} is not due (valid until ${
+      wrongPlan.valid_until ?? 'the subscription changes'
+    }) and counts on ${wrongPlan.plan_id}, but the user is entitled to ${wrongPlan.entitled}`
+  }
   // Judged while the model clock is real time (offset 0): after a jump, a subscription change
   // re-syncs counters at real now(), in the model clock's past (system.ts, THE CLOCK), and the
   // rule at the model time then starts a period the stored counter, synced "earlier", has not.

@@ -38,6 +38,9 @@ import type { StripeJson } from '../helpers/stripe/events.ts'
  *   events after a jump: the "snapshot wins over newer events" half of H-1 is only exercised
  *   while offset = 0.
  */
+/** One row of tollgate.plan_limits. */
+export type PlanLimit = { plan_id: string; metric: string; quota: number; period: string; carry_over: boolean }
+
 export type System = {
   db: ScratchDatabase
   /** Owner pool on the scratch database. */
@@ -52,6 +55,12 @@ export type System = {
   /** Freezes the model clock at real time plus offset (never moving back) for the next step. */
   tick: () => void
   signIn: () => Promise<Caller>
+  /** The plan limits as seeded (pro_trial's included): what admin_edit_limit edits and a run starts from. */
+  seedLimits: PlanLimit[]
+  /** Marks that a run's admin changed the grace or a plan limit (restoreAdminSettings then undoes it). */
+  adminEdited: () => void
+  /** Puts past_due_grace and the plan limits back as seeded when a run changed them. */
+  restoreAdminSettings: () => Promise<void>
   post: (route: string, caller: Caller, body?: unknown) => Promise<Answer>
   deliverStripe: (event: StripeJson) => Promise<Answer>
   deliverRazorpay: (init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<Answer>
@@ -111,6 +120,12 @@ export const startSystem = async (): Promise<System> => {
     await migrate.end()
   }
   const sql = postgres(db.url, { max: 4, onnotice: () => {}, prepare: false })
+  const seedLimits = (
+    await sql<PlanLimit[]>`
+      select plan_id, metric, quota::float8 as quota, period, carry_over from tollgate.plan_limits
+      order by plan_id, metric`
+  ).map((row) => ({ ...row }))
+  let edited = false
   const clock: System['clock'] = { offset: 0, frozen: null }
   const live = (): number => Math.floor(Date.now() / 1000) + clock.offset
   const now = (): number => clock.frozen ?? live()
@@ -153,6 +168,29 @@ export const startSystem = async (): Promise<System> => {
     signIn: async () => {
       const user = await createUser(sql)
       return { ...user, token: await signToken(user.claims) }
+    },
+    seedLimits,
+    adminEdited: () => {
+      edited = true
+    },
+    restoreAdminSettings: async () => {
+      if (!edited) return
+      // As an admin would in Studio: the triggers mark every counter the change touches due.
+      await sql.begin(async (tx) => {
+        await tx`update tollgate_private.settings set past_due_grace = interval '3 days'
+          where past_due_grace <> interval '3 days'`
+        await tx`delete from tollgate.plan_limits l
+          where not exists (select from jsonb_to_recordset(${tx.json(seedLimits)}) as s(plan_id text, metric text)
+            where s.plan_id = l.plan_id and s.metric = l.metric)`
+        await tx`insert into tollgate.plan_limits as l (plan_id, metric, quota, period, carry_over)
+          select plan_id, metric, quota, period, carry_over
+          from jsonb_to_recordset(${tx.json(seedLimits)})
+            as s(plan_id text, metric text, quota bigint, period text, carry_over boolean)
+          on conflict (plan_id, metric) do update
+            set quota = excluded.quota, period = excluded.period, carry_over = excluded.carry_over
+            where (l.quota, l.period, l.carry_over) is distinct from (excluded.quota, excluded.period, excluded.carry_over)`
+      })
+      edited = false
     },
     post: async (route, caller, body) =>
       answerOf(

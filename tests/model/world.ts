@@ -8,6 +8,16 @@ import { eventIds, type System } from './system.ts'
 /** Grace a lapsed paid period keeps its plan (tollgate_private.settings.past_due_grace, seeded). */
 export const GRACE_SECONDS = 3 * 24 * 3600
 
+/** What an admin may set past_due_grace to in a run (admin_set_grace), in hours. */
+export const GRACE_HOURS = [0, 12, 72, 168] as const
+
+/** Quotas an admin may give a plan's metric (admin_edit_limit), as a share of the seeded one; -1 = unlimited. */
+export const LIMIT_EDITS = ['half', 'double', 'unlimited', 'remove', 'restore'] as const
+/** The metrics an admin edits: the consumed one, a gauge and the keys' gauge. */
+export const EDITED_METRICS = ['api_calls', 'projects', 'api_keys'] as const
+/** The plans whose limits an admin edits (pro_trial copies pro's at the start). */
+export const EDITED_PLANS = ['free', 'pro', 'enterprise', 'pro_trial'] as const
+
 /** The seeded plans' prices, and what each Stripe price sells. */
 export const PLAN_AMOUNT: Record<string, number> = {
   free: 0,
@@ -111,12 +121,16 @@ export type World = {
   log: string[]
   /** Ids for the events taken from the fake Stripe (seeded per run). */
   nextEventId: () => string
+  /** past_due_grace now, in seconds (admin_set_grace changes it; Tollgate applies a change at once). */
+  graceSeconds: number
 }
 
 /** Starts a run: two fresh users, a small coupon of its own, clock back to real time. */
 export const newWorld = async (sys: System, config: ModelConfig, seed: number): Promise<World> => {
   sys.clock.offset = 0
   sys.clock.frozen = null
+  // An earlier run's admin edits (grace, plan limits) are undone: each run starts from the seed.
+  await sys.restoreAdminSettings()
   const users: UserModel[] = []
   for (const name of ['u1', 'u2']) {
     users.push({
@@ -154,6 +168,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
     seenHeld: new Set(),
     log: [],
     nextEventId: eventIds(seed, randomUUID().replaceAll('-', '').slice(0, 8)),
+    graceSeconds: GRACE_SECONDS,
   }
 }
 
@@ -245,7 +260,7 @@ export const billingOf = (
       billed.push({ provider: 'stripe', plan, ref: String(sub.id) })
       // The grace counts from the failed renewal (REVIEW S-2), not from the unpaid period's end.
       const failedAt = user.stripeFailedAt.get(String(sub.id)) ?? at
-      if (at < failedAt + GRACE_SECONDS) entitled.push(plan)
+      if (at < failedAt + w.graceSeconds) entitled.push(plan)
     }
   }
   const chain = razorpayChain(user, held)
@@ -256,7 +271,7 @@ export const billingOf = (
   if (acceptable.length === 0) {
     acceptable.push('free')
     const last = chain.filter((p) => p.end <= at).at(-1)
-    if (last && at < last.end + GRACE_SECONDS) acceptable.push(last.plan)
+    if (last && at < last.end + w.graceSeconds) acceptable.push(last.plan)
   }
   return { billed, acceptable }
 }
