@@ -10,7 +10,7 @@ comment on table tollgate_private.settings is
   E'Tollgate settings: exactly one row of knobs the billing rules read.';
 comment on column tollgate_private.settings.id is E'Always true: makes this a single-row table.';
 comment on column tollgate_private.settings.past_due_grace is
-  E'How long a past_due subscription keeps its plan after its current period ends (default 3 days).';
+  E'How long a past_due subscription keeps its plan after what was paid for ends (a Stripe renewal that failed, the end of a one-off payment''s period); default 3 days. A change applies at once, to every user.';
 comment on column tollgate_private.settings.created_at is E'When the row was created.';
 comment on column tollgate_private.settings.updated_at is E'When the row was last changed.';
 

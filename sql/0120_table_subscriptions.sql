@@ -33,7 +33,7 @@ comment on column tollgate.subscriptions.id is E'Subscription id.';
 comment on column tollgate.subscriptions.user_id is E'The subscriber (auth.users).';
 comment on column tollgate.subscriptions.plan_id is E'The plan subscribed to.';
 comment on column tollgate.subscriptions.status is
-  E'trialing, active, past_due (keeps the plan until current_period_end plus the grace period), unpaid, canceled, incomplete, incomplete_expired or paused (these fall back to free).';
+  E'trialing, active, past_due (keeps the plan for the grace period after what was paid for: from the failed renewal for Stripe, whose last paid invoice says when that was; from current_period_end for one-off payments), unpaid, canceled, incomplete, incomplete_expired or paused (these fall back to free).';
 comment on column tollgate.subscriptions.provider is E'Who bills it: stripe, razorpay or internal (granted by Tollgate itself).';
 comment on column tollgate.subscriptions.current_period_start is E'Start of the period paid for.';
 comment on column tollgate.subscriptions.current_period_end is E'End of the period paid for; renewals move it.';

@@ -45,7 +45,8 @@ create trigger _500_sync_usage_on_update
          new.cancel_at_period_end, new.trial_end, new.created_at)
     -- From here on both rows agree on the columns above. Only a subscription that can be the
     -- user's plan reads its periods: the month anchor falls back to current_period_start, a
-    -- past_due Stripe subscription is paid until its current_period_start, and valid_until follows
+    -- past_due Stripe subscription is paid until its current_period_start (or its last paid
+    -- invoice's period end: the invoices trigger, 0552, covers that input), and valid_until follows
     -- current_period_end for past_due, one-off (razorpay, internal) and cancel-at-period-end ones.
     or (new.status = any (tollgate_private.plan_statuses())
       and (((new.billing_cycle_anchor is null or (new.status = 'past_due' and new.provider = 'stripe'))
