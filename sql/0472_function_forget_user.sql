@@ -89,16 +89,10 @@ begin
   v_deleted := v_deleted || jsonb_build_object('notification_preferences', v_n);
   v_total := v_total + v_n;
 
-  -- A reserved use is given back (its checkout can no longer be the user's); a redeemed one stays
-  -- counted in coupons.times_redeemed (it was used), an overrun in times_overrun.
-  update tollgate_private.coupons c
-  set times_redeemed = greatest(c.times_redeemed - r.uses, 0)
-  from (
-    select r.coupon_code, count(*) as uses from tollgate_private.coupon_redemptions r
-    where r.user_id = v_user_id and r.status = 'reserved'
-    group by r.coupon_code
-  ) r
-  where c.code = r.coupon_code;
+  -- A use stays counted in coupons.times_redeemed, reserved or redeemed (an overrun in
+  -- times_overrun): a reserved one's checkout may have been paid at the provider before the
+  -- deletion, and the answer that would settle it finds no one once these rows are gone. A caller
+  -- that knows a checkout closed unpaid gives its use back first (delete_account).
   delete from tollgate_private.coupon_redemptions r where r.user_id = v_user_id;
   get diagnostics v_n = row_count;
   v_deleted := v_deleted || jsonb_build_object('coupon_redemptions', v_n);
@@ -243,6 +237,6 @@ end;
 $$;
 
 comment on function tollgate_private.forget_user(uuid, text) is
-  E'Forgets a user in one transaction: deletes what only described them (subscriptions, credits, usage counters and ledger, notifications, preferences, unsent emails, coupon uses, provider customers, the refs of their subscriptions and checkouts) and keeps the money trail without personal data (invoices and purchases with user_id null and no invoice links, payment refs and outbox actions unowned, webhook payloads, audit rows and admins'' reasons on credits and refunds scrubbed of names, emails, addresses, phones and the user''s ids, their id in audit and refund rows replaced by a pseudonym). A live Stripe subscription must be cancelled at Stripe first, or queued in the outbox. Answers the counts per kind; a second run changes nothing and answers nothing_left. via (delete-account, auth.users) goes to the audit row of the deletion. Called by delete_account and by the auth.users delete trigger.';
+  E'Forgets a user in one transaction: deletes what only described them (subscriptions, credits, usage counters and ledger, notifications, preferences, unsent emails, coupon use rows (the uses stay counted on the coupon: a reserved one may have been paid in flight), provider customers, the refs of their subscriptions and checkouts) and keeps the money trail without personal data (invoices and purchases with user_id null and no invoice links, payment refs and outbox actions unowned, webhook payloads, audit rows and admins'' reasons on credits and refunds scrubbed of names, emails, addresses, phones and the user''s ids, their id in audit and refund rows replaced by a pseudonym). A live Stripe subscription must be cancelled at Stripe first, or queued in the outbox. Answers the counts per kind; a second run changes nothing and answers nothing_left. via (delete-account, auth.users) goes to the audit row of the deletion. Called by delete_account and by the auth.users delete trigger.';
 
 revoke all on function tollgate_private.forget_user(uuid, text) from public, anon, authenticated, service_role;

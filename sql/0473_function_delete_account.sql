@@ -1,4 +1,8 @@
-create function tollgate_private.delete_account(user_id uuid, canceled_subscriptions text[])
+create function tollgate_private.delete_account(
+  user_id uuid,
+  canceled_subscriptions text[],
+  expired_checkouts text[] default '{}'
+)
 returns jsonb
 language plpgsql
 volatile
@@ -24,12 +28,21 @@ begin
     and r.provider_id <> all (coalesce(delete_account.canceled_subscriptions, '{}'))
   on conflict on constraint provider_actions_once do nothing;
   get diagnostics v_queued = row_count;
+  -- Checkouts the route expired at the provider (it answered: not paid, never will be) give their
+  -- coupon use back; forget_user keeps every other use counted, since a checkout may have been paid
+  -- in flight.
+  -- The use is held under Tollgate's checkout id, which the session's ref records.
+  perform tollgate_private.settle_coupon(r.details ->> 'checkout_id', false)
+  from tollgate_private.provider_refs r
+  where r.provider = 'stripe' and r.object_type = 'checkout_session'
+    and r.provider_id = any (coalesce(delete_account.expired_checkouts, '{}'))
+    and r.user_id = delete_account.user_id and r.details ->> 'checkout_id' is not null;
   return tollgate_private.forget_user(delete_account.user_id, 'delete-account')
     || jsonb_build_object('cancellations_queued', v_queued);
 end;
 $$;
 
-comment on function tollgate_private.delete_account(uuid, text[]) is
-  E'What POST /billing/delete-account runs after cancelling the user''s live Stripe subscriptions at Stripe (canceled_subscriptions, their sub_... ids): queues in the provider outbox the cancellation of any other live or incomplete Stripe subscription of the user, then forget_user. One transaction; answers forget_user''s counts and cancellations_queued. A second call answers nothing_left.';
+comment on function tollgate_private.delete_account(uuid, text[], text[]) is
+  E'What POST /billing/delete-account runs after cancelling the user''s live Stripe subscriptions at Stripe (canceled_subscriptions, their sub_... ids): queues in the provider outbox the cancellation of any other live or incomplete Stripe subscription of the user, gives back the coupon uses of the user''s checkouts it expired at Stripe (expired_checkouts: cs_... ids, closed unpaid), then forget_user. One transaction; answers forget_user''s counts and cancellations_queued. A second call answers nothing_left.';
 
-revoke all on function tollgate_private.delete_account(uuid, text[]) from public, anon, authenticated, service_role;
+revoke all on function tollgate_private.delete_account(uuid, text[], text[]) from public, anon, authenticated, service_role;

@@ -298,8 +298,11 @@ export const openStripeCheckoutsOf = async (db: Db, user: AuthUser): Promise<str
   ).map((row) => row.id)
 
 /**
- * Forgets the caller once their Stripe subscriptions are cancelled (`canceled`): ONE SQL call,
+ * Forgets the caller once their Stripe subscriptions are cancelled (`canceled`) and their open
+ * checkouts closed (`expired`: closed unpaid, their coupon uses go back): ONE SQL call,
  * delete_account, which answers what it deleted and kept (or nothing_left on a retry).
  */
-export const deleteAccount = (db: Db, user: AuthUser, canceled: string[]): Promise<Json> =>
-  value<Json>(db`select tollgate_private.delete_account(${user.id}, ${canceled}::text[]) as value`)
+export const deleteAccount = (db: Db, user: AuthUser, canceled: string[], expired: string[]): Promise<Json> =>
+  value<Json>(
+    db`select tollgate_private.delete_account(${user.id}, ${canceled}::text[], ${expired}::text[]) as value`,
+  )

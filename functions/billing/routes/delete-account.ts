@@ -32,13 +32,16 @@ deleteAccountRoute.post('/delete-account', async (c) => {
     stripeSubscriptionsToCancel(db, user),
   ])
   let subscriptions = live
+  let expired: string[] = []
   if (sessions.length > 0 || live.length > 0) {
     const stripe = stripeClientFor(env)
-    const paid = await closeStripeCheckoutsForDeletion(stripe, sessions)
-    subscriptions = [...new Set([...live, ...paid])]
+    const closed = await closeStripeCheckoutsForDeletion(stripe, sessions)
+    expired = closed.expired
+    subscriptions = [...new Set([...live, ...closed.subscriptions])]
     for (const id of subscriptions) await cancelStripeSubscriptionForDeletion(stripe, id)
   }
-  const forgotten = await deleteAccount(db, user, subscriptions)
+  // Coupon uses stay counted unless Stripe said their checkout closed unpaid (expired).
+  const forgotten = await deleteAccount(db, user, subscriptions, expired)
   return c.json({
     ...forgotten,
     providers: {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { app as notifications } from '../../../functions/notifications/app.ts'
 import { poolFor } from '../../../packages/db/src/client.ts'
-import { billingHarness, couponOf, paidStripeCheckout, pastClock, signToken, unixNow, type BillingHarness, type Caller } from '../../helpers/billing.ts'
+import { billingHarness, couponOf, createCoupon, paidStripeCheckout, pastClock, signToken, unixNow, type BillingHarness, type Caller } from '../../helpers/billing.ts'
 import { identifiersOf, moneyOf, rowsMentioning, tablesMentioning, withFootprint } from '../../helpers/forgotten.ts'
 import { buildScratch, type Built } from '../../schema/scratch.ts'
 import { signInAdmin } from './admin-refund-support.ts'
@@ -225,6 +225,24 @@ describe('POST /billing/delete-account and checkouts still open', () => {
     })
     expect(h.stripe.state.subscriptions.get(paid.subscriptionId)).toMatchObject({ status: 'canceled' })
     expect(await tablesMentioning(h.sql, [open.id, open.email, paidNotApplied.id, paidNotApplied.email])).toEqual([])
+  })
+  it('gives back the coupon use of the checkout it expired, and keeps counted the one paid but not applied yet', async () => {
+    const expiring = await createCoupon(h.sql, { maxUses: 1 })
+    const spent = await createCoupon(h.sql, { maxUses: 1 })
+    const open = await h.signIn()
+    expect((await h.post('checkout', open, { plan_id: 'pro', coupon_code: expiring })).status).toBe(200)
+    const paidNotApplied = await h.signIn()
+    await paidStripeCheckout(h, paidNotApplied, 'pro', { coupon_code: spent })
+    expect((await couponOf(h.sql, expiring)).times_redeemed).toBe(1)
+    expect((await couponOf(h.sql, spent)).times_redeemed).toBe(1)
+
+    expect((await deleteAccount(open)).status).toBe(200)
+    expect((await deleteAccount(paidNotApplied)).status).toBe(200)
+
+    // Stripe closed the first unpaid: its use is free for someone else. The second was paid at
+    // the discount before the deletion: its use is spent, though no event will ever settle it.
+    expect((await couponOf(h.sql, expiring)).times_redeemed).toBe(0)
+    expect((await couponOf(h.sql, spent)).times_redeemed).toBe(1)
   })
 })
 

@@ -331,17 +331,20 @@ export const cancelStripeSubscriptionForDeletion = (
 /**
  * Expires the Checkout Sessions a user deleting their account may still pay (so nothing starts
  * billing them afterwards); answers the subscriptions of sessions completed meanwhile, which must
- * be cancelled too. A session Stripe does not have is skipped. PROVR when Stripe fails.
+ * be cancelled too, and the sessions that are expired (closed unpaid: their coupon uses go back).
+ * A session Stripe does not have is skipped. PROVR when Stripe fails.
  */
 export const closeStripeCheckoutsForDeletion = (
   stripe: Stripe,
   sessionIds: string[],
-): Promise<string[]> =>
+): Promise<{ subscriptions: string[]; expired: string[] }> =>
   step(async () => {
     const subscriptions: string[] = []
+    const expired: string[] = []
     for (const id of sessionIds) {
       try {
         await stripe.checkout.sessions.expire(id, {}, { idempotencyKey: idempotencyKey('expire', id) })
+        expired.push(id)
         continue
       } catch (error) {
         // Stripe refuses to expire a session that is not open: find out what it is.
@@ -357,9 +360,11 @@ export const closeStripeCheckoutsForDeletion = (
       const subscription = session.subscription
       if (session.status === 'complete' && subscription) {
         subscriptions.push(typeof subscription === 'string' ? subscription : subscription.id)
+      } else if (session.status === 'expired') {
+        expired.push(id)
       }
     }
-    return subscriptions
+    return { subscriptions, expired }
   })
 
 /** Opens a Billing Portal session for the customer; answers its URL. */

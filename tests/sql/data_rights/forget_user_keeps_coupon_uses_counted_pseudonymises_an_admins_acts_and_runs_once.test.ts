@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { describe, expect } from 'vitest'
 import { createCoupon, couponOf } from '../../helpers/billing.ts'
 import { asAdmin } from '../../helpers/db.ts'
@@ -5,7 +6,7 @@ import { it } from '../../helpers/fixtures.ts'
 import { tablesMentioning } from '../../helpers/forgotten.ts'
 
 describe('tollgate_private.forget_user', () => {
-  it('gives a reserved coupon use back, keeps a redeemed one counted, pseudonymises what the user did as an admin, and runs once', async ({
+  it('keeps reserved and redeemed coupon uses counted (a reserved checkout may have been paid in flight), pseudonymises what the user did as an admin, and runs once', async ({
     sql,
     users,
   }) => {
@@ -33,7 +34,7 @@ describe('tollgate_private.forget_user', () => {
       deleted: { coupon_redemptions: 2 },
       kept_without_personal_data: { audit_log: 1 },
     })
-    expect((await couponOf(sql, reserved)).times_redeemed).toBe(0)
+    expect((await couponOf(sql, reserved)).times_redeemed).toBe(1)
     expect((await couponOf(sql, redeemed)).times_redeemed).toBe(1)
     // The customer's grant and its audit stay; the admin who made it is one pseudonym, the one of
     // the deletion's own audit row.
@@ -55,6 +56,29 @@ describe('tollgate_private.forget_user', () => {
     expect(again).toMatchObject({ forgotten: false, nothing_left: true })
     const [{ after }] = await sql`select count(*)::int as after from tollgate_private.audit_log`
     expect(after).toBe(audits)
+  })
+
+  it('delete_account gives back the use of a checkout the route expired (closed unpaid), and only that one', async ({
+    sql,
+    users,
+  }) => {
+    const leaving = await users.create()
+    const expired = await createCoupon(sql, { maxUses: 1 })
+    const inFlight = await createCoupon(sql, { maxUses: 1 })
+    // A Stripe checkout the route expired: the use is held under Tollgate's checkout id, the
+    // session's ref links the two (record_checkout).
+    const checkoutId = randomUUID()
+    await sql`select tollgate_private.reserve_coupon(${expired}, ${leaving.id}, 'pro', 'stripe', ${checkoutId}, now())`
+    await sql`select tollgate_private.record_checkout(${leaving.id}, 'stripe', 'cs_expired_by_route', ${checkoutId}, 'pro', 2900, 'usd')`
+    // A Razorpay order the user may have paid a moment ago: nobody can say it was not.
+    await sql`select tollgate_private.reserve_coupon(${inFlight}, ${leaving.id}, 'pro', 'razorpay', 'order_in_flight', now())`
+
+    const [{ result }] = await sql`
+      select tollgate_private.delete_account(${leaving.id}, '{}'::text[], array['cs_expired_by_route']) as result`
+
+    expect(result).toMatchObject({ forgotten: true, deleted: { coupon_redemptions: 2 } })
+    expect((await couponOf(sql, expired)).times_redeemed).toBe(0)
+    expect((await couponOf(sql, inFlight)).times_redeemed).toBe(1)
   })
 
   it('refuses no user (BADRQ)', async ({ sql }) => {
