@@ -110,6 +110,8 @@ const describe = (s: Step): string => {
     }
     case 'admin_set_grace':
       return `admin_set_grace(${graceHoursOf(s)} hours)`
+    case 'delete_account':
+      return `delete_account(${u})`
     case 'make_api_key':
       return `make_api_key(${u})`
     case 'revoke_api_key':
@@ -533,10 +535,42 @@ const runStripeClock = async (w: World, paid: boolean): Promise<string[]> => {
   return done
 }
 
+/** Kinds that act for nobody in particular: they still run once a user deleted their account. */
+const KINDS_OF_NO_USER: ReadonlySet<ActionKind> = new Set([
+  'deliver',
+  'deliver_duplicate',
+  'deliver_all',
+  'renew_paid',
+  'renew_failed',
+  'advance_time',
+  'maintenance',
+  'admin_edit_limit',
+  'admin_set_grace',
+])
+
+/**
+ * The user deletes their account (POST /billing/delete-account: their Stripe checkouts closed and
+ * subscriptions cancelled at Stripe, then Tollgate forgets them), and the app then deletes the
+ * auth user with Supabase's admin API, as CONTRACT.md says it does. Their invoices stay, without them.
+ */
+const deleteAccount = async (w: World, user: UserModel): Promise<string> => {
+  const invoices = await w.sys.sql<{ id: string }[]>`
+    select id::text from tollgate.invoices where user_id = ${user.caller.id}::uuid`
+  const answer = await w.sys.post('delete-account', user.caller, { confirm: true })
+  if (answer.status !== 200) return `${answer.status} ${short(answer.body)}`
+  await w.sys.sql`delete from auth.users where id = ${user.caller.id}::uuid`
+  user.deleted = { invoices: invoices.map((row) => row.id) }
+  const body = answer.body as { providers?: { stripe?: { subscriptions_canceled?: number } } }
+  return `200 forgotten (${invoices.length} invoices kept, ${body.providers?.stripe?.subscriptions_canceled ?? 0} Stripe subscriptions cancelled)`
+}
+
 const runStep = async (w: World, s: Step): Promise<string> => {
   const user = w.users[s.user % w.users.length] as UserModel
   const coupon = couponCode(w, s.coupon)
+  if (user.deleted && !KINDS_OF_NO_USER.has(s.kind)) return 'skipped (account deleted)'
   switch (s.kind) {
+    case 'delete_account':
+      return deleteAccount(w, user)
     case 'checkout_trial':
       if (hasPurchase(w, user)) return 'skipped (not a first purchase: checkout_again)'
       return checkout(w, user, 'pro_trial', 'stripe', null)
@@ -712,6 +746,7 @@ const WEIGHTS: Record<ActionKind, number> = {
   admin_reset_usage: 1,
   admin_edit_limit: 1,
   admin_set_grace: 1,
+  delete_account: 1,
   make_api_key: 1,
   revoke_api_key: 1,
   metered_consume: 2,

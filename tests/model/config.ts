@@ -27,6 +27,7 @@ export const ACTION_KINDS = [
   'admin_reset_usage',
   'admin_edit_limit',
   'admin_set_grace',
+  'delete_account',
   'make_api_key',
   'revoke_api_key',
   'metered_consume',
@@ -63,6 +64,7 @@ export const INVARIANTS = [
   'requestsWithinTheHourlyLimit',
   'retriedAdminGrantGrantsOnce',
   'storedUsageIsTheRule',
+  'deletedUsersLeaveOnlyTheMoneyTrail',
 ] as const
 
 export type ActionKind = (typeof ACTION_KINDS)[number]

@@ -52,6 +52,8 @@ const grantedPlanEqualsBilledPlan: Check = async (w) => {
   const at = w.sys.now()
   const held = await heldOrdersOf(w)
   for (const user of w.users) {
+    // A deleted account has no plan; deletedUsersLeaveOnlyTheMoneyTrail judges it.
+    if (user.deleted) continue
     const billing = billingOf(w, user, at, held)
     // Two billed at once is the next rule's finding; the plan then has no single right answer.
     if (billing.billed.length > 1) continue
@@ -73,6 +75,7 @@ const atMostOneBilledSubscription: Check = async (w) => {
   const at = w.sys.now()
   const held = await heldOrdersOf(w)
   for (const user of w.users) {
+    if (user.deleted) continue
     const { billed } = billingOf(w, user, at, held)
     if (billed.length > 1) {
       return `${user.name} is billed ${billed.length} times: ${billed
@@ -251,8 +254,8 @@ const creditsNeverOverdrawn: Check = async (w) => {
 }
 
 const couponRows = (w: World) =>
-  w.sys.sql<{ code: string; times_redeemed: number; max_uses: number | null }[]>`
-    select code, times_redeemed, max_uses from tollgate_private.coupons
+  w.sys.sql<{ code: string; times_redeemed: number; max_uses: number | null; times_overrun: number }[]>`
+    select code, times_redeemed, max_uses, times_overrun from tollgate_private.coupons
     where code = any(${[w.smallCoupon, 'WELCOME20', 'STUDENT50']})`
 
 /**
@@ -270,7 +273,8 @@ const couponUsesWithinMaxUses: Check = async (w) => {
     // Once Tollgate heard of every payment (no delivery owed): each discounted payment taken is a
     // counted use or a recorded overrun (an order paid after its use went to someone else: the
     // provider took the money, Tollgate shows it to an operator), never more uses than max_uses.
-    const overruns = (await overrunsOf(w)).filter((o) => o.coupon_code === row.code).length
+    // The coupon's own count: a deleted user's redemption rows are gone, their overruns stay counted.
+    const overruns = row.times_overrun
     if (quiescent(w) && paid.length > row.times_redeemed + overruns) {
       return `${row.code}: ${paid.length} discounted payments taken (${paid
         .map((d) => `${d.user} ${d.ref}`)
@@ -292,7 +296,10 @@ const couponOncePerAccount: Check = async (w) => {
   }
   for (const [key, refs] of perUser) {
     const [name, coupon] = key.split(' ')
-    const id = w.users.find((u) => u.name === name)?.caller.id
+    const owner = w.users.find((u) => u.name === name)
+    // A deleted account's coupon uses went with it; only the coupon's counts remain.
+    if (owner?.deleted) continue
+    const id = owner?.caller.id
     const shown = overruns.filter((o) => o.user_id === id && o.coupon_code === coupon).length
     if (refs.length - shown > 1) {
       return `${key}: paid ${refs.length} times discounted (${refs.join(', ')})`
@@ -465,6 +472,68 @@ const quotaLinesAreNotified = async (w: World): Promise<string | null> => {
   return `${nameOf(w, missing.user_id)} ${missing.metric}: used ${missing.used} of ${missing.quota} in the period from ${missing.period_start} and was not notified (${missing.kind} missing)`
 }
 
+/** Every column that holds a user id: none may name a deleted user (forget_user). */
+const USER_COLUMNS = [
+  'tollgate_private.audit_log.actor_user_id',
+  'tollgate.subscriptions',
+  'tollgate.invoices',
+  'tollgate.notifications',
+  'tollgate.notification_preferences',
+  'tollgate.purchases',
+  'tollgate.credit_balances',
+  'tollgate.api_keys',
+  'tollgate_private.customers',
+  'tollgate_private.provider_refs',
+  'tollgate_private.usage_counters',
+  'tollgate_private.usage_events',
+  'tollgate_private.coupon_redemptions',
+  'tollgate_private.audit_log',
+  'tollgate_private.provider_actions',
+  'tollgate_private.email_outbox',
+].map((name) => (name.endsWith('_id') ? name : `${name}.user_id`))
+
+/**
+ * A user who deleted their account (issue 16's data rights) is gone for good, whatever arrives
+ * after: no row names them (webhook events about them delivered later included), Stripe bills
+ * them nothing, and the invoices Tollgate held of them are still there, without them.
+ */
+const deletedUsersLeaveOnlyTheMoneyTrail = async (w: World): Promise<string | null> => {
+  for (const user of w.users) {
+    if (!user.deleted) continue
+    const id = user.caller.id
+    const [left] = await w.sys.sql<{ place: string; n: number }[]>`
+      select place, n from (
+        ${w.sys.sql.unsafe(
+          USER_COLUMNS.map((column) => {
+            const table = column.slice(0, column.lastIndexOf('.'))
+            const name = column.slice(column.lastIndexOf('.') + 1)
+            return `select '${column}' as place, count(*)::int as n from ${table} where ${name} = '${id}'::uuid`
+          }).join(' union all '),
+        )}
+        union all
+        select 'auth.users', count(*)::int from auth.users where id = ${id}::uuid
+        union all
+        select 'tollgate_private.webhook_events', count(*)::int from tollgate_private.webhook_events
+        where subjects && array[${id}::text] or payload::text like ${'%' + id + '%'}
+      ) x
+      where n > 0
+      limit 1`
+    if (left) return `${user.name} deleted their account, and ${left.place} still has ${left.n} rows naming them`
+    const kept = await w.sys.sql<{ n: number }[]>`
+      select count(*)::int as n from tollgate.invoices where id = any(${user.deleted.invoices}::uuid[])`
+    if ((kept[0]?.n ?? 0) !== user.deleted.invoices.length) {
+      return `${user.name} deleted their account: ${user.deleted.invoices.length} invoices were theirs, ${kept[0]?.n ?? 0} are left`
+    }
+    const billed = stripeSubscriptionsOf(w, user).filter((sub) =>
+      ['active', 'trialing', 'past_due'].includes(String(sub.status)),
+    )
+    if (billed.length > 0) {
+      return `${user.name} deleted their account, and Stripe still bills ${billed.map((sub) => `${sub.id} (${sub.status})`).join(', ')}`
+    }
+  }
+  return null
+}
+
 /** Runs the enabled invariants; throws the first broken one, named. */
 export const checkInvariants = async (w: World): Promise<void> => {
   const enabled = w.config.invariants
@@ -510,6 +579,9 @@ export const checkInvariants = async (w: World): Promise<void> => {
   }
   if (enabled.has('storedUsageIsTheRule')) {
     await fail('storedUsageIsTheRule', await storedUsageIsTheRule(w))
+  }
+  if (enabled.has('deletedUsersLeaveOnlyTheMoneyTrail')) {
+    await fail('deletedUsersLeaveOnlyTheMoneyTrail', await deletedUsersLeaveOnlyTheMoneyTrail(w))
   }
   if (enabled.has('apiKeysCountLiveKeys')) {
     await fail('apiKeysCountLiveKeys', await apiKeysCountLiveKeys(w))

@@ -63,6 +63,11 @@ export type UserModel = {
   creditPurchases: string[]
   /** API keys the user made (tollgate.create_api_key), live or revoked. */
   apiKeys: { id: string; key: string; revoked: boolean }[]
+  /**
+   * Set when the user deleted their account (delete-account, then the app removed the auth user):
+   * the invoices Tollgate kept of them (the money trail), and nothing else of theirs may remain.
+   */
+  deleted: { invoices: string[] } | null
 }
 
 /** A webhook delivery the provider still owes (or may repeat). */
@@ -142,6 +147,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
       stripeFailedAt: new Map(),
       creditPurchases: [],
       apiKeys: [],
+      deleted: null,
     })
   }
   const smallCoupon = `SMALL${randomUUID().replaceAll('-', '').slice(0, 10).toUpperCase()}`
