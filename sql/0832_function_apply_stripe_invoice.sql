@@ -45,8 +45,7 @@ begin
         select from tollgate_private.provider_refs r
         join tollgate.invoices i on i.id = r.local_id
         where r.provider = 'stripe' and r.object_type = 'invoice' and r.provider_id = v_stripe_id
-          and (case v_status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
-            > (case i.status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)) then
+          and tollgate_private.invoice_status_rank(v_status) > tollgate_private.invoice_status_rank(i.status)) then
       return jsonb_build_object('outcome', 'stale');
     end if;
   end if;
@@ -84,8 +83,7 @@ begin
         paid_at = v_inv.paid_at
     where i.id = v_local_id
       -- ... and never back, whichever of two events of one second passed the watermark last.
-      and (case v_status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
-        >= (case i.status when 'draft' then 0 when 'open' then 1 when 'uncollectible' then 2 else 3 end)
+      and tollgate_private.invoice_status_rank(v_status) >= tollgate_private.invoice_status_rank(i.status)
       -- An identical snapshot (invoice.paid and invoice.payment_succeeded) writes nothing.
       and (i.subscription_id, i.number, i.status, i.currency, i.amount_due, i.amount_paid, i.period_start,
            i.period_end, i.hosted_invoice_url, i.invoice_pdf, i.paid_at)
