@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import type { ActionKind } from './config.ts'
+import { identifiersOf } from '../helpers/forgotten.ts'
 import { checkInvariants } from './invariants.ts'
 import {
   billingOf,
@@ -556,10 +557,11 @@ const KINDS_OF_NO_USER: ReadonlySet<ActionKind> = new Set([
 const deleteAccount = async (w: World, user: UserModel): Promise<string> => {
   const invoices = await w.sys.sql<{ id: string }[]>`
     select id::text from tollgate.invoices where user_id = ${user.caller.id}::uuid`
+  const identifiers = await identifiersOf(w.sys.sql, user.caller)
   const answer = await w.sys.post('delete-account', user.caller, { confirm: true })
   if (answer.status !== 200) return `${answer.status} ${short(answer.body)}`
   await w.sys.sql`delete from auth.users where id = ${user.caller.id}::uuid`
-  user.deleted = { invoices: invoices.map((row) => row.id) }
+  user.deleted = { invoices: invoices.map((row) => row.id), identifiers }
   const body = answer.body as { providers?: { stripe?: { subscriptions_canceled?: number } } }
   return `200 forgotten (${invoices.length} invoices kept, ${body.providers?.stripe?.subscriptions_canceled ?? 0} Stripe subscriptions cancelled)`
 }

@@ -1,3 +1,4 @@
+import { tablesMentioning } from '../helpers/forgotten.ts'
 import type { InvariantName } from './config.ts'
 import { addMonthsUtc, billingOf, razorpayChain, stripeSubscriptionsOf, type World } from './world.ts'
 
@@ -364,7 +365,8 @@ const stateOf = async (w: World): Promise<string> => {
  * (usage_rows_by_rule), row for row, whether it came from the stored counters or not (issue 17:
  * the stored read trusts a counter until its period ends or its plan is due, as apply_usage does,
  * so this also checks that every step that changes an input of the rule refreshes the counters).
- * Judged while no time jump has happened (see below): renewals, grace and expiry are not.
+ * That a counter not due is on the entitled plan is judged at any model time; the rows themselves
+ * only while no time jump has happened (see below): renewals, grace and expiry are not.
  */
 const storedUsageIsTheRule = async (w: World): Promise<string | null> => {
   // At any model time: a counter not due (what apply_usage counts on without asking the rule) is
@@ -472,63 +474,25 @@ const quotaLinesAreNotified = async (w: World): Promise<string | null> => {
   return `${nameOf(w, missing.user_id)} ${missing.metric}: used ${missing.used} of ${missing.quota} in the period from ${missing.period_start} and was not notified (${missing.kind} missing)`
 }
 
-/** Every column that holds a user id: none may name a deleted user (forget_user). */
-const USER_COLUMNS = [
-  'tollgate_private.audit_log.actor_user_id',
-  'tollgate.subscriptions',
-  'tollgate.invoices',
-  'tollgate.notifications',
-  'tollgate.notification_preferences',
-  'tollgate.purchases',
-  'tollgate.credit_balances',
-  'tollgate.api_keys',
-  'tollgate_private.customers',
-  'tollgate_private.provider_refs',
-  'tollgate_private.usage_counters',
-  'tollgate_private.usage_events',
-  'tollgate_private.coupon_redemptions',
-  'tollgate_private.audit_log',
-  'tollgate_private.provider_actions',
-  'tollgate_private.email_outbox',
-].map((name) => (name.endsWith('_id') ? name : `${name}.user_id`))
-
 /**
  * A user who deleted their account (issue 16's data rights) is gone for good, whatever arrives
- * after: no row names them (webhook events about them delivered later included), Stripe bills
- * them nothing, and the invoices Tollgate held of them are still there, without them.
+ * after: no row of any Tollgate table mentions what identified them (id, email, provider customer
+ * ids; webhook events about them delivered later included), Stripe bills them nothing, and the
+ * invoices Tollgate held of them are still there, without them.
  */
 const deletedUsersLeaveOnlyTheMoneyTrail = async (w: World): Promise<string | null> => {
   for (const user of w.users) {
     if (!user.deleted) continue
-    const id = user.caller.id
-    const [left] = await w.sys.sql<{ place: string; n: number }[]>`
-      select place, n from (
-        ${w.sys.sql.unsafe(
-          USER_COLUMNS.map((column) => {
-            const table = column.slice(0, column.lastIndexOf('.'))
-            const name = column.slice(column.lastIndexOf('.') + 1)
-            return `select '${column}' as place, count(*)::int as n from ${table} where ${name} = '${id}'::uuid`
-          }).join(' union all '),
-        )}
-        union all
-        select 'auth.users', count(*)::int from auth.users where id = ${id}::uuid
-        union all
-        select 'tollgate_private.webhook_events', count(*)::int from tollgate_private.webhook_events
-        where subjects && array[${id}::text] or payload::text like ${'%' + id + '%'}
-      ) x
-      where n > 0
-      limit 1`
-    if (left) return `${user.name} deleted their account, and ${left.place} still has ${left.n} rows naming them`
+    const [table] = await tablesMentioning(w.sys.sql, user.deleted.identifiers)
+    if (table) return `${user.name} deleted their account, and ${table} still mentions them`
     const kept = await w.sys.sql<{ n: number }[]>`
       select count(*)::int as n from tollgate.invoices where id = any(${user.deleted.invoices}::uuid[])`
     if ((kept[0]?.n ?? 0) !== user.deleted.invoices.length) {
       return `${user.name} deleted their account: ${user.deleted.invoices.length} invoices were theirs, ${kept[0]?.n ?? 0} are left`
     }
-    const billed = stripeSubscriptionsOf(w, user).filter((sub) =>
-      ['active', 'trialing', 'past_due'].includes(String(sub.status)),
-    )
+    const billed = billingOf(w, user, w.sys.now()).billed.filter((b) => b.provider === 'stripe')
     if (billed.length > 0) {
-      return `${user.name} deleted their account, and Stripe still bills ${billed.map((sub) => `${sub.id} (${sub.status})`).join(', ')}`
+      return `${user.name} deleted their account, and Stripe still bills ${billed.map((b) => `${b.plan} (${b.ref})`).join(', ')}`
     }
   }
   return null

@@ -57,6 +57,8 @@ export type System = {
   signIn: () => Promise<Caller>
   /** The plan limits as seeded (pro_trial's included): what admin_edit_limit edits and a run starts from. */
   seedLimits: PlanLimit[]
+  /** past_due_grace as seeded, in seconds: what a run starts from. */
+  seedGraceSeconds: number
   /** Marks that a run's admin changed the grace or a plan limit (restoreAdminSettings then undoes it). */
   adminEdited: () => void
   /** Puts past_due_grace and the plan limits back as seeded when a run changed them. */
@@ -125,6 +127,9 @@ export const startSystem = async (): Promise<System> => {
       select plan_id, metric, quota::float8 as quota, period, carry_over from tollgate.plan_limits
       order by plan_id, metric`
   ).map((row) => ({ ...row }))
+  const [grace] = await sql<{ seconds: number }[]>`
+    select extract(epoch from past_due_grace)::float8 as seconds from tollgate_private.settings`
+  const seedGraceSeconds = grace?.seconds ?? 0
   let edited = false
   const clock: System['clock'] = { offset: 0, frozen: null }
   const live = (): number => Math.floor(Date.now() / 1000) + clock.offset
@@ -170,6 +175,7 @@ export const startSystem = async (): Promise<System> => {
       return { ...user, token: await signToken(user.claims) }
     },
     seedLimits,
+    seedGraceSeconds,
     adminEdited: () => {
       edited = true
     },
@@ -177,8 +183,8 @@ export const startSystem = async (): Promise<System> => {
       if (!edited) return
       // As an admin would in Studio: the triggers mark every counter the change touches due.
       await sql.begin(async (tx) => {
-        await tx`update tollgate_private.settings set past_due_grace = interval '3 days'
-          where past_due_grace <> interval '3 days'`
+        await tx`update tollgate_private.settings set past_due_grace = make_interval(secs => ${seedGraceSeconds})
+          where past_due_grace <> make_interval(secs => ${seedGraceSeconds})`
         await tx`delete from tollgate.plan_limits l
           where not exists (select from jsonb_to_recordset(${tx.json(seedLimits)}) as s(plan_id text, metric text)
             where s.plan_id = l.plan_id and s.metric = l.metric)`

@@ -5,9 +5,6 @@ import type { StripeJson } from '../helpers/stripe/events.ts'
 import type { ModelConfig } from './config.ts'
 import { eventIds, type System } from './system.ts'
 
-/** Grace a lapsed paid period keeps its plan (tollgate_private.settings.past_due_grace, seeded). */
-export const GRACE_SECONDS = 3 * 24 * 3600
-
 /** What an admin may set past_due_grace to in a run (admin_set_grace), in hours. */
 export const GRACE_HOURS = [0, 12, 72, 168] as const
 
@@ -65,9 +62,10 @@ export type UserModel = {
   apiKeys: { id: string; key: string; revoked: boolean }[]
   /**
    * Set when the user deleted their account (delete-account, then the app removed the auth user):
-   * the invoices Tollgate kept of them (the money trail), and nothing else of theirs may remain.
+   * the invoices Tollgate kept of them (the money trail) and what identified them (id, email,
+   * provider customer ids), which nothing may mention any more.
    */
-  deleted: { invoices: string[] } | null
+  deleted: { invoices: string[]; identifiers: string[] } | null
 }
 
 /** A webhook delivery the provider still owes (or may repeat). */
@@ -174,7 +172,7 @@ export const newWorld = async (sys: System, config: ModelConfig, seed: number): 
     seenHeld: new Set(),
     log: [],
     nextEventId: eventIds(seed, randomUUID().replaceAll('-', '').slice(0, 8)),
-    graceSeconds: GRACE_SECONDS,
+    graceSeconds: sys.seedGraceSeconds,
   }
 }
 
